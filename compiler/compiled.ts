@@ -1,0 +1,88 @@
+/**
+ * What the compiler hands to code generation: per model, the predict graph
+ * and (when a train block names it) the training step and evaluation graphs,
+ * plus everything the runtime needs to know about parameters, data and
+ * optimisation. Graph leaves reference params/state by `path`.
+ */
+import type { Dim } from './dims.js';
+import type { DType, Graph, InitSpec } from './ir.js';
+
+export interface IOSpec {
+  name: string;
+  dtype: DType;
+  /** numbers or symbolic names ("B", "T") */
+  shape: Dim[];
+}
+
+export interface TensorSpec {
+  path: string;
+  dtype: DType;
+  shape: number[];
+  init: InitSpec;
+}
+
+export interface OptimizerSpec {
+  kind: 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+  lr: number;
+  /** every other hyperparameter as written or defaulted (beta1, beta2, eps, momentum, weight_decay, ...) */
+  options: Record<string, number>;
+}
+
+export interface ScheduleSpec {
+  kind: 'constant' | 'step' | 'exponential' | 'cosine' | 'warmup';
+  options: Record<string, number>;
+}
+
+export type DataArg = string | number | boolean | number[];
+
+/** A data source named in a train block: `loans(split: train)`, `csv("f.csv", label: "y")`. */
+export interface DataSpec {
+  name: string;
+  args: Record<string, DataArg>;
+}
+
+export interface MetricSpec {
+  /** output name in the eval/train graphs, e.g. "accuracy" */
+  name: string;
+  /** how batches combine: weighted mean over samples */
+  reduce: 'mean';
+}
+
+export interface TrainSpec {
+  name: string;
+  /**
+   * forward + backward + optimizer update. Inputs: the model inputs, the train
+   * inputs, and hyper inputs (role 'hyper': `lr` f32[], `step` f32[] counting from 1).
+   * Outputs: `loss` (f32[]) and one per metric. Updates: new values of params and state.
+   */
+  step: Graph;
+  /** forward only: outputs `loss` and the metrics; no updates */
+  evaluate: Graph;
+  trainInputs: IOSpec[];
+  /** optimizer moments and counters, initialised by the runtime */
+  state: TensorSpec[];
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  batch: number;
+  epochs: number;
+  data?: DataSpec;
+  validate?: DataSpec;
+  metrics: MetricSpec[];
+  seed?: number;
+}
+
+export interface CompiledModel {
+  name: string;
+  inputs: IOSpec[];
+  outputs: IOSpec[];
+  params: TensorSpec[];
+  /** inputs -> outputs, no updates */
+  predict: Graph;
+  train?: TrainSpec;
+}
+
+export interface CompiledFile {
+  /** the .dnn path as given */
+  file: string;
+  models: CompiledModel[];
+}
