@@ -1,0 +1,475 @@
+#!/usr/bin/env node
+/**
+ * dnnc: the command line.
+ *
+ *   dnnc compile FILE.dnn -o DIR [--emit ts|js] [--param NAME=VALUE ...]
+ *   dnnc check FILE.dnn
+ *   dnnc ir FILE.dnn [--stage lowered|optimized|train]
+ *   dnnc train FILE.dnn [--epochs N] [--batch N] [--seed N] [--json] [--param NAME=VALUE ...]
+ *
+ * Exit codes: 0 success, 1 the .dnn file (or its data) has errors, 2 usage
+ * errors (unknown command or flag, missing file), 70 internal errors. User
+ * errors are one line (`dnnc: error: ...`) or located diagnostics, never a
+ * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import cliProgress from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { CompiledFile, CompiledModel, DataSpec } from '../compiler/compiled.js';
+import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
+import { compileFile } from '../compiler/index.js';
+import { emitModule } from '../codegen/module/index.js';
+import { isUserFacingError, loadDataset } from '../runtime/data/index.js';
+import type { BatchProgress, BackendName, Dataset, EpochResult, FitResult, Model } from '../runtime/types.js';
+
+const EXIT_USER = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 70;
+
+/** An error to print as one line and exit with `code` (no stack). */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: number = EXIT_USER,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Diagnostics were printed; exit 1. */
+class DiagnosticsReported extends Error {
+  constructor() {
+    super('diagnostics reported');
+  }
+}
+
+// ------------------------------------------------------------ package facts
+
+/** The package root: the nearest folder above this file whose package.json is dnnc's. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'dnnc') return dir;
+      } catch {
+        // not ours; keep looking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the dnnc package.json above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+function packageVersion(): string {
+  return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version as string;
+}
+
+// ------------------------------------------------------------ argument parsers
+
+function collectParam(value: string, previous: Record<string, number>): Record<string, number> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(value);
+  if (!m || !Number.isFinite(Number(m[2]))) throw new InvalidArgumentError('expected NAME=NUMBER, e.g. --param D=64.');
+  return { ...previous, [m[1]]: Number(m[2]) };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer.');
+  return n;
+}
+
+// ------------------------------------------------------------ compiling
+
+/** The file must exist and be a file: a usage error (exit 2) otherwise. */
+function requireFile(file: string): void {
+  if (!existsSync(file)) throw new CliError(`cannot read '${file}': no such file`, EXIT_USAGE);
+  if (!statSync(file).isFile()) throw new CliError(`cannot read '${file}': it is a folder`, EXIT_USAGE);
+}
+
+function printDiagnostics(diags: Diagnostic[], sources: Map<string, string>, hasErrors: boolean): void {
+  if (diags.length === 0) return;
+  const text = hasErrors ? formatDiagnostics(diags, sources) : diags.map((d) => formatDiagnostic(d, sources)).join('\n\n');
+  process.stderr.write(text + '\n');
+}
+
+/** Compiles or reports: returns the file and its stage dumps, or throws DiagnosticsReported after printing. */
+function compileOrReport(file: string, params: Record<string, number> | undefined): ReturnType<typeof compileFile> & { file: CompiledFile } {
+  requireFile(file);
+  const result = compileFile(file, params ? { params } : undefined);
+  const hasErrors = result.diagnostics.some((d) => d.severity === 'error');
+  printDiagnostics(result.diagnostics, result.sources, hasErrors || !result.file);
+  if (hasErrors || !result.file) throw new DiagnosticsReported();
+  return result as ReturnType<typeof compileFile> & { file: CompiledFile };
+}
+
+function writeFiles(dir: string, files: { name: string; text: string }[]): string[] {
+  const written: string[] = [];
+  for (const f of files) {
+    const path = join(dir, f.name);
+    mkdirSync(dirname(path), { recursive: true });
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== f.text) writeFileSync(path, f.text);
+    written.push(path);
+  }
+  return written;
+}
+
+// ------------------------------------------------------------ commands
+
+interface CompileOpts {
+  out?: string;
+  emit: 'ts' | 'js';
+  param?: Record<string, number>;
+  runtime?: string;
+}
+
+function cmdCompile(file: string, opts: CompileOpts): void {
+  const { file: compiled } = compileOrReport(file, opts.param);
+  const outDir = opts.out ?? dirname(file);
+  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file), ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
+  for (const path of writeFiles(outDir, files)) process.stdout.write(`wrote ${path}\n`);
+}
+
+function cmdCheck(file: string, opts: { param?: Record<string, number> }): void {
+  compileOrReport(file, opts.param);
+  process.stdout.write('ok\n');
+}
+
+function cmdIr(file: string, opts: { stage: 'lowered' | 'optimized' | 'train'; param?: Record<string, number> }): void {
+  const { stages } = compileOrReport(file, opts.param);
+  const text = stages[opts.stage];
+  if (text === undefined) {
+    const why = opts.stage === 'train' ? ': the file has no train block' : '';
+    throw new CliError(`no '${opts.stage}' IR for '${file}'${why}`);
+  }
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+interface TrainOpts {
+  epochs?: number;
+  batch?: number;
+  seed?: number;
+  json?: boolean;
+  param?: Record<string, number>;
+  model?: string;
+  backend: 'auto' | BackendName;
+}
+
+function pickTrainedModel(compiled: CompiledFile, file: string, name: string | undefined): CompiledModel {
+  const trainable = compiled.models.filter((m) => m.train);
+  if (name !== undefined) {
+    const m = compiled.models.find((x) => x.name === name);
+    if (!m) throw new CliError(`'${file}' has no model '${name}'; its models: ${compiled.models.map((x) => x.name).join(', ')}`);
+    if (!m.train) throw new CliError(`model '${name}' has no train block in '${file}'`);
+    return m;
+  }
+  if (trainable.length === 0) throw new CliError(`'${file}' has no train block: add one (train ${compiled.models[0]?.name ?? 'Model'} { ... }) to train from the CLI`);
+  if (trainable.length > 1) throw new CliError(`'${file}' trains several models (${trainable.map((m) => m.name).join(', ')}): pick one with --model NAME`);
+  return trainable[0];
+}
+
+/** The validation set: the train block's `validate`, else the 'test' split of a built-in data set read with split: train. */
+function validationSpec(data: DataSpec, validate: DataSpec | undefined): DataSpec | undefined {
+  if (validate) return validate;
+  if (data.name !== 'csv' && data.args.split === 'train') return { name: data.name, args: { ...data.args, split: 'test' } };
+  return undefined;
+}
+
+function cacheDir(root: string, key: string): string {
+  const candidates = [join(root, 'node_modules', '.cache', 'dnnc'), join(tmpdir(), `dnnc-cache-${process.getuid?.() ?? 'user'}`)];
+  for (const base of candidates) {
+    try {
+      if (base.includes('node_modules') && !existsSync(join(root, 'node_modules'))) continue;
+      const dir = join(base, key);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    } catch {
+      // not writable: try the next one
+    }
+  }
+  throw new CliError('cannot create a cache folder for the generated module (tried node_modules/.cache and the temp folder)');
+}
+
+type CreateFn = (options?: { seed?: number; backend?: 'auto' | BackendName }) => Model | Promise<Model>;
+
+/** Finds the factory of `model` in a generated module: create<Name>, <Name>.create, or create. */
+function findCreate(mod: Record<string, unknown>, model: string, modelCount: number): CreateFn {
+  const ns = mod[model] as Record<string, unknown> | undefined;
+  const candidates = [mod[`create${model}`], ns && typeof ns === 'object' ? ns.create : undefined, modelCount === 1 || !mod[`create${model}`] ? mod.create : undefined];
+  for (const c of candidates) if (typeof c === 'function') return c as CreateFn;
+  throw new Error(`the generated module exports no factory for model '${model}' (looked for create${model}, ${model}.create, create)`);
+}
+
+async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
+  const { file: compiled } = compileOrReport(file, opts.param);
+  const model = pickTrainedModel(compiled, file, opts.model);
+  const train = model.train!;
+  if (!train.data) throw new CliError(`train block of '${model.name}' in '${file}' names no data (data = ...); add one, or call model.fit from TypeScript`);
+
+  const baseDir = dirname(resolve(file));
+  const data = loadDataset(train.data, baseDir);
+  const vspec = validationSpec(train.data, train.validate);
+  const validation = vspec ? loadDataset(vspec, baseDir) : undefined;
+
+  const root = packageRoot();
+  const runtimePath = join(root, 'dist', 'runtime', 'index.js');
+  if (!existsSync(runtimePath)) throw new CliError(`the dnnc runtime is not built (${runtimePath} is missing): run npm run build`);
+  const { files } = emitModule(compiled, { emit: 'js', sourceName: basename(file), runtimeImport: pathToFileURL(runtimePath).href });
+  const key = createHash('sha256')
+    .update(JSON.stringify(files))
+    .digest('hex')
+    .slice(0, 16);
+  const written = writeFiles(cacheDir(root, key), files);
+  const entry = pickEntry(written, file);
+  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const create = findCreate(mod, model.name, compiled.models.length);
+
+  const seed = opts.seed ?? train.seed;
+  const instance = await create({ ...(seed !== undefined ? { seed } : {}), backend: opts.backend });
+  const epochs = opts.epochs ?? train.epochs;
+  const batchSize = opts.batch ?? train.batch;
+  const progressOut = opts.json ? process.stderr : process.stdout;
+  const reporter = makeReporter(progressOut, data, validation);
+  reporter.start(model.name, file, epochs, batchSize, instance.backend);
+  let result: FitResult;
+  try {
+    result = await instance.fit(data, {
+      epochs,
+      batchSize,
+      validation,
+      onBatch: (p) => reporter.batch(p),
+      onEpoch: (e) => reporter.epoch(e, epochs),
+    });
+  } finally {
+    reporter.stop();
+    instance.dispose();
+  }
+  reporter.done(result, validation !== undefined);
+  if (opts.json) process.stdout.write(JSON.stringify({ metrics: result.metrics, epochs: result.epochs, seconds: round(result.seconds, 3) }) + '\n');
+}
+
+/** The module to import among the emitted files: the .js/.mjs named like the .dnn file, else the first one. */
+function pickEntry(paths: string[], dnnFile: string): string {
+  const js = paths.filter((p) => /\.(m?js)$/.test(p));
+  const stem = basename(dnnFile).replace(/\.dnn$/, '');
+  const named = js.find((p) => basename(p).replace(/\.m?js$/, '') === stem);
+  const entry = named ?? js.find((p) => /index\.m?js$/.test(p)) ?? js[0];
+  if (!entry) throw new Error(`the module emitter produced no JavaScript file (got ${paths.map((p) => basename(p)).join(', ') || 'nothing'})`);
+  return entry;
+}
+
+// ------------------------------------------------------------ progress
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? x.toExponential(3) : x.toFixed(4);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function metricsLine(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
+}
+
+interface Reporter {
+  start(model: string, file: string, epochs: number, batch: number, backend: string): void;
+  batch(p: BatchProgress): void;
+  epoch(e: EpochResult, epochs: number): void;
+  stop(): void;
+  done(r: FitResult, validated: boolean): void;
+}
+
+function makeReporter(out: NodeJS.WriteStream, data: Dataset, validation: Dataset | undefined): Reporter {
+  const tty = Boolean(out.isTTY) && !process.env.CI;
+  const write = (s: string) => void out.write(s + '\n');
+  let bar: cliProgress.SingleBar | undefined;
+  let lastPlain = 0;
+  let epochs = 0;
+
+  return {
+    start(model, file, nEpochs, batch, backend) {
+      epochs = nEpochs;
+      const val = validation ? `, validating on ${validation.name} (${validation.size} samples)` : '';
+      write(`training ${model} from ${file} on ${backend}: ${data.name} (${data.size} samples)${val}, ${nEpochs} epoch(s), batch ${batch}`);
+    },
+    batch(p) {
+      if (tty) {
+        const payload = { epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss), sps: Math.round(p.samplesPerSecond).toLocaleString('en-US') };
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: 'epoch {epoch}/{epochs} {bar} {value}/{total} | loss {loss} | {sps} samples/s | ETA {eta_formatted}',
+              stream: out,
+              hideCursor: true,
+              clearOnComplete: true,
+              etaBuffer: 50,
+              barsize: 24,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(p.batches, 0, payload);
+        }
+        bar.update(p.batch, payload);
+      } else {
+        const t = Date.now();
+        if (t - lastPlain >= 5000 && p.batch < p.batches) {
+          if (lastPlain !== 0) write(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches}: loss ${fmt(p.loss)}, ${Math.round(p.samplesPerSecond)} samples/s`);
+          lastPlain = t;
+        }
+      }
+    },
+    epoch(e) {
+      if (bar) {
+        bar.stop();
+        bar = undefined;
+      }
+      write(`epoch ${e.epoch}/${epochs}: ${metricsLine({ loss: e.loss, ...e.metrics })} (${e.seconds.toFixed(1)} s)`);
+    },
+    stop() {
+      if (bar) {
+        bar.stop();
+        bar = undefined;
+      }
+    },
+    done(r, validated) {
+      write(`done in ${r.seconds.toFixed(1)} s; final ${validated ? 'validation' : 'training'} metrics: ${metricsLine(r.metrics)}`);
+    },
+  };
+}
+
+// ------------------------------------------------------------ main
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('dnnc')
+    .description('A compiler for neural networks: .dnn files to typed TypeScript modules that train and predict.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  const paramOption = () => new Option('--param <NAME=VALUE>', 'override a `param` of the file (repeatable)').argParser(collectParam);
+
+  program
+    .command('compile')
+    .description('compile a .dnn file to a TypeScript (or JavaScript) module')
+    .argument('<file>', 'the .dnn file')
+    .option('-o, --out <dir>', 'output folder (default: the .dnn file\'s folder)')
+    .addOption(new Option('--emit <kind>', 'what to write').choices(['ts', 'js']).default('ts'))
+    .option('--runtime <specifier>', 'import specifier of the dnnc runtime in the generated code (default: dnnc)')
+    .addOption(paramOption())
+    .action((file: string, opts: CompileOpts) => cmdCompile(file, opts));
+
+  program
+    .command('check')
+    .description('report the diagnostics of a .dnn file; prints "ok" when there are none')
+    .argument('<file>', 'the .dnn file')
+    .addOption(paramOption())
+    .action((file: string, opts: { param?: Record<string, number> }) => cmdCheck(file, opts));
+
+  program
+    .command('ir')
+    .description('print the graph IR of a .dnn file at a compilation stage')
+    .argument('<file>', 'the .dnn file')
+    .addOption(new Option('--stage <stage>', 'which IR').choices(['lowered', 'optimized', 'train']).default('optimized'))
+    .addOption(paramOption())
+    .action((file: string, opts: { stage: 'lowered' | 'optimized' | 'train'; param?: Record<string, number> }) => cmdIr(file, opts));
+
+  program
+    .command('train')
+    .description("compile a .dnn file and run its train block on its data set, printing progress and metrics")
+    .argument('<file>', 'the .dnn file')
+    .option('--epochs <n>', 'epochs (default: the train block\'s)', positiveInt)
+    .option('--batch <n>', 'batch size (default: the train block\'s)', positiveInt)
+    .option('--seed <n>', 'seed for weights and shuffling', nonNegativeInt)
+    .option('--model <name>', 'the model to train when the file trains several')
+    .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
+    .option('--json', 'end stdout with one JSON line {"metrics", "epochs", "seconds"}; progress goes to stderr')
+    .addOption(paramOption())
+    .action((file: string, opts: TrainOpts) => cmdTrain(file, opts));
+
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  dnnc train examples/mlp/mlp.dnn
+  dnnc compile examples/mlp/mlp.dnn -o generated --emit ts
+  dnnc check model.dnn
+  dnnc ir model.dnn --stage train
+
+Exit codes: 0 ok, 1 errors in the .dnn file or its data, 2 usage errors, 70 internal errors (DNNC_DEBUG=1 shows the stack).`,
+  );
+  return program;
+}
+
+function oneLine(message: string): string {
+  return message
+    .replace(/^error:\s*/i, '')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    process.stderr.write(program.helpInformation());
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof DiagnosticsReported) return EXIT_USER;
+    if (e instanceof CliError) {
+      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
+      return e.code;
+    }
+    if (isUserFacingError(e)) {
+      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
+      return EXIT_USER;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`dnnc: internal error: ${oneLine(err.message)}\n`);
+    if (process.env.DNNC_DEBUG === '1') process.stderr.write(`${err.stack ?? ''}\n`);
+    else process.stderr.write('(this is a bug in dnnc; run with DNNC_DEBUG=1 to see the stack trace)\n');
+    return EXIT_INTERNAL;
+  }
+}
+
+// exit explicitly: a backend left holding a handle must not keep the process alive
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`dnnc: internal error: ${String(e)}\n`);
+    process.exit(EXIT_INTERNAL);
+  },
+);

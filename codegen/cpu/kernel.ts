@@ -1,0 +1,120 @@
+/**
+ * CPU kernels: JS source specialised to the static shapes of one group of
+ * nodes (today a group is one node; the fusion pass will hand larger groups).
+ *
+ * A kernel is `function name(ins, outs, dims) { ... }` over typed arrays.
+ * Its prologue binds `in0..`, `out0..` to the arrays (typed casts in TS);
+ * the body comes from, in order of preference:
+ *   1. a codegen template for the op (matmul: blocked, 4-row unrolled),
+ *   2. the generic elementwise/broadcast generator (op kind elementwise/broadcast),
+ *   3. the op's own `cpu(ctx)` snippet.
+ */
+import { dimToJs, shapeToString, type Dim } from '../../compiler/dims.js';
+import type { DType, Node, Value } from '../../compiler/ir.js';
+import { getOp } from '../../compiler/ops/index.js';
+import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { elementwiseBody } from './elementwise.js';
+import { cpuTemplates } from './templates.js';
+
+/** A kernel in source form, before it is rendered as JS or TS. */
+export interface CpuKernelSource {
+  name: string;
+  /** one line: op, operand and result types */
+  comment: string;
+  ins: DType[];
+  outs: DType[];
+  /** statements; `in0..`, `out0..` and `dims` are in scope */
+  body: string;
+}
+
+/** A group of nodes computed by one kernel (the unit the fusion pass will produce). */
+export interface KernelGroup {
+  nodes: Node[];
+  /** values read from outside the group, in argument order */
+  inputs: Value[];
+  /** values written, in argument order */
+  outputs: Value[];
+}
+
+export const arrayType: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
+
+export function typeString(v: { dtype: DType; shape: Dim[] }): string {
+  return `${v.dtype}${shapeToString(v.shape)}`;
+}
+
+/** A readable comment: `matmul f32[B, 784] @ f32[784, 128] -> f32[B, 128]`. */
+export function kernelComment(group: KernelGroup): string {
+  const ops = group.nodes.map((n) => n.op).join(' + ');
+  const ins = group.inputs.map((v) => typeString(v.type));
+  const outs = group.outputs.map((v) => typeString(v.type));
+  const sep = group.nodes.length === 1 && group.nodes[0].op === 'matmul' ? ' @ ' : ', ';
+  const attrs = group.nodes.length === 1 ? attrText(group.nodes[0]) : '';
+  return `${ops}${attrs} ${ins.join(sep)} -> ${outs.join(', ')}`;
+}
+
+function attrText(node: Node): string {
+  const skip = new Set(['shape', 'name', 'path', 'init', 'role', 'data']);
+  const parts = Object.entries(node.attrs)
+    .filter(([k, v]) => !skip.has(k) && v !== undefined && v !== null && v !== false)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return parts.length ? `{${parts.join(', ')}}` : '';
+}
+
+export function singleNodeGroup(node: Node): KernelGroup {
+  return { nodes: [node], inputs: [...node.inputs], outputs: [...node.outputs] };
+}
+
+/** Generate the kernel for a group (one node for now). */
+export function generateKernel(name: string, group: KernelGroup): CpuKernelSource {
+  if (group.nodes.length !== 1) throw new Error('internal: fused CPU kernels are not implemented yet');
+  const node = group.nodes[0];
+  const def = getOp(node.op);
+  const inNames = group.inputs.map((_, i) => `in${i}`);
+  const outNames = group.outputs.map((_, i) => `out${i}`);
+  const ctx: CpuKernelContext = {
+    node,
+    in: inNames,
+    out: outNames,
+    inShape: group.inputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+    outShape: group.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+    attrs: node.attrs,
+  };
+  let body: string | undefined = cpuTemplates[node.op]?.(ctx);
+  if (body !== undefined) {
+    // a template covered it
+  } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarJs) body = elementwiseBody(node, inNames, outNames);
+  else if (def.cpu) body = def.cpu(ctx);
+  else throw new Error(`op '${node.op}' has no CPU kernel (no scalarJs, no cpu snippet)`);
+  return {
+    name,
+    comment: kernelComment(group),
+    ins: group.inputs.map((v) => v.type.dtype),
+    outs: group.outputs.map((v) => v.type.dtype),
+    body,
+  };
+}
+
+/** Render a kernel as a named function declaration (JS, or TS with typed parameters). */
+export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?: string }): string {
+  const ts = options.ts;
+  const sig = ts ? `(ins: TypedArray[], outs: TypedArray[], dims: Dims): void` : `(ins, outs, dims)`;
+  const bind = (prefix: string, arr: string, dtypes: DType[]) =>
+    dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${i}]${ts ? ` as ${arrayType[d]}` : ''};`);
+  const lines = [
+    `// ${k.comment}`,
+    `function ${k.name}${sig} {`,
+    ...bind('in', 'ins', k.ins),
+    ...bind('out', 'outs', k.outs),
+    ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
+    `}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Compile kernels in-process (tests, the CLI's train command): name -> function. */
+export function compileKernels(kernels: CpuKernelSource[]): Record<string, (ins: unknown[], outs: unknown[], dims: Record<string, number>) => void> {
+  const src = kernels.map((k) => renderKernel(k, { ts: false })).join('\n\n');
+  const names = kernels.map((k) => k.name);
+  const factory = new Function(`'use strict';\n${src}\nreturn { ${names.join(', ')} };`);
+  return factory() as Record<string, (ins: unknown[], outs: unknown[], dims: Record<string, number>) => void>;
+}

@@ -1,0 +1,163 @@
+/**
+ * The CPU plan of one graph (an entry: predict, trainStep or evaluate):
+ * buffers, the schedule of kernel calls, and where inputs, outputs and
+ * updates live.
+ *
+ * Algorithm:
+ *  1. Keep the nodes that reach an output or update (inputs are all kept:
+ *     they are the entry's contract).
+ *  2. Views: a reshape's output shares its input's storage (row-major data
+ *     does not move); every value maps to a root value that owns storage.
+ *  3. Liveness per root: the index of the last step reading any of its
+ *     views; outputs and updates live to the end.
+ *  4. Walk the nodes in order: inputs, params, state and constants get their
+ *     own slots (constants are computed by `once` steps after allocation);
+ *     each kernel's outputs take a free temp slot of the same dtype and size
+ *     (or a new one); after the step, roots whose last use it was return
+ *     their slot to the pool. A kernel never writes a slot it reads.
+ *
+ * Example (predict of a 784-128-10 MLP):
+ *   buffers: b0 x f32[B, 784] (input), b1 dense_1.w (param), ..., b5 t f32[B, 128], ...
+ *   steps:   k00_dense_1_matmul(b0, b1 -> b5); k01_dense_1_add(b5, b2 -> b6); ...
+ */
+import { dimProduct, normDim } from '../../compiler/dims.js';
+import type { Graph, Node, Value } from '../../compiler/ir.js';
+import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/program.js';
+import { generateKernel, singleNodeGroup, type CpuKernelSource } from './kernel.js';
+
+export interface CpuEntryPlan {
+  /** the entry without its kernel functions (the module emitter or compileKernels supplies them) */
+  entry: Omit<ProgramEntry, 'kernels'>;
+  kernels: CpuKernelSource[];
+}
+
+export interface PlanOptions {
+  /** reuse temp slots whose values are dead (default true) */
+  reuse?: boolean;
+}
+
+/** true for ops whose output is a view of their input's storage */
+function isView(node: Node): boolean {
+  return node.op === 'reshape' && node.inputs[0].type.dtype === node.outputs[0].type.dtype;
+}
+
+function identifier(s: string): string {
+  const t = s.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return t;
+}
+
+/** `k07_dense_1_matmul`: step index, scope without the model name, op. */
+export function kernelName(index: number, node: Node): string {
+  const scope = node.scope ? node.scope.split('.').slice(1).join('.') || '' : '';
+  const parts = [`k${String(index).padStart(2, '0')}`, identifier(scope), identifier(node.op)].filter((p) => p);
+  return parts.join('_');
+}
+
+export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryPlan {
+  const reuse = options.reuse ?? true;
+  // 1. live nodes
+  const live = new Set<Node>();
+  const stack: Node[] = graph.roots().map((v) => v.node);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (live.has(n)) continue;
+    live.add(n);
+    for (const v of n.inputs) stack.push(v.node);
+  }
+  const nodes = graph.nodes.filter((n) => live.has(n) || n.op === 'input');
+
+  // 2. views
+  const root = new Map<Value, Value>();
+  const rootOf = (v: Value): Value => root.get(v) ?? v;
+  for (const n of nodes) if (isView(n)) root.set(n.outputs[0], rootOf(n.inputs[0]));
+
+  // 3. liveness (in step order: the index of the node in `nodes`)
+  const lastUse = new Map<Value, number>();
+  const pinned = new Set<Value>();
+  nodes.forEach((n, idx) => {
+    for (const v of n.inputs) lastUse.set(rootOf(v), idx);
+  });
+  for (const v of graph.roots()) pinned.add(rootOf(v));
+
+  // 4. slots and steps
+  const buffers: ProgramBuffer[] = [];
+  const slotOf = new Map<Value, number>();
+  const pool = new Map<string, number[]>();
+  const byRef = new Map<string, number>();
+  const steps: ProgramStep[] = [];
+  const kernels: CpuKernelSource[] = [];
+  const inputs: ProgramEntry['inputs'] = [];
+  const sizeKey = (v: Value) => `${v.type.dtype}:${normDim(dimProduct(v.type.shape))}`;
+  const newSlot = (b: ProgramBuffer): number => {
+    buffers.push(b);
+    return buffers.length - 1;
+  };
+  const slot = (v: Value): number => {
+    const s = slotOf.get(rootOf(v));
+    if (s === undefined) throw new Error(`internal: value %${v.id} has no buffer`);
+    return s;
+  };
+  let kIndex = 0;
+  nodes.forEach((n, idx) => {
+    const out = n.outputs[0];
+    const a = n.attrs;
+    if (n.op === 'input') {
+      const s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: 'input', ref: String(a.name), name: String(a.name) });
+      slotOf.set(out, s);
+      inputs.push({ name: String(a.name), dtype: out.type.dtype, shape: out.type.shape, role: (a.role as 'data' | 'train' | 'hyper') ?? 'data', buffer: s });
+      return;
+    }
+    if (n.op === 'param' || n.op === 'state') {
+      const key = `${n.op}:${a.path}`;
+      let s = byRef.get(key);
+      if (s === undefined) {
+        s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: n.op, ref: String(a.path), name: String(a.path) });
+        byRef.set(key, s);
+      }
+      slotOf.set(out, s);
+      return;
+    }
+    if (isView(n)) return;
+    const name = kernelName(kIndex++, n);
+    const group = singleNodeGroup(n);
+    kernels.push(generateKernel(name, group));
+    const isConst = n.op === 'const';
+    const outs = n.outputs.map((v) => {
+      const key = sizeKey(v);
+      const free = pool.get(key);
+      let s: number;
+      if (!isConst && reuse && free && free.length) {
+        s = free.pop()!;
+      } else {
+        s = newSlot({ dtype: v.type.dtype, shape: v.type.shape, kind: isConst ? 'const' : 'temp', name: v.name ?? valueName(v) });
+      }
+      slotOf.set(v, s);
+      return s;
+    });
+    steps.push({ kernel: name, ins: n.inputs.map(slot), outs, ...(isConst ? { once: true } : {}) });
+    if (!reuse) return;
+    // release dead roots: inputs whose last use is this step, and outputs nobody reads
+    const dead = new Set<Value>();
+    for (const v of n.inputs) if (lastUse.get(rootOf(v)) === idx) dead.add(rootOf(v));
+    for (const v of n.outputs) if (lastUse.get(v) === undefined) dead.add(v);
+    for (const r of dead) {
+      if (pinned.has(r)) continue;
+      const s = slotOf.get(r);
+      if (s === undefined || buffers[s].kind !== 'temp') continue;
+      const key = sizeKey(r);
+      const list = pool.get(key) ?? [];
+      if (!list.includes(s)) list.push(s);
+      pool.set(key, list);
+    }
+  });
+
+  const outputs = graph.outputs.map((o) => ({ name: o.name, buffer: slot(o.value), dtype: o.value.type.dtype, shape: o.value.type.shape }));
+  const updates = graph.updates.map((u) => ({ path: u.path, buffer: slot(u.value) }));
+  return { entry: { buffers, inputs, outputs, updates, steps }, kernels };
+}
+
+function valueName(v: Value): string {
+  const n = v.node;
+  const scope = n.scope ? n.scope.split('.').slice(1).join('.') : '';
+  return `${scope ? scope + '.' : ''}${n.op}${n.outputs.length > 1 ? `.${v.index}` : ''}`;
+}

@@ -1,0 +1,248 @@
+/** Losses, metrics, data sources, optimizers, schedules and clipping rules used in train blocks. */
+import type { DataArg, OptimizerSpec, ScheduleSpec } from '../../compiled.js';
+import type { Value } from '../../ir.js';
+import type { BuiltinImpl, CallContext } from '../builtin.js';
+import type { LVal } from '../values.js';
+
+const tensor = (cx: CallContext, v: Value): LVal => ({ kind: 'tensor', v, span: cx.span });
+
+/** `ones` / `zeros` as a target: a tensor of the prediction's shape. */
+function target(cx: CallContext, name: string, like: Value): Value {
+  const a = cx.args.get(name);
+  if (a?.kind === 'sym' && (a.name === 'ones' || a.name === 'zeros')) return cx.op('const', [], { value: a.name === 'ones' ? 1 : 0, dtype: 'f32', shape: like.type.shape });
+  if (a?.kind === 'num') return cx.scalar(a.value);
+  return cx.args.tensor(name);
+}
+
+function meanAll(cx: CallContext, v: Value): Value {
+  return v.type.shape.length === 0 ? v : cx.op('reduce_mean', [v], { axes: [], keepdims: false });
+}
+
+function pairLoss(name: string, doc: string, body: (cx: CallContext, pred: Value, y: Value) => Value, extra: BuiltinImpl['params'] = []): BuiltinImpl {
+  return {
+    name,
+    kind: 'loss',
+    doc,
+    params: [{ name: 'pred', type: 'tensor' }, { name: 'target', type: 'any' }, ...extra],
+    apply: (cx) => {
+      const pred = cx.args.tensor('pred');
+      const y = target(cx, 'target', pred);
+      if (y.type.dtype !== 'f32') cx.fail('DNN0018', { message: `'${name}' needs an f32 target, got ${y.type.dtype}` }, { span: cx.args.span('target') });
+      return tensor(cx, meanAll(cx, body(cx, pred, y)));
+    },
+  };
+}
+
+/** -sum(onehot(label) * log_softmax(logits), -1), per sample */
+function perSampleCrossEntropy(cx: CallContext, logits: Value, label: Value): Value {
+  const rank = logits.type.shape.length;
+  const classes = cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
+  const logp = cx.op('log_softmax', [logits], { axis: -1 });
+  let probs = label;
+  if (label.type.dtype === 'i32') {
+    if (label.type.shape.length !== rank - 1)
+      cx.fail('DNN0007', {
+        message: `cross_entropy: integer labels must have the logits' shape without the class axis: logits f32[${logits.type.shape.join(', ')}], labels i32[${label.type.shape.join(', ')}]`,
+      });
+    probs = cx.op('one_hot', [label], { depth: classes });
+  }
+  return cx.op('neg', [cx.op('reduce_sum', [cx.op('mul', [probs, logp])], { axes: [-1], keepdims: false })]);
+}
+
+const losses: BuiltinImpl[] = [
+  pairLoss('mse', 'mse(pred, target): mean squared error', (cx, p, y) => cx.op('square', [cx.op('sub', [p, y])])),
+  pairLoss('mae', 'mae(pred, target): mean absolute error', (cx, p, y) => cx.op('abs', [cx.op('sub', [p, y])])),
+  pairLoss(
+    'huber',
+    'huber(pred, target, delta = 1): quadratic near 0, linear beyond delta',
+    (cx, p, y) => {
+      const delta = cx.args.num('delta', 1);
+      const d = cx.op('abs', [cx.op('sub', [p, y])]);
+      const quad = cx.op('mul', [cx.scalar(0.5), cx.op('square', [d])]);
+      const lin = cx.op('mul', [cx.scalar(delta), cx.op('sub', [d, cx.scalar(0.5 * delta)])]);
+      return cx.op('where', [cx.op('less_equal', [d, cx.scalar(delta)]), quad, lin]);
+    },
+    [{ name: 'delta', type: 'num', optional: true }],
+  ),
+  pairLoss('binary_cross_entropy', 'binary_cross_entropy(p, target): p are probabilities', (cx, p, y) => {
+    const eps = cx.scalar(1e-7);
+    const one = cx.scalar(1);
+    const a = cx.op('mul', [y, cx.op('log', [cx.op('add', [p, eps])])]);
+    const b = cx.op('mul', [cx.op('sub', [one, y]), cx.op('log', [cx.op('add', [cx.op('sub', [one, p]), eps])])]);
+    return cx.op('neg', [cx.op('add', [a, b])]);
+  }),
+  pairLoss('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits(logits, target): stable form softplus(x) - x*y', (cx, x, y) =>
+    cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
+  ),
+  pairLoss('bce_with_logits', 'bce_with_logits(logits, target): alias of binary_cross_entropy_with_logits', (cx, x, y) =>
+    cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
+  ),
+  {
+    name: 'cross_entropy',
+    kind: 'loss',
+    doc: 'cross_entropy(logits, label): softmax cross-entropy from logits; label is i32 class ids or f32 probabilities',
+    params: [
+      { name: 'logits', type: 'tensor' },
+      { name: 'label', type: 'tensor' },
+    ],
+    apply: (cx) => tensor(cx, meanAll(cx, perSampleCrossEntropy(cx, cx.args.tensor('logits'), cx.args.tensor('label')))),
+  },
+];
+
+const metrics: BuiltinImpl[] = [
+  {
+    name: 'accuracy',
+    kind: 'metric',
+    doc: 'accuracy(logits, label): share of samples whose arg-max class equals the label',
+    params: [
+      { name: 'logits', type: 'tensor' },
+      { name: 'label', type: 'tensor' },
+    ],
+    apply: (cx) => {
+      const logits = cx.args.tensor('logits');
+      let label = cx.args.tensor('label');
+      if (label.type.dtype === 'f32') label = cx.op('argmax', [label], { axis: -1, keepdims: false });
+      const pred = cx.op('argmax', [logits], { axis: -1, keepdims: false });
+      const hit = cx.op('cast', [cx.op('equal', [pred, label])], { dtype: 'f32' });
+      return { kind: 'metric', name: 'accuracy', v: meanAll(cx, hit), span: cx.span };
+    },
+  },
+  {
+    name: 'mean_loss',
+    kind: 'metric',
+    doc: 'mean_loss(x): report a scalar expression averaged over samples',
+    params: [{ name: 'x', type: 'tensor' }],
+    apply: (cx) => ({ kind: 'metric', name: 'mean_loss', v: meanAll(cx, cx.args.tensor('x')), span: cx.span }),
+  },
+];
+
+function dataArg(v: LVal | undefined): DataArg | undefined {
+  if (!v) return undefined;
+  switch (v.kind) {
+    case 'num':
+    case 'bool':
+    case 'str':
+      return v.value;
+    case 'sym':
+      return v.name;
+    case 'list':
+      return v.items.map((i) => (i.kind === 'num' ? i.value : NaN));
+    default:
+      return undefined;
+  }
+}
+
+function dataset(name: string, doc: string, params: BuiltinImpl['params'], check?: (cx: CallContext) => void): BuiltinImpl {
+  return {
+    name,
+    kind: 'data',
+    doc,
+    params,
+    apply: (cx) => {
+      check?.(cx);
+      const args: Record<string, DataArg> = {};
+      params.forEach((p, i) => {
+        const v = dataArg(cx.args.get(p.name));
+        if (v !== undefined) args[p.name === 'path' ? '0' : p.name] = v;
+        void i;
+      });
+      return { kind: 'data', spec: { name, args }, span: cx.span };
+    },
+  };
+}
+
+const splitCheck = (cx: CallContext) => void cx.args.sym('split', ['train', 'test'], 'train');
+
+const datasets: BuiltinImpl[] = [
+  dataset(
+    'loans',
+    'loans(split: train|test, size = 4000, seed = 1): generated loan-default table, 8 features, label 0/1',
+    [
+      { name: 'split', type: 'sym', optional: true },
+      { name: 'size', type: 'int', optional: true },
+      { name: 'seed', type: 'int', optional: true },
+    ],
+    splitCheck,
+  ),
+  dataset('csv', 'csv("file.csv", label: "column"): numeric columns as features, one label column', [
+    { name: 'path', type: 'str' },
+    { name: 'label', type: 'any' },
+  ]),
+  {
+    name: 'mnist',
+    kind: 'data',
+    doc: 'mnist(split: train|test): handwritten digits',
+    params: [],
+    variadic: true,
+    notYet: 'the mnist data set arrives with the MNIST work',
+    apply: (cx) => cx.fail('DNN0015', { what: `the data set 'mnist'`, hint: ' (it arrives with the MNIST work)' }),
+  },
+];
+
+function optimizer(kind: OptimizerSpec['kind'], doc: string, defaults: Record<string, number>): BuiltinImpl {
+  const names = Object.keys(defaults);
+  return {
+    name: kind,
+    kind: 'optimizer',
+    doc,
+    params: names.map((name) => ({ name, type: 'num', optional: true })),
+    apply: (cx) => {
+      const options: Record<string, number> = {};
+      for (const n of names) options[n] = cx.args.num(n, defaults[n]);
+      if (!(options.lr > 0)) cx.fail('DNN0022', { message: `the learning rate must be positive, got ${options.lr}` });
+      const { lr, ...rest } = options;
+      return { kind: 'optimizer', spec: { kind, lr, options: rest }, span: cx.span };
+    },
+  };
+}
+
+const optimizers: BuiltinImpl[] = [
+  optimizer('sgd', 'sgd(lr = 0.01, momentum = 0, weight_decay = 0)', { lr: 0.01, momentum: 0, weight_decay: 0 }),
+  optimizer('momentum', 'momentum(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('nesterov', 'nesterov(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('adam', 'adam(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adamw', 'adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01): decoupled weight decay', {
+    lr: 1e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weight_decay: 0.01,
+  }),
+  optimizer('rmsprop', 'rmsprop(lr = 1e-3, rho = 0.9, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, rho: 0.9, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
+];
+
+function schedule(kind: ScheduleSpec['kind'], doc: string, defaults: Record<string, number>): BuiltinImpl {
+  const names = Object.keys(defaults);
+  return {
+    name: kind,
+    kind: 'schedule',
+    doc,
+    params: names.map((name) => ({ name, type: 'num', optional: true })),
+    apply: (cx) => {
+      const options: Record<string, number> = {};
+      for (const n of names) options[n] = cx.args.num(n, defaults[n]);
+      return { kind: 'schedule', spec: { kind, options }, span: cx.span };
+    },
+  };
+}
+
+const schedules: BuiltinImpl[] = [
+  schedule('constant', 'constant(): the optimizer learning rate throughout', {}),
+  schedule('step', 'step(step_size = 1000, gamma = 0.1): multiply by gamma every step_size steps', { step_size: 1000, gamma: 0.1 }),
+  schedule('exponential', 'exponential(gamma = 0.999): multiply by gamma every step', { gamma: 0.999 }),
+  schedule('cosine', 'cosine(warmup = 0, total = 0): linear warm-up then cosine decay to 0 over total steps (0 = the whole run)', { warmup: 0, total: 0 }),
+  schedule('warmup', 'warmup(warmup = 100): linear warm-up, then constant', { warmup: 100 }),
+];
+
+const clipping: BuiltinImpl[] = [
+  {
+    name: 'norm',
+    kind: 'clip',
+    doc: 'norm(max): clip gradients by their global norm',
+    params: [{ name: 'max', type: 'num' }],
+    apply: (cx) => ({ kind: 'clip', norm: cx.args.num('max'), span: cx.span }),
+  },
+];
+
+export const trainingBuiltins: BuiltinImpl[] = [...losses, ...metrics, ...datasets, ...optimizers, ...schedules, ...clipping];

@@ -1,0 +1,92 @@
+/**
+ * Data sets named in train blocks: `loans(split: train)`, `csv("f.csv", label: "y")`.
+ * `loadDataset` turns a DataSpec into a columnar Dataset. Node only (csv
+ * reads files); the generated `loans` set alone is in ./loans.js.
+ *
+ * Adding a data set: one entry in `builtins` below (its loader checks its
+ * own arguments and throws a DatasetError for bad ones).
+ */
+import type { Dataset } from '../types.js';
+import { loadCsv } from './csv.js';
+import { DatasetError } from './errors.js';
+import { loans } from './loans.js';
+
+export { DatasetError, isUserFacingError } from './errors.js';
+export { loans, LOANS_FEATURES } from './loans.js';
+export { loadCsv } from './csv.js';
+export { Rng } from './random.js';
+
+export type DataArg = string | number | boolean | number[];
+export interface DatasetSpec {
+  name: string;
+  args: Record<string, DataArg>;
+}
+
+interface Builtin {
+  /** argument names it accepts (positional ones as '0', '1', ...) */
+  args: string[];
+  /** one line for error messages and docs */
+  usage: string;
+  load(args: Record<string, DataArg>, baseDir: string): Dataset;
+}
+
+const builtins: Record<string, Builtin> = {
+  loans: {
+    args: ['split', 'size', 'seed'],
+    usage: 'loans(split: train|test, size: 4000, seed: 1)',
+    load(args) {
+      const split = args.split ?? 'train';
+      if (split !== 'train' && split !== 'test') throw new DatasetError(`loans: split must be train or test, got ${fmt(split)}`);
+      return loans({ split, size: num(args, 'size', 'loans'), seed: num(args, 'seed', 'loans') });
+    },
+  },
+  csv: {
+    args: ['0', 'path', 'label'],
+    usage: 'csv("file.csv", label: "column")',
+    load(args, baseDir) {
+      const path = args['0'] ?? args.path;
+      if (typeof path !== 'string') throw new DatasetError('csv: the first argument must be the file name as a string, e.g. csv("data.csv", label: "y")');
+      const label = args.label;
+      if (label !== undefined && typeof label !== 'string') throw new DatasetError(`csv: label must be a column name, got ${fmt(label)}`);
+      return loadCsv({ path, label }, baseDir);
+    },
+  },
+};
+
+/** The names loadDataset knows, sorted. */
+export function datasetNames(): string[] {
+  return Object.keys(builtins).sort();
+}
+
+/** Usage lines of the built-in data sets, for help texts. */
+export function datasetUsage(): string[] {
+  return datasetNames().map((n) => builtins[n].usage);
+}
+
+/**
+ * Loads the data set a train block names. `baseDir` is the folder relative
+ * paths are resolved against (the .dnn file's folder). Throws a DatasetError
+ * for an unknown name, an unknown argument, or bad data.
+ */
+export function loadDataset(spec: DatasetSpec, baseDir: string): Dataset {
+  const b = Object.prototype.hasOwnProperty.call(builtins, spec.name) ? builtins[spec.name] : undefined;
+  if (!b) throw new DatasetError(`unknown dataset '${spec.name}'; known data sets: ${datasetNames().join(', ')}`);
+  for (const a of Object.keys(spec.args)) {
+    if (!b.args.includes(a)) {
+      const what = /^\d+$/.test(a) ? `takes no positional argument #${Number(a) + 1}` : `has no argument '${a}'`;
+      throw new DatasetError(`${spec.name} ${what}; usage: ${b.usage}`);
+    }
+  }
+  return b.load(spec.args, baseDir);
+}
+
+function num(args: Record<string, DataArg>, name: string, ds: string): number | undefined {
+  const v = args[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw new DatasetError(`${ds}: ${name} must be a number, got ${fmt(v)}`);
+  return v;
+}
+
+function fmt(v: DataArg): string {
+  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+}

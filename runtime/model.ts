@@ -1,0 +1,207 @@
+/**
+ * `instantiate(program, options)`: a Model over one backend.
+ *
+ * The model owns the persistent tensors (params, then optimizer state) as
+ * host typed arrays, initialised from the seed (runtime/init.ts) or from
+ * `options.weights`; the backend prepares each entry of the program over
+ * them. Inputs are checked and converted by runtime/inputs.ts; the training
+ * step feeds the hyper inputs `lr` (from the schedule) and `step` (1-based).
+ */
+import { CpuBackend } from './backends/cpu.js';
+import type { Backend, PreparedEntry } from './backend.js';
+import { initTensor } from './init.js';
+import { bindInputs, type InputSpec } from './inputs.js';
+import type { Program, ProgramEntry, ProgramTensor } from './program.js';
+import { learningRate } from './schedule.js';
+import { evaluateDataset, fitModel } from './train.js';
+import type {
+  BackendName,
+  CreateOptions,
+  Dataset,
+  FitOptions,
+  FitResult,
+  Model,
+  Signature,
+  StepResult,
+  Tensor,
+  TensorInput,
+  TypedArray,
+  Weights,
+} from './types.js';
+import { evalShape } from '../compiler/dims.js';
+
+const AVAILABLE: BackendName[] = ['cpu'];
+
+function selectBackend(requested: CreateOptions['backend']): Backend {
+  const want = requested ?? 'auto';
+  if (want === 'auto' || want === 'cpu') return new CpuBackend();
+  if (want === 'webgpu' || want === 'gpujs')
+    throw new Error(`the '${want}' backend is not available yet in this version of dnnc; available backends: ${AVAILABLE.join(', ')} (use backend: 'cpu' or 'auto')`);
+  throw new Error(`unknown backend '${String(want)}'; available backends: ${AVAILABLE.join(', ')}, or 'auto'`);
+}
+
+interface Entry {
+  spec: ProgramEntry;
+  prepared: PreparedEntry;
+  /** the inputs the caller supplies (not the hyper ones) */
+  inputs: InputSpec[];
+}
+
+function copyOf(t: TypedArray): TypedArray {
+  return t.slice() as TypedArray;
+}
+
+class CompiledModel implements Model {
+  readonly name: string;
+  readonly backend: BackendName;
+  readonly signature: Signature;
+  private params = new Map<string, TypedArray>();
+  private stores = new Map<string, TypedArray>();
+  private entries: { predict: Entry; trainStep?: Entry; evaluate?: Entry };
+  private steps = 0;
+  private disposed = false;
+  private seed: number;
+
+  constructor(
+    private program: Program,
+    private impl: Backend,
+    options: CreateOptions,
+  ) {
+    if (program.format !== 1) throw new Error(`this runtime reads program format 1, but the module has format ${String(program.format)}; regenerate it with this version of dnnc`);
+    this.name = program.name;
+    this.backend = impl.name;
+    this.signature = program.signature;
+    this.seed = options.seed ?? program.train?.seed ?? 0;
+    const make = (t: ProgramTensor) => initTensor(t.init, t.dtype, t.shape, this.seed, t.path);
+    for (const p of program.params) {
+      const t = make(p);
+      this.params.set(p.path, t);
+      this.stores.set(p.path, t);
+    }
+    for (const s of program.train?.state ?? []) this.stores.set(s.path, make(s));
+    if (options.weights) this.setWeights(options.weights);
+    const prep = (spec: ProgramEntry): Entry => ({
+      spec,
+      prepared: impl.prepare(spec, this.stores),
+      inputs: spec.inputs.filter((i) => i.role !== 'hyper'),
+    });
+    this.entries = {
+      predict: prep(program.entries.predict),
+      trainStep: program.entries.trainStep && prep(program.entries.trainStep),
+      evaluate: program.entries.evaluate && prep(program.entries.evaluate),
+    };
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error(`model '${this.name}' has been disposed`);
+  }
+
+  private needTrain(what: string): { step: Entry; evaluate?: Entry } {
+    const t = this.entries.trainStep;
+    if (!t || !this.program.train) throw new Error(`model '${this.name}' has no train block, so it cannot ${what}; add a train block to the .dnn file`);
+    return { step: t, evaluate: this.entries.evaluate };
+  }
+
+  private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>) {
+    const { dims, data } = bindInputs(this.name, entry.inputs, given, what);
+    await entry.prepared.run(dims, data, hyper);
+    return dims;
+  }
+
+  async predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
+    this.alive();
+    const e = this.entries.predict;
+    const dims = await this.runEntry(e, inputs, 'input');
+    const out: Record<string, Tensor> = {};
+    for (const o of e.spec.outputs) {
+      const data = copyOf(await e.prepared.output(o.name));
+      out[o.name] = { dtype: o.dtype, shape: evalShape(o.shape, dims), data };
+    }
+    return out;
+  }
+
+  private async scalars(entry: Entry): Promise<StepResult> {
+    let loss = NaN;
+    const metrics: Record<string, number> = {};
+    for (const o of entry.spec.outputs) {
+      const v = (await entry.prepared.output(o.name))[0];
+      if (o.name === 'loss') loss = v;
+      else metrics[o.name] = v;
+    }
+    return { loss, metrics };
+  }
+
+  async trainStep(batch: Record<string, TensorInput>): Promise<StepResult> {
+    this.alive();
+    const { step } = this.needTrain('train');
+    const train = this.program.train!;
+    const n = this.steps + 1;
+    const lr = learningRate(train.schedule, train.optimizer.lr, n);
+    await this.runEntry(step, batch, 'batch input', { lr, step: n });
+    this.steps = n;
+    return this.scalars(step);
+  }
+
+  async evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>> {
+    this.alive();
+    const { evaluate } = this.needTrain('evaluate');
+    if (!evaluate) throw new Error(`model '${this.name}' has no evaluation graph`);
+    const batchSize = options?.batchSize ?? this.program.train!.batch;
+    return evaluateDataset(
+      async (batch) => {
+        const dims = await this.runEntry(evaluate, batch, 'batch input');
+        const r = await this.scalars(evaluate);
+        const first = evaluate.inputs[0];
+        const count = first && first.shape.length ? evalShape([first.shape[0]], dims)[0] : 1;
+        return { ...r, count };
+      },
+      this.signature,
+      data,
+      batchSize,
+    );
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<FitResult> {
+    this.alive();
+    this.needTrain('fit');
+    const t = this.program.train!;
+    return fitModel(this, data, options, { epochs: t.epochs, batchSize: t.batch, seed: this.seed });
+  }
+
+  getWeights(): Weights {
+    this.alive();
+    const out: Weights = {};
+    for (const [path, t] of this.params) out[path] = Float32Array.from(t);
+    return out;
+  }
+
+  setWeights(weights: Record<string, Float32Array | readonly number[]>): void {
+    this.alive();
+    if (weights === null || typeof weights !== 'object') throw new Error('setWeights expects an object mapping parameter paths to arrays');
+    const known = () => [...this.params.keys()].join(', ');
+    for (const [path, w] of Object.entries(weights)) {
+      const dst = this.params.get(path);
+      if (!dst) throw new Error(`setWeights: model '${this.name}' has no parameter '${path}'; its parameters are: ${known()}`);
+      const spec = this.program.params.find((p) => p.path === path)!;
+      if (!w || typeof (w as ArrayLike<number>).length !== 'number')
+        throw new Error(`setWeights: '${path}' must be a Float32Array or an array of numbers`);
+      if (w.length !== dst.length)
+        throw new Error(`setWeights: '${path}' is ${spec.dtype}[${spec.shape.join(', ')}] (${dst.length} values), but ${w.length} values were given`);
+    }
+    for (const [path, w] of Object.entries(weights)) this.params.get(path)!.set(w);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.impl.dispose();
+    this.params.clear();
+    this.stores.clear();
+  }
+}
+
+/** Create a Model from a program (what a generated module embeds). */
+export async function instantiate(program: Program, options: CreateOptions = {}): Promise<Model> {
+  const backend = selectBackend(options.backend);
+  return new CompiledModel(program, backend, options);
+}

@@ -1,0 +1,110 @@
+/** The public types of the runtime: what generated modules and apps see. */
+import type { Dim } from '../compiler/dims.js';
+
+export type DType = 'f32' | 'i32' | 'bool';
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+export interface IOSpec {
+  name: string;
+  dtype: DType;
+  shape: Dim[];
+}
+
+export interface Signature {
+  inputs: IOSpec[];
+  outputs: IOSpec[];
+  /** what a training step needs beyond the inputs (labels, rewards) */
+  trainInputs: IOSpec[];
+}
+
+/** A tensor returned by the runtime: flat row-major data with its shape. */
+export interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: TypedArray;
+}
+
+type Nested = number | boolean | readonly Nested[];
+/** Accepted as input: flat typed arrays (row-major), nested arrays, or a Tensor. */
+export type TensorInput = TypedArray | readonly Nested[] | Tensor | { data: TypedArray | readonly number[]; shape: readonly number[] };
+
+export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
+
+export interface CreateOptions {
+  backend?: 'auto' | BackendName;
+  /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
+  seed?: number;
+  /** initial weights by parameter path (as returned by getWeights) */
+  weights?: Record<string, Float32Array | readonly number[]>;
+}
+
+export type Weights = Record<string, Float32Array>;
+
+/** A columnar data set: each field holds `size` samples of `sampleShape`. */
+export interface DatasetField {
+  dtype: DType;
+  sampleShape: number[];
+  data: TypedArray;
+}
+export interface Dataset {
+  name: string;
+  size: number;
+  fields: Record<string, DatasetField>;
+}
+
+export interface StepResult {
+  loss: number;
+  /** per-batch metric values, when the train block declares metrics */
+  metrics: Record<string, number>;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  step: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+export interface EpochResult {
+  epoch: number;
+  loss: number;
+  /** train metrics averaged over the epoch, and validation metrics prefixed `val_` */
+  metrics: Record<string, number>;
+  seconds: number;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  validation?: Dataset;
+  onBatch?: (p: BatchProgress) => void | false;
+  onEpoch?: (e: EpochResult) => void | false;
+  /** keep going when the loss becomes NaN or Inf (default: stop with an Error naming the step) */
+  continueOnNaN?: boolean;
+}
+
+export interface FitResult {
+  epochs: number;
+  history: EpochResult[];
+  /** final metrics: validation metrics when a validation set is given, else training */
+  metrics: Record<string, number>;
+  seconds: number;
+}
+
+export interface Model {
+  readonly name: string;
+  readonly backend: BackendName;
+  readonly signature: Signature;
+  predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>>;
+  /** one optimizer step on a batch holding the inputs and the train inputs */
+  trainStep(batch: Record<string, TensorInput>): Promise<StepResult>;
+  /** loss and metrics over a whole data set (no update) */
+  evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>>;
+  fit(data: Dataset, options?: FitOptions): Promise<FitResult>;
+  getWeights(): Weights;
+  setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
+  dispose(): void;
+}
