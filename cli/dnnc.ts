@@ -22,7 +22,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CompiledFile, CompiledModel, DataSpec } from '../compiler/compiled.js';
 import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { compileFile } from '../compiler/index.js';
-import { emitModule } from '../codegen/module/index.js';
 import { isUserFacingError, loadDataset } from '../runtime/data/index.js';
 import type { BatchProgress, BackendName, Dataset, EpochResult, FitResult, Model } from '../runtime/types.js';
 
@@ -127,6 +126,11 @@ function writeFiles(dir: string, files: { name: string; text: string }[]): strin
   return written;
 }
 
+/** The module emitter, loaded on first use: it brings ts-morph, which `check` and `ir` do not need. */
+async function loadEmitter(): Promise<typeof import('../codegen/module/index.js')['emitModule']> {
+  return (await import('../codegen/module/index.js')).emitModule;
+}
+
 // ------------------------------------------------------------ commands
 
 interface CompileOpts {
@@ -136,10 +140,11 @@ interface CompileOpts {
   runtime?: string;
 }
 
-function cmdCompile(file: string, opts: CompileOpts): void {
+async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
   const { file: compiled } = compileOrReport(file, opts.param);
+  const emitModule = await loadEmitter();
   const outDir = opts.out ?? dirname(file);
-  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file), ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
+  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
   for (const path of writeFiles(outDir, files)) process.stdout.write(`wrote ${path}\n`);
 }
 
@@ -227,7 +232,8 @@ async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
   const root = packageRoot();
   const runtimePath = join(root, 'dist', 'runtime', 'index.js');
   if (!existsSync(runtimePath)) throw new CliError(`the dnnc runtime is not built (${runtimePath} is missing): run npm run build`);
-  const { files } = emitModule(compiled, { emit: 'js', sourceName: basename(file), runtimeImport: pathToFileURL(runtimePath).href });
+  const emitModule = await loadEmitter();
+  const { files } = emitModule(compiled, { emit: 'js', sourceName: basename(file).replace(/\.dnn$/, ''), runtimeImport: pathToFileURL(runtimePath).href });
   const key = createHash('sha256')
     .update(JSON.stringify(files))
     .digest('hex')

@@ -40,7 +40,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
   const { program, diagnostics } = parse(source, file);
   for (const d of diagnostics) diag.add(d);
   const stages: CompileStages = {};
-  const lw = new Lowerer(program, diag, options.params ?? {});
+  const lw = new Lowerer(program, diag, options.params ?? {}, diagnostics.length > 0);
   const models: CompiledModel[] = [];
   const lowered: string[] = [];
   const optimized: string[] = [];

@@ -108,18 +108,16 @@ export class CompileAbort extends Error {
 
 // ------------------------------------------------------------------ "did you mean"
 
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
 export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-  }
-  return dp[b.length];
+  return d[a.length][b.length];
 }
 
 /** The closest candidate within a small edit distance, as "; did you mean 'x'?" or ''. */
@@ -133,7 +131,7 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
       bestDist = d;
     }
   }
-  const limit = Math.max(1, Math.floor(name.length / 3));
+  const limit = name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return best && bestDist <= limit ? `; did you mean '${best}'?` : '';
 }
 

@@ -27,6 +27,12 @@ export function parse(source: string, file: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   try {
     const lexed = lexer.tokenize(source);
+    for (const t of lexed.groups.unterminated ?? []) {
+      const comment = t.image.startsWith('/*');
+      const span = spanAt(source, file, t.startOffset, t.startOffset + (comment ? 2 : 1));
+      const help = comment ? "a block comment opened with '/*' must be closed with '*/'" : 'a string must be closed with \'"\' on the same line';
+      diagnostics.push(makeDiagnostic('DNN0001', span, { text: comment ? '/*' : '"' }, { help }));
+    }
     for (const e of lexed.errors) {
       const text = source.slice(e.offset, e.offset + e.length);
       const shown = text.length > 12 ? `${text.slice(0, 12)}...` : text;
@@ -38,30 +44,18 @@ export function parse(source: string, file: string): ParseResult {
     const ctx = new SyntaxContext(tokens);
     const parser = getParser();
     const program: Program = { kind: 'Program', items: [], span: spanAt(source, file, 0, source.length) };
-    // Parse item by item run: when the parser stops at junk between items, report it
-    // once, skip to the next item keyword and parse on from there.
-    let start = 0;
-    const errors: IRecognitionException[] = [];
-    while (start <= tokens.length) {
-      parser.input = tokens.slice(start);
-      const cst = parser.program();
-      program.items.push(...builder.program(cst).items);
-      let stoppedAt: number | undefined;
-      for (const e of parser.errors) {
-        const raw = readRaw(e);
-        if (raw.kind === 'notAllInput' || (raw.kind === 'mismatch' && raw.expected === 'EOF')) {
-          stoppedAt = ctx.indexOf(e.token);
-          errors.push(Object.assign(e, { message: JSON.stringify({ kind: 'notAllInput', ruleName: 'program' } satisfies RawSyntaxError) }));
-          break;
-        }
-        errors.push(e);
+    // Junk between items: chevrotain's in-repetition recovery skips it and
+    // resumes at the next item; it reports it as "expected end of input".
+    parser.input = tokens;
+    const cst = parser.program();
+    program.items.push(...builder.program(cst).items);
+    const errors = parser.errors.map((e) => {
+      const raw = readRaw(e);
+      if (raw.kind === 'mismatch' && raw.expected === 'EOF') {
+        e.message = JSON.stringify({ kind: 'notAllInput', ruleName: 'program' } satisfies RawSyntaxError);
       }
-      if (stoppedAt === undefined || stoppedAt >= tokens.length) break;
-      let next = stoppedAt + 1;
-      while (next < tokens.length && !itemKeywords.has(tokens[next].tokenType.name)) next++;
-      if (next >= tokens.length) break;
-      start = next;
-    }
+      return e;
+    });
     diagnostics.push(...syntaxDiagnostics(errors, ctx, builder, source, file, lexErrorLines));
     diagnostics.push(...builder.diagnostics);
     diagnostics.sort((a, b) => a.span.offset - b.span.offset);
@@ -75,9 +69,8 @@ export function parse(source: string, file: string): ParseResult {
 }
 
 function lexerHelp(text: string): { help?: string } {
-  if (text.startsWith('"')) return { help: 'strings are written in double quotes on one line: "like this"' };
-  if (text.startsWith('/*')) return { help: "a block comment opened with '/*' must be closed with '*/'" };
   if (text.startsWith("'")) return { help: 'strings use double quotes: "like this"' };
+  if (text.startsWith('#')) return { help: "comments start with '//'" };
   return {};
 }
 
@@ -102,7 +95,6 @@ function spanAt(source: string, file: string, start: number, end: number): Span 
 
 const closerText: Record<string, string> = { RParen: ')', RBracket: ']', RCurly: '}' };
 const openerFor: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-const itemKeywords = new Set(['Kw_model', 'Kw_block', 'Kw_train', 'Kw_param', 'Kw_const']);
 const itemStart = "'model', 'block', 'train', 'param' or 'const'";
 
 function describeFound(t: IToken | undefined): string {

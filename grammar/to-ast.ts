@@ -15,6 +15,7 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import { joinSpans, type Span } from './span.js';
+import * as T from './tokens.js';
 import { makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
 
 type Children = Record<string, CstElement[] | undefined>;
@@ -260,7 +261,7 @@ export class AstBuilder {
         const span = this.cstSpan(inner);
         if (!count || !span) return undefined;
         const stmt: A.Repeat = { kind: 'Repeat', count, body: this.body(this.node(inner, 'body')), span };
-        if (this.token(inner, 'As')) {
+        if (this.token(inner, T.As.name)) {
           const as = this.name(this.token(inner, 'Identifier'));
           if (!as) return undefined;
           stmt.as = as;
@@ -294,12 +295,12 @@ export class AstBuilder {
     const span = this.cstSpan(n);
     if (!from || !to || !span) return undefined;
     const stmt: A.Sync = { kind: 'Sync', from, to, span };
-    if (this.token(n, 'Every')) {
+    if (this.token(n, T.Every.name)) {
       const every = this.expression(this.node(n, 'every'));
       if (!every) return undefined;
       stmt.every = every;
     }
-    if (this.token(n, 'Tau')) {
+    if (this.token(n, T.Tau.name)) {
       const tau = this.expression(this.node(n, 'tau'));
       if (!tau) return undefined;
       stmt.tau = tau;
@@ -507,7 +508,7 @@ export class AstBuilder {
     if (num) return { kind: 'Number', value: Number(num.image), isInt: /^\d+$/.test(num.image), span: this.tokenSpan(num) };
     const str = this.token(n, 'StringLiteral');
     if (str) return { kind: 'String', value: unescape(str.image), span: this.tokenSpan(str) };
-    const bool = this.token(n, 'True') ?? this.token(n, 'False');
+    const bool = this.token(n, T.True.name) ?? this.token(n, T.False.name);
     if (bool) return { kind: 'Bool', value: bool.image === 'true', span: this.tokenSpan(bool) };
     if (n.children.nameOrCall) return this.nameOrCall(this.node(n, 'nameOrCall'));
     if (n.children.parenExpr) {

@@ -140,15 +140,21 @@ export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: Lexer.SKIPPED });
 export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED });
 
+/** An unclosed block comment or string: reported as a lexer error (grammar/index.ts). */
+export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, group: 'unterminated' });
+export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\r\n]|\\.)*/, group: 'unterminated' });
+
 /** All token types, in matching order (comments before `/`, `**` before `*`, ...). */
 export const allTokens: TokenType[] = [
   WhiteSpace,
   LineComment,
   BlockComment,
+  UnterminatedComment,
   ...keywords,
   Identifier,
   NumberLiteral,
   StringLiteral,
+  UnterminatedString,
   PipeOp,
   Arrow,
   StarStar,

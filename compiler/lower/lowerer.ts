@@ -56,6 +56,8 @@ export class Lowerer {
     readonly program: A.Program,
     readonly diag: DiagnosticBag,
     readonly overrides: Record<string, number> = {},
+    /** after syntax errors, statements may be missing: skip checks that would only cascade */
+    readonly incomplete = false,
   ) {
     for (const item of program.items) {
       if (item.kind === 'Block' || item.kind === 'Model') {
@@ -110,6 +112,7 @@ export class Lowerer {
       const found = env.lookup(decl.name.name);
       if (found === 'poisoned') continue;
       if (!found) {
+        if (this.incomplete) continue;
         this.diag.error('DNN0009', decl.name.span, { name: decl.name.name, model: model.name.name }, { help: `assign it in the model body: ${decl.name.name} = ...` });
         continue;
       }
@@ -701,17 +704,18 @@ export class Lowerer {
     }));
     const { bound } = this.bindArgs(name, params, args, piped, env, span, false);
     const benv = new Env(this.globals);
+    // argument shapes are checked at the call site, before entering the block
+    for (const p of block.params) {
+      const v = bound.get(p.name.name) ?? this.expr(p.default!, benv, true);
+      if (p.type.kind === 'TensorType' && v.kind === 'tensor') this.unify(p.type, v.v, benv, p, span);
+      benv.set(p.name.name, v, p.name.span);
+    }
     this.callStack.push({ block: name, span });
     const parent = this.scopes[this.scopes.length - 1];
     const n = (parent.counters.get(name) ?? 0) + 1;
     parent.counters.set(name, n);
     this.scopes.push({ path: `${parent.path}.${name}_${n}`, counters: new Map() });
     try {
-      for (const p of block.params) {
-        const v = bound.get(p.name.name) ?? this.expr(p.default!, benv, true);
-        if (p.type.kind === 'TensorType' && v.kind === 'tensor') this.unify(p.type, v.v, benv, p, span);
-        benv.set(p.name.name, v, p.name.span);
-      }
       let result: LVal | undefined;
       for (const st of block.body)
         this.statement(st, benv, 'block', {

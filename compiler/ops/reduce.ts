@@ -311,12 +311,11 @@ function cpuSoftmax(ctx: CpuKernelContext, log: boolean, op: string): string {
   const { O, R, I } = aroundAxis(ctx.inShape[0], axis);
   // along the last axis the row is contiguous: index = base + r
   const contiguous = I === '1';
-  const idx = contiguous ? 'q' : 'q';
   const stepDecl = contiguous ? '' : `const I = ${I};\n`;
   const st = contiguous ? '1' : 'I';
   const loopsOpen = contiguous ? `for (let o = 0; o < O; o++) {\nconst base = o * R;\n` : `for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) {\nconst base = o * R * I + i;\n`;
   const end = contiguous ? 'base + R' : 'base + R * I';
-  const walk = `for (let ${idx} = base; ${idx} < end; ${idx} += ${st})`;
+  const walk = `for (let q = base; q < end; q += ${st})`;
   const finish = log
     ? `const sh = m + Math.log(s);\n${walk} ${y}[q] = ${x}[q] - sh;`
     : `const inv = 1 / s;\n${walk} ${y}[q] = Math.exp(${x}[q] - m) * inv;`;

@@ -6,7 +6,7 @@
  */
 import { dimAdd, dimDiv, dimEq, dimProduct, dimSub, dimToJs, evalDim, normDim, shapeEq, shapeToString, type Dim, type DimEnv, type Shape } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef, type RefTensor } from './types.js';
+import { ShapeError, type OpDef } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
 import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, type Stream } from './kernel-util.js';
 
@@ -247,8 +247,8 @@ function slicedDim(D: Dim, s: AxisSlice, op: string, shape: readonly Dim[]): Dim
     const e = resolvePos(s.end, D);
     return Math.max(0, Math.ceil((e - a) / s.step));
   }
-  if (s.start === 0 && s.end === SLICE_END) return D;
   if (s.step !== 1) throw new ShapeError(`${op}: a step other than 1 on the symbolic dim ${D} of ${shapeToString(shape)}`, 'DNN0015');
+  if (s.start === 0 && s.end === SLICE_END) return D;
   const symPos = (p: Dim, isEnd: boolean): Dim =>
     typeof p === 'string' ? p : isEnd && p >= SLICE_END ? D : p < 0 ? dimAdd(D, p) : p;
   return dimSub(symPos(s.end, true), symPos(s.start, false));

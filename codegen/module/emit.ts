@@ -1,0 +1,223 @@
+/**
+ * The module emitter: one TypeScript module per .dnn file (ts-morph).
+ *
+ * Layout of a generated module:
+ *   header comment (source file, "do not edit")
+ *   import { instantiate, type ... } from 'dnnc'
+ *   per model:
+ *     <M>Signature, types <M>Inputs / <M>Outputs / <M>TrainBatch, interface <M>Model
+ *     <M>Program: params table, and per entry the buffer table and the step
+ *     schedule (one kernel call per line, commented with buffer names)
+ *     create<M>(options) and `export const <M> = { signature, create }`
+ *   top-level `signature` and `create`: the first model with a train block, else the first
+ *   kernels: named functions, each with a comment giving op and shapes
+ *
+ * 'js' output: the same module through ts-morph's in-memory emit (.js + .d.ts).
+ */
+import { IndentationText, Project, QuoteKind, ScriptTarget, ModuleKind } from 'ts-morph';
+import type { CompiledFile } from '../../compiler/compiled.js';
+import type { Dim } from '../../compiler/dims.js';
+import type { IOSpec } from '../../runtime/types.js';
+import { renderKernel } from '../cpu/kernel.js';
+import { KernelPool, planModel, type PlannedEntry, type PlannedProgram } from './plan-model.js';
+
+export interface EmitOptions {
+  /** module specifier of the runtime (default 'dnnc') */
+  runtimeImport?: string;
+  emit: 'ts' | 'js';
+  /** base name of the generated file(s), without extension */
+  sourceName: string;
+}
+
+export interface EmitResult {
+  files: { name: string; text: string }[];
+}
+
+const RESERVED = new Set(['signature', 'create', 'instantiate', 'Model', 'Tensor', 'TensorInput', 'Signature', 'CreateOptions', 'StepResult', 'TypedArray', 'Dims', 'Program']);
+
+function ident(name: string): string {
+  let s = name.replace(/[^A-Za-z0-9_$]/g, '_');
+  if (/^[0-9]/.test(s)) s = `_${s}`;
+  if (RESERVED.has(s)) s = `${s}_`;
+  return s;
+}
+
+const isIdent = (s: string) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
+const prop = (s: string) => (isIdent(s) ? s : JSON.stringify(s));
+/** A JS literal on one line: `{ a: 1, b: ['B', 784] }` (strings single-quoted where safe). */
+function lit(x: unknown): string {
+  if (x === undefined) return 'undefined';
+  if (typeof x === 'string') return /^[^'\\\n]*$/.test(x) ? `'${x}'` : JSON.stringify(x);
+  if (typeof x === 'number') return Number.isFinite(x) ? String(x) : x > 0 ? 'Infinity' : x < 0 ? '-Infinity' : 'NaN';
+  if (typeof x !== 'object' || x === null) return JSON.stringify(x);
+  if (Array.isArray(x)) return `[${x.map(lit).join(', ')}]`;
+  const parts = Object.entries(x as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${prop(k)}: ${lit(v)}`);
+  return parts.length ? `{ ${parts.join(', ')} }` : '{}';
+}
+const shapeText = (s: readonly Dim[]) => `[${s.join(', ')}]`;
+
+function ioList(specs: IOSpec[]): string {
+  if (specs.length === 0) return '[]';
+  return `[\n${specs.map((s) => `    { name: ${JSON.stringify(s.name)}, dtype: '${s.dtype}', shape: ${lit(s.shape)} },`).join('\n')}\n  ]`;
+}
+
+function entryText(e: PlannedEntry, indent: string): string {
+  const i2 = indent + '  ';
+  const i3 = i2 + '  ';
+  const bufName = (i: number) => e.buffers[i].name ?? `b${i}`;
+  const buffers = e.buffers
+    .map((b, i) => {
+      const ref = b.ref !== undefined ? `, ref: ${JSON.stringify(b.ref)}` : '';
+      const name = b.name !== undefined ? `, name: ${JSON.stringify(b.name)}` : '';
+      return `${i3}/* b${i} */ { dtype: '${b.dtype}', shape: ${lit(b.shape)}, kind: '${b.kind}'${ref}${name} },`;
+    })
+    .join('\n');
+  const steps = e.steps
+    .map((s) => {
+      const once = s.once ? ', once: true' : '';
+      const call = `${s.ins.map(bufName).join(', ')} -> ${s.outs.map(bufName).join(', ')}`;
+      return `${i3}{ kernel: '${s.kernel}', ins: ${lit(s.ins)}, outs: ${lit(s.outs)}${once} }, // ${call}`;
+    })
+    .join('\n');
+  const kernels = [...new Set(e.steps.map((s) => s.kernel))];
+  return [
+    `{`,
+    `${i2}buffers: [\n${buffers}\n${i2}],`,
+    `${i2}inputs: ${lit(e.inputs)},`,
+    `${i2}outputs: ${lit(e.outputs)},`,
+    `${i2}updates: ${lit(e.updates)},`,
+    `${i2}steps: [\n${steps}\n${i2}],`,
+    `${i2}kernels: { ${kernels.join(', ')} },`,
+    `${indent}}`,
+  ].join('\n');
+}
+
+function programText(p: PlannedProgram, sigName: string): string {
+  const params = p.params.map((t) => `    { path: ${JSON.stringify(t.path)}, dtype: '${t.dtype}', shape: ${lit(t.shape)}, init: ${lit(t.init)} },`).join('\n');
+  const entries = (['predict', 'trainStep', 'evaluate'] as const)
+    .filter((k) => p.entries[k])
+    .map((k) => `    ${k}: ${entryText(p.entries[k]!, '    ')},`)
+    .join('\n');
+  const lines = [
+    `{`,
+    `  format: 1,`,
+    `  name: ${JSON.stringify(p.name)},`,
+    `  signature: ${sigName},`,
+    `  params: [${params ? `\n${params}\n  ` : ''}],`,
+    `  entries: {\n${entries}\n  },`,
+  ];
+  if (p.train) {
+    const t = p.train;
+    const state = t.state.map((s) => `      { path: ${JSON.stringify(s.path)}, dtype: '${s.dtype}', shape: ${lit(s.shape)}, init: ${lit(s.init)} },`).join('\n');
+    lines.push(
+      `  train: {`,
+      `    optimizer: ${lit(t.optimizer)},`,
+      `    schedule: ${lit(t.schedule)},`,
+      `    batch: ${t.batch},`,
+      `    epochs: ${t.epochs},`,
+      `    metrics: ${lit(t.metrics)},`,
+      `    state: [${state ? `\n${state}\n    ` : ''}],`,
+      ...(t.data ? [`    data: ${lit(t.data)},`] : []),
+      ...(t.validate ? [`    validate: ${lit(t.validate)},`] : []),
+      ...(t.seed !== undefined ? [`    seed: ${t.seed},`] : []),
+      `  },`,
+    );
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+function typeFields(specs: IOSpec[], type: string): string {
+  return specs.map((s) => `  /** ${s.dtype}${shapeText(s.shape)} */\n  ${prop(s.name)}: ${type};`).join('\n');
+}
+
+/** Build the TypeScript module text. */
+export function emitModuleSource(file: CompiledFile, options: Omit<EmitOptions, 'emit'>): string {
+  const runtime = options.runtimeImport ?? 'dnnc';
+  if (file.models.length === 0) throw new Error(`${file.file}: no model to emit`);
+  const pool = new KernelPool();
+  const planned = file.models.map((m) => planModel(m, pool));
+  const project = new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single } });
+  const sf = project.createSourceFile(`${options.sourceName}.ts`, '');
+  const names = file.models.map((m) => m.name);
+  sf.addStatements([
+    `// Generated by dnnc from ${file.file}; do not edit.`,
+    `// Models: ${names.join(', ')}. Kernels: ${pool.kernels.length} (CPU).`,
+  ]);
+  sf.addImportDeclaration({
+    moduleSpecifier: runtime,
+    namedImports: [
+      'instantiate',
+      ...['CreateOptions', 'Dims', 'Model', 'Program', 'Signature', 'StepResult', 'Tensor', 'TensorInput', 'TypedArray'].map((n) => ({ name: n, isTypeOnly: true })),
+    ],
+  });
+  const used = new Set<string>();
+  const modelIds = file.models.map((m) => {
+    let id = ident(m.name);
+    while (used.has(id)) id += '_';
+    used.add(id);
+    return id;
+  });
+
+  file.models.forEach((m, k) => {
+    const id = modelIds[k];
+    const p = planned[k];
+    const sig = p.signature;
+    const batchSpecs = [...sig.inputs, ...sig.trainInputs];
+    sf.addStatements([
+      `\n// ---------------------------------------------------------------- model ${m.name}`,
+      `/** The inputs and outputs of model ${m.name} (shapes: numbers, or symbolic dims bound at run time). */`,
+      `export const ${id}Signature: Signature = {\n  inputs: ${ioList(sig.inputs)},\n  outputs: ${ioList(sig.outputs)},\n  trainInputs: ${ioList(sig.trainInputs)},\n};`,
+      `/** Inputs of ${m.name}.predict: typed arrays (flat, row-major), nested arrays, or { data, shape }. */`,
+      `export type ${id}Inputs = {\n${typeFields(sig.inputs, 'TensorInput')}\n};`,
+      `/** Outputs of ${m.name}.predict. */`,
+      `export type ${id}Outputs = {\n${typeFields(sig.outputs, 'Tensor')}\n};`,
+      `/** A training batch of ${m.name}: the inputs and the train inputs. */`,
+      `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInput')}\n};`,
+      `/** Model ${m.name} with typed predict and trainStep. */`,
+      `export interface ${id}Model extends Model {\n  predict(inputs: ${id}Inputs): Promise<${id}Outputs>;\n  trainStep(batch: ${id}TrainBatch): Promise<StepResult>;\n}`,
+      `const ${id}Program: Program = ${programText(p, `${id}Signature`)};`,
+      `/** Create model ${m.name} (weights initialised from options.seed, default ${p.train?.seed ?? 0}, or given by options.weights). */`,
+      `export async function create${id}(options: CreateOptions = {}): Promise<${id}Model> {\n  return (await instantiate(${id}Program, options)) as ${id}Model;\n}`,
+      `/** Model ${m.name}. */`,
+      `export const ${id} = { signature: ${id}Signature, create: create${id} };`,
+    ]);
+  });
+
+  const main = Math.max(
+    0,
+    file.models.findIndex((m) => m.train),
+  );
+  const mainId = modelIds[main];
+  sf.addStatements([
+    `\n// ---------------------------------------------------------------- default model: ${file.models[main].name}`,
+    `/** The signature of ${file.models[main].name}. */`,
+    `export const signature: Signature = ${mainId}Signature;`,
+    `/** Create ${file.models[main].name}. */`,
+    `export async function create(options: CreateOptions = {}): Promise<${mainId}Model> {\n  return create${mainId}(options);\n}`,
+    `\n// ---------------------------------------------------------------- kernels`,
+    ...pool.kernels.map((k) => renderKernel(k, { ts: true })),
+  ]);
+  return sf.getFullText();
+}
+
+/** Emit the module as TS, or as JS with its .d.ts. */
+export function emitModule(file: CompiledFile, options: EmitOptions): EmitResult {
+  const text = emitModuleSource(file, options);
+  const name = options.sourceName;
+  if (options.emit === 'ts') return { files: [{ name: `${name}.ts`, text }] };
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { target: ScriptTarget.ES2022, module: ModuleKind.ESNext, declaration: true, strict: true, skipLibCheck: true, noResolve: true },
+  });
+  project.createSourceFile(`/${name}.ts`, text);
+  const out = project.emitToMemory();
+  const files = out.getFiles().map((f) => ({ name: f.filePath.replace(/^.*\//, ''), text: f.text }));
+  const js = files.find((f) => f.name === `${name}.js`);
+  const dts = files.find((f) => f.name === `${name}.d.ts`);
+  if (!js || !dts) throw new Error(`internal: emitting ${name}.js failed`);
+  return { files: [js, dts] };
+}
+
