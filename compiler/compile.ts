@@ -65,6 +65,14 @@ export function compileSource(source: string, file: string, options: CompileOpti
   }
   const trains = program.items.filter((i): i is A.TrainDecl => i.kind === 'Train');
   for (const t of trains) {
+    const unsupported = t.body.find((s) => s.kind === 'Step' || s.kind === 'Sync');
+    if (unsupported) {
+      diag.error('DNN0015', unsupported.span, {
+        what: unsupported.kind === 'Step' ? 'several optimizer steps in one train block' : `'sync' between models`,
+        hint: ' (it arrives with the GAN and reinforcement-learning work)',
+      });
+      continue;
+    }
     const targets = t.on ?? [t.name];
     const target = targets[0];
     const decl = lw.models.get(target.name);

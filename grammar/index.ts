@@ -9,7 +9,7 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import type { Program } from './ast.js';
 import type { Span } from './span.js';
-import { makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
+import { didYouMean, makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
 import { lexer } from './tokens.js';
 import { getParser, type RawSyntaxError } from './parser.js';
 import { AstBuilder } from './to-ast.js';
@@ -228,14 +228,23 @@ function syntaxDiagnostics(
   let lastLine = -1;
   let lastIndex = -1;
   for (const e of errors) {
-    const at = ctx.indexOf(e.token);
-    const t = at < tokens.length ? tokens[at] : undefined;
-    const raw = readRaw(e);
+    let at = ctx.indexOf(e.token);
+    let t = at < tokens.length ? tokens[at] : undefined;
+    let raw = readRaw(e);
+    // `y x` or `inptu x: ...`: a name starts a statement but '=' or ':' does not follow
+    if (raw.kind === 'noViableAlt' && raw.ruleName === 'statement' && t && isWord(t)) {
+      const next = tokens[at + 1];
+      if (next?.image !== '=' && next?.image !== ':') {
+        at += 1;
+        t = next;
+        raw = { kind: 'noViableAlt', ruleName: 'nameStmt' };
+      }
+    }
     const prev = at > 0 ? tokens[at - 1] : undefined;
     let span = t ? builder.tokenSpan(t) : spanAt(source, file, source.length, source.length);
     // "expected X after Y": when the found token is on a later line, point just after Y
     const continuation = raw.kind !== 'notAllInput' && !(raw.kind === 'mismatch' && raw.expected === 'RCurly') && raw.ruleName !== 'statement';
-    if (continuation && prev && (!t || t.startLine! > prev.endLine!)) {
+    if ((continuation || !t) && prev && (!t || t.startLine! > prev.endLine!)) {
       const end = builder.tokenSpan(prev);
       span = { ...end, line: end.endLine, col: end.endCol, offset: end.endOffset };
     }
@@ -267,7 +276,7 @@ function composeMessage(raw: RawSyntaxError, e: IRecognitionException, ctx: Synt
     if (closer) {
       const open = ctx.openBracket(at, openerFor[closer]);
       const what = open !== undefined ? ` to close ${ctx.describeOpener(open)}` : '';
-      if (closer === '}') return { message: `expected a statement or '}'${what}, found ${found}` };
+      if (closer === '}' && t) return { message: `expected a statement or '}'${what}, found ${found}` };
       if (closer === ')' && rule === 'nameOrCall' && t && (t.image === ':' || t.image === '=')) {
         return { message: `expected ')'${what}, found ${found}`, help: "named arguments are written 'name: value'" };
       }
@@ -292,8 +301,10 @@ function composeMessage(raw: RawSyntaxError, e: IRecognitionException, ctx: Synt
   switch (rule) {
     case 'statement':
       return { message: `expected a statement, found ${found}`, help: "a statement is a binding like 'x = ...', or starts with 'input', 'output', 'param', 'const', 'repeat', 'return', 'step' or 'sync'" };
-    case 'nameStmt':
-      return { message: `expected '=' or ':'${after}, found ${found}` };
+    case 'nameStmt': {
+      const hint = prev ? didYouMean(prev.image, ['input', 'output', 'param', 'const', 'repeat', 'return', 'step', 'sync']) : '';
+      return { message: `expected '=' or ':'${after}, found ${found}`, help: hint ? hint.replace(/^; d/, 'D') : undefined };
+    }
     case 'item':
     case 'program':
       return { message: `expected ${itemStart} at the top level, found ${found}` };

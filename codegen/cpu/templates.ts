@@ -105,15 +105,16 @@ function matmul(ctx: CpuKernelContext): string | undefined {
   const aOff = batched ? 'aOff' : '0';
   const bOff = batched ? (rb === 2 ? '0' : 'bOff') : '0';
   const cOff = batched ? 'cOff' : '0';
+  // loops that statically run zero times are left out
+  const some = (from: string, to: string) => !(from === to || (isNum(to) && to === '0'));
+  const cols = (R: number) =>
+    [
+      some('0', n4) ? indent(`for (let j = 0; j < ${n4}; j += 4) {\n${indent(block(R, 4, 'i', 'j', aOff, bOff, cOff))}\n}`) : '',
+      some(n4, n) ? indent(`for (let j = ${n4}; j < ${n}; j++) {\n${indent(block(R, 1, 'i', 'j', aOff, bOff, cOff))}\n}`) : '',
+    ].filter((x) => x);
   const inner = [
-    `for (let i = 0; i < ${m4}; i += 4) {`,
-    indent(`for (let j = 0; j < ${n4}; j += 4) {\n${indent(block(4, 4, 'i', 'j', aOff, bOff, cOff))}\n}`),
-    indent(`for (let j = ${n4}; j < ${n}; j++) {\n${indent(block(4, 1, 'i', 'j', aOff, bOff, cOff))}\n}`),
-    '}',
-    `for (let i = ${m4}; i < ${m}; i++) {`,
-    indent(`for (let j = 0; j < ${n4}; j += 4) {\n${indent(block(1, 4, 'i', 'j', aOff, bOff, cOff))}\n}`),
-    indent(`for (let j = ${n4}; j < ${n}; j++) {\n${indent(block(1, 1, 'i', 'j', aOff, bOff, cOff))}\n}`),
-    '}',
+    ...(some('0', m4) ? [`for (let i = 0; i < ${m4}; i += 4) {`, ...cols(4), '}'] : []),
+    ...(some(m4, m) ? [`for (let i = ${m4}; i < ${m}; i++) {`, ...cols(1), '}'] : []),
   ].join('\n');
   if (!batched) {
     lines.push(inner);

@@ -35,14 +35,6 @@ interface TrainFields {
 
 /** Lower one train block for `model`; returns undefined after reporting diagnostics. */
 export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): TrainSpec | undefined {
-  const unsupported = decl.body.find((s) => s.kind === 'Step' || s.kind === 'Sync');
-  if (unsupported) {
-    lw.diag.error('DNN0015', unsupported.span, {
-      what: unsupported.kind === 'Step' ? 'several optimizer steps in one train block' : `'sync' between models`,
-      hint: ' (it arrives with the GAN and reinforcement-learning work)',
-    });
-    return undefined;
-  }
   const before = lw.diag.items.length;
   const step = build(lw, decl, model, true);
   const evaluate = build(lw, decl, model, false);

@@ -85,58 +85,50 @@ function gradMatmul(bl: GraphBuilder, a: Value, b: Value, g: Value, transA: bool
   return [bl.unbroadcast(da, a.type.shape), bl.unbroadcast(db, b.type.shape)];
 }
 
-/** The 2-D kernel body for C[M,N] = op(A) op(B) at offsets aO, bO, cO. */
+/**
+ * The 2-D kernel body for C[M,N] = op(A) op(B) at offsets aO, bO, cO: a 4x4
+ * register-blocked micro-kernel (16 float64 accumulators, 8 loads per 16
+ * multiply-adds), column blocks outermost so a strip of B stays in cache
+ * while every block of rows of A passes over it; scalar loops for the edges.
+ * The transposes only change the offsets and the per-k increments.
+ */
 function gemmBody(A: string, B: string, C: string, transA: boolean, transB: boolean): string {
-  // A'(i, k) offset from the row base of i: k * aks
-  const aRow = (i: string) => (transA ? `aO + ${i}` : `aO + ${i} * K`);
   const aks = transA ? 'M' : '1';
-  const at = (r: string, k: string) => (aks === '1' ? `${A}[${r} + ${k}]` : `${A}[${r} + ${k} * M]`);
-  if (!transB) {
-    // i-k-j: rows of B are streamed; four rows of C at a time, A'(i..i+3, k) hoisted
-    return `let i = 0;
-for (; i + 4 <= M; i += 4) {
-  const c0 = cO + i * N, c1 = c0 + N, c2 = c1 + N, c3 = c2 + N;
-  const r0 = ${aRow('i')}, r1 = ${aRow('(i + 1)')}, r2 = ${aRow('(i + 2)')}, r3 = ${aRow('(i + 3)')};
-  for (let j = 0; j < N; j++) { ${C}[c0 + j] = 0; ${C}[c1 + j] = 0; ${C}[c2 + j] = 0; ${C}[c3 + j] = 0; }
-  for (let k = 0, bb = bO; k < K; k++, bb += N) {
-    const a0 = ${at('r0', 'k')}, a1 = ${at('r1', 'k')}, a2 = ${at('r2', 'k')}, a3 = ${at('r3', 'k')};
-    if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
-    for (let j = 0; j < N; j++) {
-      const bv = ${B}[bb + j];
-      ${C}[c0 + j] += a0 * bv; ${C}[c1 + j] += a1 * bv; ${C}[c2 + j] += a2 * bv; ${C}[c3 + j] += a3 * bv;
+  const bks = transB ? '1' : 'N';
+  const aBase = (i: string) => (transA ? `aO + ${i}` : `aO + ${i} * K`);
+  const bBase = (j: string) => (transB ? `bO + ${j} * K` : `bO + ${j}`);
+  const aLoads = transA
+    ? `const a0 = ${A}[pa], a1 = ${A}[pa + 1], a2 = ${A}[pa + 2], a3 = ${A}[pa + 3];`
+    : `const a0 = ${A}[pa], a1 = ${A}[pa + K], a2 = ${A}[pa + 2 * K], a3 = ${A}[pa + 3 * K];`;
+  const bLoads = transB
+    ? `const b0 = ${B}[pb], b1 = ${B}[pb + K], b2 = ${B}[pb + 2 * K], b3 = ${B}[pb + 3 * K];`
+    : `const b0 = ${B}[pb], b1 = ${B}[pb + 1], b2 = ${B}[pb + 2], b3 = ${B}[pb + 3];`;
+  return `const M4 = M - (M % 4), N4 = N - (N % 4);
+for (let j = 0; j < N4; j += 4) {
+  for (let i = 0; i < M4; i += 4) {
+    let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+    for (let k = 0, pa = ${aBase('i')}, pb = ${bBase('j')}; k < K; k++, pa += ${aks}, pb += ${bks}) {
+      ${aLoads}
+      ${bLoads}
+      s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+      s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+      s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+      s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
     }
+    const q0 = cO + i * N + j, q1 = q0 + N, q2 = q1 + N, q3 = q2 + N;
+    ${C}[q0] = s00; ${C}[q0 + 1] = s01; ${C}[q0 + 2] = s02; ${C}[q0 + 3] = s03;
+    ${C}[q1] = s10; ${C}[q1 + 1] = s11; ${C}[q1 + 2] = s12; ${C}[q1 + 3] = s13;
+    ${C}[q2] = s20; ${C}[q2 + 1] = s21; ${C}[q2 + 2] = s22; ${C}[q2 + 3] = s23;
+    ${C}[q3] = s30; ${C}[q3 + 1] = s31; ${C}[q3 + 2] = s32; ${C}[q3 + 3] = s33;
   }
 }
-for (; i < M; i++) {
-  const c0 = cO + i * N, r0 = ${aRow('i')};
-  for (let j = 0; j < N; j++) ${C}[c0 + j] = 0;
-  for (let k = 0, bb = bO; k < K; k++, bb += N) {
-    const a0 = ${at('r0', 'k')};
-    if (a0 === 0) continue;
-    for (let j = 0; j < N; j++) ${C}[c0 + j] += a0 * ${B}[bb + j];
-  }
-}`;
-  }
-  // B stored [N, K]: C(i, j) is a dot product of A'(i, :) and a contiguous row of B; 4 rows of A' at a time
-  return `let i = 0;
-for (; i + 4 <= M; i += 4) {
-  const c0 = cO + i * N;
-  const r0 = ${aRow('i')}, r1 = ${aRow('(i + 1)')}, r2 = ${aRow('(i + 2)')}, r3 = ${aRow('(i + 3)')};
-  for (let j = 0, bb = bO; j < N; j++, bb += K) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (let k = 0; k < K; k++) {
-      const bv = ${B}[bb + k];
-      s0 += ${at('r0', 'k')} * bv; s1 += ${at('r1', 'k')} * bv; s2 += ${at('r2', 'k')} * bv; s3 += ${at('r3', 'k')} * bv;
-    }
-    ${C}[c0 + j] = s0; ${C}[c0 + N + j] = s1; ${C}[c0 + 2 * N + j] = s2; ${C}[c0 + 3 * N + j] = s3;
-  }
-}
-for (; i < M; i++) {
-  const c0 = cO + i * N, r0 = ${aRow('i')};
-  for (let j = 0, bb = bO; j < N; j++, bb += K) {
+// edges: the last M % 4 rows (all columns) and the last N % 4 columns of the other rows
+for (let i = 0; i < M; i++) {
+  for (let j = i < M4 ? N4 : 0; j < N; j++) {
     let s = 0;
-    for (let k = 0; k < K; k++) s += ${at('r0', 'k')} * ${B}[bb + k];
-    ${C}[c0 + j] = s;
+    for (let k = 0, pa = ${aBase('i')}, pb = ${bBase('j')}; k < K; k++, pa += ${aks}, pb += ${bks}) s += ${A}[pa] * ${B}[pb];
+    ${C}[cO + i * N + j] = s;
   }
 }`;
 }
