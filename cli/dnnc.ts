@@ -310,6 +310,7 @@ function makeReporter(out: NodeJS.WriteStream, data: Dataset, validation: Datase
   let bar: cliProgress.SingleBar | undefined;
   let lastPlain = 0;
   let epochs = 0;
+  let lossSum = 0; // running mean of the batch losses of the current epoch, for the bar
 
   return {
     start(model, file, nEpochs, batch, backend) {
@@ -318,8 +319,9 @@ function makeReporter(out: NodeJS.WriteStream, data: Dataset, validation: Datase
       write(`training ${model} from ${file} on ${backend}: ${data.name} (${data.size} samples)${val}, ${nEpochs} epoch(s), batch ${batch}`);
     },
     batch(p) {
+      lossSum = p.batch === 1 ? p.loss : lossSum + p.loss;
       if (tty) {
-        const payload = { epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss), sps: Math.round(p.samplesPerSecond).toLocaleString('en-US') };
+        const payload = { epoch: p.epoch, epochs: p.epochs, loss: fmt(lossSum / p.batch), sps: Math.round(p.samplesPerSecond).toLocaleString('en-US') };
         if (!bar) {
           bar = new cliProgress.SingleBar(
             {

@@ -5,8 +5,8 @@
  *
  * Leaves: 'input' reads feeds.inputs[attrs.name], 'param' feeds.params[attrs.path],
  * 'state' feeds.state[attrs.path], 'const' its reference. Symbolic dims are
- * bound from feeds.dims, or else by matching fed input shapes against the
- * declared ones.
+ * taken from feeds.dims, and the rest bound by matching fed input shapes
+ * against the declared ones.
  */
 import { evalShape, type Dim, type DimEnv } from './dims.js';
 import type { DType, Graph, Node } from './ir.js';
@@ -65,7 +65,8 @@ function leafValue(node: Node, feeds: Feeds, dims: DimEnv): RefTensor {
 }
 
 export function evaluate(graph: Graph, feeds: Feeds = {}): EvalResult {
-  const dims = feeds.dims ?? bindDims(graph, feeds.inputs ?? {});
+  // explicit dims win; any others are bound from the fed inputs
+  const dims = { ...bindDims(graph, feeds.inputs ?? {}), ...feeds.dims };
   const values = new Map<number, RefTensor>();
   for (const node of graph.nodes) {
     let outs: RefTensor[];

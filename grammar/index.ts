@@ -56,6 +56,15 @@ export function parse(source: string, file: string): ParseResult {
       }
       return e;
     });
+    // tokens a body skipped: one error per run of them
+    const strayIdx = new Set(builder.strays.map((t) => ctx.indexOf(t)));
+    for (const t of builder.strays) {
+      const i = ctx.indexOf(t);
+      if (strayIdx.has(i - 1)) continue;
+      const pseudo = { name: 'NoViableAltException', message: JSON.stringify({ kind: 'noViableAlt', ruleName: 'statement' } satisfies RawSyntaxError), token: t, resyncedTokens: [], context: { ruleStack: ['statement'], ruleOccurrenceStack: [] } };
+      errors.push(pseudo as IRecognitionException);
+    }
+    errors.sort((a, b) => ctx.indexOf(a.token) - ctx.indexOf(b.token));
     diagnostics.push(...syntaxDiagnostics(errors, ctx, builder, source, file, lexErrorLines));
     diagnostics.push(...builder.diagnostics);
     diagnostics.sort((a, b) => a.span.offset - b.span.offset);

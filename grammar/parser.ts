@@ -126,10 +126,16 @@ export class DnnParser extends CstParser {
   body = this.RULE('body', () => {
     this.CONSUME(T.LCurly);
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.Semicolon) },
-        { ALT: () => this.SUBRULE(this.statement) },
-      ]);
+      // the last alternative skips a token that cannot start a statement (recovery;
+      // grammar/index.ts reports it), so one bad line does not swallow the body
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.CONSUME(T.Semicolon) },
+          { ALT: () => this.SUBRULE(this.statement) },
+          { ALT: () => this.CONSUME(T.Stray) },
+        ],
+      });
     });
     this.CONSUME(T.RCurly);
   });

@@ -31,6 +31,8 @@ function isRealToken(t: IToken): boolean {
 
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
+  /** tokens a body skipped because no statement starts with them (reported by the caller) */
+  readonly strays: IToken[] = [];
   /** offsets where each line starts, for spans computed from offsets */
   private readonly lineStarts: number[] = [0];
 
@@ -203,6 +205,7 @@ export class AstBuilder {
   }
 
   private body(n: CstNode | undefined): A.Stmt[] {
+    this.strays.push(...this.tokens(n, 'Stray'));
     const out: A.Stmt[] = [];
     for (const s of this.nodes(n, 'statement')) {
       const stmt = this.statement(s);

@@ -23,10 +23,16 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 /** Any word: an identifier or a keyword (argument and member names). */
 export const AnyWord = createToken({ name: 'AnyWord', pattern: Lexer.NA });
 
+/**
+ * Every token except '}': a body skips a token it cannot start a statement with
+ * (error recovery, reported by grammar/index.ts) and goes on at the next one.
+ */
+export const Stray = createToken({ name: 'Stray', pattern: Lexer.NA });
+
 export const Identifier = createToken({
   name: 'Identifier',
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
-  categories: [AnyWord],
+  categories: [AnyWord, Stray],
 });
 
 /** A dtype keyword that can start a tensor type (`f32[...]`). */
@@ -38,7 +44,7 @@ export const DType = createToken({ name: 'DType', pattern: Lexer.NA });
 export const tokenLabels = new Map<TokenType, string>();
 
 function keyword(word: string, opts: { soft?: boolean; categories?: TokenType[] } = {}): TokenType {
-  const categories = [AnyWord, ...(opts.categories ?? [])];
+  const categories = [AnyWord, Stray, ...(opts.categories ?? [])];
   if (opts.soft) categories.push(Identifier);
   const t = createToken({
     name: `Kw_${word}`,
@@ -95,17 +101,19 @@ export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
   label: 'a number',
+  categories: [Stray],
 });
 export const StringLiteral = createToken({
   name: 'StringLiteral',
   pattern: /"(?:[^"\\\r\n]|\\.)*"/,
   label: 'a string',
+  categories: [Stray],
 });
 
 // ----------------------------------------------------------------- operators
 
 function op(name: string, text: string, pattern: RegExp): TokenType {
-  const t = createToken({ name, pattern, label: `'${text}'` });
+  const t = createToken({ name, pattern, label: `'${text}'`, categories: text === '}' ? [] : [Stray] });
   tokenLabels.set(t, `'${text}'`);
   return t;
 }
@@ -177,6 +185,7 @@ export const allTokens: TokenType[] = [
   // categories are listed so the parser knows them
   AnyWord,
   DType,
+  Stray,
 ];
 
 export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });

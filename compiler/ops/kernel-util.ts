@@ -17,13 +17,18 @@ export function num(x: number): string {
   return x < 0 || Object.is(x, -0) ? `(${s})` : s;
 }
 
+/** `e` wrapped in parentheses unless it is a plain name, member access or number. */
+export function paren(e: string): string {
+  return /^[\w.$]+$/.test(e) ? e : `(${e})`;
+}
+
 /** Product of dim expressions, folding numeric literals ("1" disappears). */
 export function mulExpr(parts: readonly string[]): string {
   let k = 1;
   const syms: string[] = [];
   for (const p of parts) {
     if (/^\d+$/.test(p)) k *= Number(p);
-    else syms.push(p);
+    else syms.push(paren(p));
   }
   if (k === 0) return '0';
   if (syms.length === 0) return String(k);
@@ -71,7 +76,7 @@ export function nestedLoops(sizes: readonly string[], streams: readonly Stream[]
       .map((s, k) => (s.strides[d] === '0' ? '' : `${next[k]} += ${s.strides[d]}`))
       .filter((x) => x)
       .join(', ');
-    lines.push(`for (let ${tag}i${d} = 0, ${inits}; ${tag}i${d} < ${sizes[d]}; ${tag}i${d}++${steps ? ', ' + steps : ''}) {`);
+    lines.push(`for (let ${tag}i${d} = 0, ${inits}; ${tag}i${d} < ${paren(sizes[d])}; ${tag}i${d}++${steps ? ', ' + steps : ''}) {`);
     close += '}';
     cur = next;
   }

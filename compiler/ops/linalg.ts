@@ -11,7 +11,7 @@ import { dimEq, dimProduct, shapeToString, type Dim, type Shape } from '../dims.
 import type { Attrs, TensorType, Value } from '../ir.js';
 import { ShapeError, type CpuKernelContext, type OpDef } from './types.js';
 import { broadcastIndexMap, broadcastNumeric, broadcastShapes, refTensor, sizeOf } from './util.js';
-import { boolAttr, emitStrides, expectArity, nestedLoops } from './kernel-util.js';
+import { boolAttr, emitStrides, expectArity, nestedLoops, paren } from './kernel-util.js';
 
 interface MatDims<T> {
   batchA: T[];
@@ -156,7 +156,7 @@ function cpuMatmul(ctx: CpuKernelContext): string {
       const j = k - (batch.length - (shape.length - 2));
       if (j < 0 || shape[j] === '1') return '0';
       if (/^\d+$/.test(shape[j])) return strides[j];
-      lines.push(`const ${tag}${k} = ${shape[j]} === 1 ? 0 : ${strides[j]};`);
+      lines.push(`const ${tag}${k} = ${paren(shape[j])} === 1 ? 0 : ${strides[j]};`);
       return `${tag}${k}`;
     });
   const sa = batchStrides(aS, as, 'ba');
@@ -210,9 +210,9 @@ export const matmul: OpDef = {
   },
   cpu: cpuMatmul,
   samples: [
-    { inputs: [{ shape: [5, 3] }, { shape: [3, 6] }], note: '2-D, a leftover row after the blocks of 4' },
+    { inputs: [{ shape: [5, 3] }, { shape: [3, 6] }], note: '2-D, edge rows and columns after the 4x4 blocks' },
     { inputs: [{ shape: [3, 5] }, { shape: [4, 3] }], attrs: { transA: true, transB: true } },
-    { inputs: [{ shape: [2, 4, 3] }, { shape: [2, 3] }], attrs: { transB: true }, note: 'N-D @ 2-D' },
-    { inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 3, 2] }], attrs: { transA: true }, note: 'broadcast batch dims' },
+    { inputs: [{ shape: [2, 4, 3] }, { shape: [5, 3] }], attrs: { transB: true }, note: 'N-D @ 2-D' },
+    { inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 3, 4] }], attrs: { transA: true }, note: 'broadcast batch dims' },
   ],
 };

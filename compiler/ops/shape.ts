@@ -8,7 +8,7 @@ import { dimAdd, dimDiv, dimEq, dimProduct, dimSub, dimToJs, evalDim, normDim, s
 import type { Attrs, TensorType } from '../ir.js';
 import { ShapeError, type OpDef } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
-import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, type Stream } from './kernel-util.js';
+import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, paren, type Stream } from './kernel-util.js';
 
 /** An `ends` entry at least this large means "to the end of the axis" (also for symbolic dims). */
 export const SLICE_END = 2147483647;
@@ -192,7 +192,7 @@ export const broadcast_to: OpDef = {
       const e = inS[d - lead];
       if (e === '1') return '0';
       if (/^\d+$/.test(e)) return xs[d - lead];
-      lines.push(`const bs${d} = ${e} === 1 ? 0 : ${xs[d - lead]};`);
+      lines.push(`const bs${d} = ${paren(e)} === 1 ? 0 : ${xs[d - lead]};`);
       return `bs${d}`;
     });
     lines.push(nestedLoops(outS, [{ base: '0', strides: src }, { base: '0', strides: ys }], ([s, d]) => `${ctx.out[0]}[${d}] = ${ctx.in[0]}[${s}];`));
@@ -268,7 +268,7 @@ function startJs(s: AxisSlice, D: string): string {
   if (typeof s.start === 'string') return dimToJs(s.start);
   if (s.start === 0) return '0';
   if (/^\d+$/.test(D)) return String(resolvePos(s.start, Number(D)));
-  return `Math.min(Math.max(${s.start < 0 ? `${D} + ${s.start}` : s.start}, 0), ${D})`;
+  return `Math.min(Math.max(${s.start < 0 ? `${paren(D)} + ${s.start}` : s.start}, 0), ${D})`;
 }
 
 /**

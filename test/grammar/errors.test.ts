@@ -49,9 +49,22 @@ test('messages name what was expected and show the offending text', () => {
   assert.equal(diags('model M { y x }'), ["1:13 DNN0002 expected '=' or ':' after 'y', found 'x'"]);
   assert.equal(diags('model { }'), ["1:7 DNN0002 expected a name after 'model', found '{'"]);
   assert.equal(diags('model M { y = 1 '), ["1:16 DNN0002 expected '}' to close the body of model 'M', found the end of the file"]);
-  assert.equal(diags('model M { + }'), ["1:11 DNN0002 expected a statement or '}' to close the body of model 'M', found '+'"]);
+  assert.equal(diags('model M { + }'), ["1:11 DNN0002 expected a statement, found '+'"]);
   assert.equal(diags('foo\nmodel M { }'), ["1:1 DNN0002 expected 'model', 'block', 'train', 'param' or 'const' at the top level, found 'foo'"]);
-  assert.equal(diags('block B(x: f32[B], k: ) { }'), ["1:24 DNN0002 expected a type such as 'f32[B, 10]' or 'int' after ':', found ')'"]);
+  assert.equal(diags('block B(x: f32[B], k: ) { }'), ["1:23 DNN0002 expected a type such as 'f32[B, 10]' or 'int' after ':', found ')'"]);
+});
+
+test('a misspelled keyword does not swallow the rest of the body', () => {
+  const { diagnostics, program } = parse('model M {\n  inptu x: f32[B]\n  outptu y: f32[B]\n  y = x |> relu\n}', 't.dnn');
+  assert.equal(
+    diagnostics.map((d) => [d.span.line, d.message, d.help]),
+    [
+      [2, "expected '=' or ':' after 'inptu', found 'x'", "Did you mean 'input'?"],
+      [3, "expected '=' or ':' after 'outptu', found 'y'", "Did you mean 'output'?"],
+    ],
+  );
+  const m = program.items[0];
+  assert.ok(m.kind === 'Model' && m.body.some((s) => s.kind === 'Binding' && s.target.name === 'y'));
 });
 
 test('no ALL_CAPS token names or parser jargon in messages', () => {
