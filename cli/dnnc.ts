@@ -212,8 +212,10 @@ type CreateFn = (options?: { seed?: number; backend?: 'auto' | BackendName }) =>
 
 /** Finds the factory of `model` in a generated module: create<Name>, <Name>.create, or create. */
 function findCreate(mod: Record<string, unknown>, model: string, modelCount: number): CreateFn {
-  const ns = mod[model] as Record<string, unknown> | undefined;
-  const candidates = [mod[`create${model}`], ns && typeof ns === 'object' ? ns.create : undefined, modelCount === 1 || !mod[`create${model}`] ? mod.create : undefined];
+  // the emitter appends '_' to names that clash with its own exports (a model called Model)
+  const named = mod[`create${model}`] ?? mod[`create${model}_`];
+  const ns = (mod[model] ?? mod[`${model}_`]) as Record<string, unknown> | undefined;
+  const candidates = [named, ns && typeof ns === 'object' ? ns.create : undefined, modelCount === 1 ? mod.create : undefined];
   for (const c of candidates) if (typeof c === 'function') return c as CreateFn;
   throw new Error(`the generated module exports no factory for model '${model}' (looked for create${model}, ${model}.create, create)`);
 }

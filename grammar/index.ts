@@ -72,7 +72,11 @@ export function parse(source: string, file: string): ParseResult {
   } catch (err) {
     // never let an internal failure escape as an exception for user input
     const span = spanAt(source, file, 0, 0);
-    diagnostics.push(makeDiagnostic('DNN0002', span, { message: `internal parser error: ${(err as Error)?.message ?? String(err)}` }));
+    const message =
+      err instanceof RangeError
+        ? 'the program is nested too deeply to parse'
+        : `internal parser error: ${(err as Error)?.message ?? String(err)}`;
+    diagnostics.push(makeDiagnostic('DNN0002', span, { message }));
     return { program: { kind: 'Program', items: [], span: spanAt(source, file, 0, source.length) }, diagnostics };
   }
 }
@@ -263,18 +267,17 @@ function syntaxDiagnostics(
     if (span.line === lastLine || at === lastIndex || lexErrorLines.has(span.line)) continue;
     lastLine = span.line;
     lastIndex = at;
-    const { message, help } = composeMessage(raw, e, ctx, t, at);
+    const { message, help } = composeMessage(raw, ctx, t, at);
     out.push(makeDiagnostic('DNN0002', span, { message }, help ? { help } : {}));
   }
   return out;
 }
 
-function composeMessage(raw: RawSyntaxError, e: IRecognitionException, ctx: SyntaxContext, t: IToken | undefined, at: number): { message: string; help?: string } {
+function composeMessage(raw: RawSyntaxError, ctx: SyntaxContext, t: IToken | undefined, at: number): { message: string; help?: string } {
   const found = describeFound(t);
   const prev = at > 0 ? ctx.tokens[at - 1] : undefined;
   const after = prev ? ` after '${prev.image}'` : '';
   const rule = raw.ruleName;
-  const stack = e.context?.ruleStack ?? [];
 
   if (raw.kind === 'notAllInput') {
     return { message: `expected ${itemStart} at the top level, found ${found}` };
@@ -324,6 +327,5 @@ function composeMessage(raw: RawSyntaxError, e: IRecognitionException, ctx: Synt
     case 'scalarType':
       return { message: `expected one of 'int', 'float', 'bool', 'str'${after}, found ${found}` };
   }
-  if (stack.includes('statement')) return { message: `unexpected ${found}${after}` };
   return { message: `unexpected ${found}${after}` };
 }

@@ -20,7 +20,7 @@
  *   primary    = number | string | true | false | name [ "(" args ")" ]
  *              | "(" expr ")" | "[" [ expr { "," expr } ] "]"
  */
-import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, type IParserErrorMessageProvider } from 'chevrotain';
 import * as T from './tokens.js';
 
 /**
@@ -425,5 +425,3 @@ export function getParser(): DnnParser {
   return shared;
 }
 
-export { EOF };
-export type { IToken, TokenType };

@@ -20,6 +20,10 @@ import { makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
+/** The source extent of a CST node, cached on the node itself. */
+const extentKey = Symbol('extent');
+type WithExtent = CstNode & { [extentKey]?: [number, number] | null };
+
 function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined && (e as IToken).tokenType !== undefined;
 }
@@ -65,21 +69,46 @@ export class AstBuilder {
     return this.nodes(node, key)[0];
   }
 
-  /** All real tokens under a CST node, in source order. */
-  private allTokens(node: CstNode, out: IToken[] = []): IToken[] {
+  /** [first offset, end offset] of the real tokens under a node (memoized), or null when it has none. */
+  private extent(node: CstNode): [number, number] | null {
+    const known = (node as WithExtent)[extentKey];
+    if (known !== undefined) return known;
+    let start = Infinity;
+    let end = -Infinity;
     for (const list of Object.values(node.children as Children)) {
       for (const e of list ?? []) {
         if (isToken(e)) {
-          if (isRealToken(e)) out.push(e);
-        } else this.allTokens(e, out);
+          if (!isRealToken(e)) continue;
+          start = Math.min(start, e.startOffset);
+          end = Math.max(end, (e.endOffset ?? e.startOffset) + 1);
+        } else {
+          const x = this.extent(e);
+          if (x) {
+            start = Math.min(start, x[0]);
+            end = Math.max(end, x[1]);
+          }
+        }
       }
     }
-    return out;
+    const result: [number, number] | null = Number.isFinite(start) ? [start, end] : null;
+    (node as WithExtent)[extentKey] = result;
+    return result;
   }
 
   private firstOffset(node: CstNode): number {
-    const ts = this.allTokens(node);
-    return ts.length ? Math.min(...ts.map((t) => t.startOffset)) : Infinity;
+    return this.extent(node)?.[0] ?? Infinity;
+  }
+
+  /** The first real token under a node. */
+  private firstToken(node: CstNode): IToken | undefined {
+    let best: IToken | undefined;
+    for (const list of Object.values(node.children as Children)) {
+      for (const e of list ?? []) {
+        const t = isToken(e) ? (isRealToken(e) ? e : undefined) : this.firstToken(e);
+        if (t && (!best || t.startOffset < best.startOffset)) best = t;
+      }
+    }
+    return best;
   }
 
   private offsetSpan(start: number, end: number): Span {
@@ -104,16 +133,8 @@ export class AstBuilder {
 
   /** The span of all real tokens under a node, or undefined when it has none. */
   private cstSpan(node: CstNode | undefined): Span | undefined {
-    if (!node) return undefined;
-    const ts = this.allTokens(node);
-    if (ts.length === 0) return undefined;
-    let start = Infinity;
-    let end = -Infinity;
-    for (const t of ts) {
-      start = Math.min(start, t.startOffset);
-      end = Math.max(end, (t.endOffset ?? t.startOffset) + 1);
-    }
-    return this.offsetSpan(start, end);
+    const x = node && this.extent(node);
+    return x ? this.offsetSpan(x[0], x[1]) : undefined;
   }
 
   private name(t: IToken | undefined): A.Name | undefined {
@@ -192,10 +213,9 @@ export class AstBuilder {
     const name = this.name(this.token(n, 'Identifier'));
     const span = this.cstSpan(n);
     if (!n || !name || !span) return undefined;
-    const decl: A.TrainDecl = { kind: 'Train', name, body: this.body(this.node(n, 'body')), span };
     const on = this.onClause(this.node(n, 'onClause'));
-    if (on) decl.on = on;
-    return decl;
+    const body = this.body(this.node(n, 'body'));
+    return on ? { kind: 'Train', name, on, body, span } : { kind: 'Train', name, body, span };
   }
 
   private onClause(n: CstNode | undefined): A.Name[] | undefined {
@@ -339,7 +359,7 @@ export class AstBuilder {
     if (!n) return undefined;
     if (n.children.tensorType) return this.tensorType(this.node(n, 'tensorType'));
     const s = this.node(n, 'scalarType');
-    const t = s ? this.allTokens(s)[0] : undefined;
+    const t = s ? this.firstToken(s) : undefined;
     if (!t) return undefined;
     return { kind: 'ScalarType', name: t.image as A.ScalarType['name'], span: this.tokenSpan(t) };
   }
@@ -549,9 +569,7 @@ export class AstBuilder {
       const value = this.expression(this.node(a, 'expression'));
       const aSpan = this.cstSpan(a);
       if (!value || !aSpan) return undefined;
-      const arg: A.Arg = { value, span: aSpan };
-      if (argName) arg.name = argName;
-      args.push(arg);
+      args.push(argName ? { name: argName, value, span: aSpan } : { value, span: aSpan });
     }
     return { kind: 'Call', callee, args, span };
   }

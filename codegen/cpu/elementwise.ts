@@ -101,7 +101,7 @@ export function broadcastLoops(
   operands.forEach((o, k) => {
     if (lastFull[k] === -1) body.push(`const a${k} = ${o.name}[0];`);
   });
-  body.push('let o = 0;');
+  if (m > 1) body.push('let o = 0;');
   for (let j = 0; j < m; j++) {
     const i = `i${j}`;
     const inner = j === m - 1;
@@ -121,7 +121,7 @@ export function broadcastLoops(
       operands.forEach((o, k) => {
         if (merged[j].full[k]) body.push(`${d}const a${k} = ${o.name}[${base[k] === '0' ? i : `${base[k]} + ${i}`}];`);
       });
-      body.push(`${d}${out.name}[o++] = ${storeExpr(f(args), out.dtype)};`);
+      body.push(`${d}${out.name}[${m > 1 ? 'o++' : i}] = ${storeExpr(f(args), out.dtype)};`);
     }
   }
   for (let j = m - 1; j >= 0; j--) body.push(`${ind(j)}}`);

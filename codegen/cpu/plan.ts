@@ -29,6 +29,8 @@ export interface CpuEntryPlan {
   /** the entry without its kernel functions (the module emitter or compileKernels supplies them) */
   entry: Omit<ProgramEntry, 'kernels'>;
   kernels: CpuKernelSource[];
+  /** per step, the values it reads and writes by name ("x, dense_1.w -> dense_1.matmul"), for comments */
+  notes: string[];
 }
 
 export interface PlanOptions {
@@ -87,6 +89,8 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
   const steps: ProgramStep[] = [];
   const kernels: CpuKernelSource[] = [];
   const inputs: ProgramEntry['inputs'] = [];
+  const notes: string[] = [];
+  const nameOf = (v: Value): string => v.name ?? (v.node.op === 'input' ? String(v.node.attrs.name) : v.node.op === 'param' || v.node.op === 'state' ? String(v.node.attrs.path) : valueName(v));
   const sizeKey = (v: Value) => `${v.type.dtype}:${normDim(dimProduct(v.type.shape))}`;
   const newSlot = (b: ProgramBuffer): number => {
     buffers.push(b);
@@ -135,6 +139,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
       return s;
     });
     steps.push({ kernel: name, ins: n.inputs.map(slot), outs, ...(isConst ? { once: true } : {}) });
+    notes.push(`${n.inputs.map(nameOf).join(', ')}${n.inputs.length ? ' ' : ''}-> ${n.outputs.map(nameOf).join(', ')}`);
     if (!reuse) return;
     // release dead roots: inputs whose last use is this step, and outputs nobody reads
     const dead = new Set<Value>();
@@ -153,7 +158,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
 
   const outputs = graph.outputs.map((o) => ({ name: o.name, buffer: slot(o.value), dtype: o.value.type.dtype, shape: o.value.type.shape }));
   const updates = graph.updates.map((u) => ({ path: u.path, buffer: slot(u.value) }));
-  return { entry: { buffers, inputs, outputs, updates, steps }, kernels };
+  return { entry: { buffers, inputs, outputs, updates, steps }, kernels, notes };
 }
 
 function valueName(v: Value): string {

@@ -11,7 +11,8 @@ import { compileKernels, type CpuKernelSource } from '../cpu/kernel.js';
 import { planCpuEntry } from '../cpu/plan.js';
 
 export type EntryName = 'predict' | 'trainStep' | 'evaluate';
-export type PlannedEntry = Omit<ProgramEntry, 'kernels'>;
+/** an entry without kernel functions; `notes` (not part of the program) name the values each step reads and writes */
+export type PlannedEntry = Omit<ProgramEntry, 'kernels'> & { notes?: string[] };
 export type PlannedProgram = Omit<Program, 'entries'> & { entries: { predict: PlannedEntry; trainStep?: PlannedEntry; evaluate?: PlannedEntry } };
 
 /** Unique kernels of a module: identical code is kept once, distinct code under distinct names. */
@@ -44,7 +45,7 @@ export function planModel(model: CompiledModel, pool: KernelPool): PlannedProgra
   const entry = (g: Parameters<typeof planCpuEntry>[0]): PlannedEntry => {
     const plan = planCpuEntry(g);
     const rename = new Map(plan.kernels.map((k) => [k.name, pool.add(k)]));
-    return { ...plan.entry, steps: plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! })) };
+    return { ...plan.entry, steps: plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! })), notes: plan.notes };
   };
   const t = model.train;
   return {
@@ -82,7 +83,7 @@ export function programFromModel(model: CompiledModel): Program {
   const pool = new KernelPool();
   const planned = planModel(model, pool);
   const fns = compileKernels(pool.kernels) as unknown as Record<string, KernelFn>;
-  const withKernels = (e: PlannedEntry): ProgramEntry => {
+  const withKernels = ({ notes: _notes, ...e }: PlannedEntry): ProgramEntry => {
     const kernels: Record<string, KernelFn> = {};
     for (const s of e.steps) kernels[s.kernel] = fns[s.kernel];
     return { ...e, kernels };

@@ -9,6 +9,7 @@ import { evaluate as interpret } from '../../compiler/interp.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate, learningRate } from '../../runtime/index.js';
 import { hash32, initTensor, Rng } from '../../runtime/init.js';
+import { bindInputs } from '../../runtime/inputs.js';
 import type { Dataset, Model } from '../../runtime/types.js';
 import { mlpModel, randomData, ref } from './mlp.js';
 
@@ -82,6 +83,44 @@ test('input conversion: integer arrays to f32, integral f32 to i32, non-integral
   const b = await model.predict({ x: new Float32Array(2 * 784).fill(1) });
   closeArrays(a.logits.data, b.logits.data, 'converted', 0);
   assert.equal(a.logits.shape, [2, 10]);
+});
+
+test('bindInputs: i32 and bool conversion, flat solving, composite dims', () => {
+  const specs = [
+    { name: 'tokens', dtype: 'i32' as const, shape: ['B', 'T'] },
+    { name: 'mask', dtype: 'bool' as const, shape: ['B', 'T'] },
+    { name: 'pairs', dtype: 'f32' as const, shape: ['B*T', 2] },
+  ];
+  const r = bindInputs('M', specs, {
+    tokens: { data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] },
+    mask: [
+      [true, false, true],
+      [0, 1, 1],
+    ],
+    pairs: new Float32Array(12),
+  });
+  assert.equal(r.dims, { B: 2, T: 3 });
+  assert.ok(r.data.get('tokens') instanceof Int32Array);
+  assert.equal(Array.from(r.data.get('mask')!), [1, 0, 1, 0, 1, 1]);
+  assert.equal(r.shapes.get('pairs'), [6, 2]);
+  assert.throws(
+    () => bindInputs('M', specs.slice(0, 1), { tokens: { data: new Float32Array([1.5, 2]), shape: [1, 2] } }),
+    /input 'tokens': expected i32 values, received f32 holding 1.5 at index 0/,
+  );
+  assert.throws(() => bindInputs('M', specs.slice(1, 2), { mask: { data: new Float32Array([2]), shape: [1, 1] } }), /expected bool values/);
+  assert.throws(
+    () => bindInputs('M', specs, { tokens: new Int32Array(6), mask: new Uint8Array(6), pairs: new Float32Array(12) }),
+    /cannot infer its dims from a flat array/,
+  );
+  assert.throws(
+    () =>
+      bindInputs('M', specs, {
+        tokens: { data: new Int32Array(6), shape: [2, 3] },
+        mask: { data: new Uint8Array(6), shape: [2, 3] },
+        pairs: { data: new Float32Array(10), shape: [5, 2] },
+      }),
+    /input 'pairs': expected f32\[B\*T, 2\], received f32\[5, 2\] \(dim 0 should be B\*T = 6\)/,
+  );
 });
 
 test('seeded init: same seed same weights, different seed different weights, per-path streams', async () => {
