@@ -32,6 +32,17 @@ export class GraphBuilder {
     return this.op('input', [], { name, dtype, shape, role });
   }
 
+  /** A scalar fed by the runtime (role 'hyper': lr, step, seed); created once per graph. */
+  hyper(name: string): Value {
+    const existing = this.graph.nodes.find((n) => n.op === 'input' && n.attrs.name === name && n.attrs.role === 'hyper');
+    if (existing) return existing.outputs[0];
+    const saved = this.scope;
+    this.scope = undefined;
+    const v = this.input(name, 'f32', [], 'hyper');
+    this.scope = saved;
+    return v;
+  }
+
   param(path: string, dtype: DType, shape: Shape, init: InitSpec): Value {
     return this.op('param', [], { path, dtype, shape, init });
   }

@@ -60,6 +60,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
       inputs: low.inputs.map((i) => ({ name: i.name, dtype: i.value.type.dtype, shape: i.value.type.shape })),
       outputs: low.outputs.map((o) => ({ name: o.name, dtype: o.value.type.dtype, shape: o.value.type.shape })),
       params: low.params,
+      state: low.state,
       predict: low.graph,
     });
   }

@@ -76,6 +76,8 @@ export interface CompiledModel {
   inputs: IOSpec[];
   outputs: IOSpec[];
   params: TensorSpec[];
+  /** non-trainable tensors the model itself owns (batchnorm running statistics), updated by training steps */
+  state: TensorSpec[];
   /** inputs -> outputs, no updates */
   predict: Graph;
   train?: TrainSpec;

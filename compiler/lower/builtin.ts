@@ -61,6 +61,14 @@ export interface CallContext {
   layerPath(layer: string): string;
   /** a trainable parameter (reused when an explicitly named layer is called again with the same shape) */
   param(path: string, shape: number[], init: import('../ir.js').InitSpec): Value;
+  /** 'train' while lowering a training step (dropout active, batchnorm on batch statistics), else 'predict' or 'evaluate' */
+  mode: 'predict' | 'train' | 'evaluate';
+  /** a non-trainable persistent tensor of the model (running statistics) */
+  state(path: string, shape: number[], init: import('../ir.js').InitSpec): Value;
+  /** in a training step, write `value` back into the state tensor `path` after the step (ignored otherwise) */
+  update(path: string, value: Value): void;
+  /** a scalar the runtime feeds: 'step' (1-based optimizer step) or 'seed' (the model's seed), for in-graph randomness */
+  hyper(name: 'step' | 'seed'): Value;
   /** static size of a dim, or fail with DNN0011 naming the role */
   staticDim(v: Value, axis: number, role: string): number;
 }

@@ -37,6 +37,7 @@ export interface LoweredModel {
   inputs: { name: string; value: Value; decl: A.InputDecl }[];
   outputs: { name: string; value: Value; decl: A.OutputDecl }[];
   params: TensorSpec[];
+  state: TensorSpec[];
 }
 
 export class Lowerer {
@@ -48,6 +49,9 @@ export class Lowerer {
   private scopes: ScopeFrame[] = [];
   private paramValues = new Map<string, { value: Value; shape: number[]; explicit: boolean }>();
   private paramSpecs: TensorSpec[] = [];
+  private stateSpecs: TensorSpec[] = [];
+  /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
+  mode: 'predict' | 'train' | 'evaluate' = 'predict';
   /** symbolic dims introduced by input types, by name */
   private symDims = new Set<string>();
   private usedOverrides = new Set<string>();
@@ -94,10 +98,12 @@ export class Lowerer {
   // ----------------------------------------------------------------- models
 
   /** Lower a model's body into `graph` (a fresh one for predict, or a train step graph). */
-  lowerModel(model: A.ModelDecl, graph: Graph): LoweredModel {
+  lowerModel(model: A.ModelDecl, graph: Graph, mode: Lowerer['mode'] = 'predict'): LoweredModel {
     this.b = new GraphBuilder(graph);
+    this.mode = mode;
     this.paramValues = new Map();
     this.paramSpecs = [];
+    this.stateSpecs = [];
     this.scopes = [{ path: model.name.name, counters: new Map() }];
     this.callStack = [];
     const env = new Env(this.globals);
@@ -136,7 +142,7 @@ export class Lowerer {
         if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
       }
     }
-    return { graph, env, inputs, outputs, params: this.paramSpecs };
+    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs };
   }
 
   // ------------------------------------------------------------- statements
@@ -660,6 +666,19 @@ export class Lowerer {
       },
       param: (path, shape, init) => self.param(path, shape, init, explicitName !== undefined, span),
       staticDim: (v, axis, role) => self.staticDim(v, axis, role, span),
+      mode: self.mode,
+      state: (path, shape, init) => {
+        const existing = self.b.graph.nodes.find((n) => n.op === 'state' && n.attrs.path === path);
+        if (existing) return existing.outputs[0];
+        self.stateSpecs.push({ path, dtype: 'f32', shape, init });
+        const v = self.b.state(path, 'f32', shape, init);
+        v.name = path;
+        return v;
+      },
+      update: (path, value) => {
+        if (self.mode === 'train') self.b.graph.updates.push({ path, value });
+      },
+      hyper: (name) => self.b.hyper(name),
     };
     try {
       return builtin.apply(cx);

@@ -59,7 +59,7 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
 
 function build(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl, withUpdates: boolean) {
   const graph = new Graph(`${model.name.name}.${withUpdates ? 'trainStep' : 'evaluate'}`);
-  const lowered = lw.lowerModel(model, graph);
+  const lowered = lw.lowerModel(model, graph, withUpdates ? 'train' : 'evaluate');
   const env = new Env(lowered.env);
   const fields: TrainFields = { metrics: [], trainInputs: [] };
   const seen = new Map<string, Span>();

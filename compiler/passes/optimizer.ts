@@ -28,8 +28,8 @@ export interface ParamGrad {
 export function lowerOptimizer(b: GraphBuilder, params: ParamGrad[], opt: OptimizerSpec, clipNorm: number | undefined): TensorSpec[] {
   const g = b.graph;
   const state: TensorSpec[] = [];
-  const lr = b.input('lr', 'f32', [], 'hyper');
-  const step = b.input('step', 'f32', [], 'hyper');
+  const lr = b.hyper('lr');
+  const step = b.hyper('step');
   const s = (x: number) => b.scalar(Number(x.toPrecision(12)));
   const moment = (p: ParamGrad, name: string) => {
     const path = `${p.path}.${name}`;
