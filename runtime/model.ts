@@ -78,6 +78,12 @@ class CompiledModel implements Model {
       this.params.set(p.path, t);
       this.stores.set(p.path, t);
     }
+    // model state (running statistics) travels with the weights; optimizer state does not
+    for (const s of program.state ?? []) {
+      const t = make(s);
+      this.params.set(s.path, t);
+      this.stores.set(s.path, t);
+    }
     for (const s of program.train?.state ?? []) this.stores.set(s.path, make(s));
     if (options.weights) this.setWeights(options.weights);
     const prep = (spec: ProgramEntry): Entry => ({
@@ -137,7 +143,7 @@ class CompiledModel implements Model {
     const train = this.program.train!;
     const n = this.steps + 1;
     const lr = learningRate(train.schedule, train.optimizer.lr, n);
-    await this.runEntry(step, batch, 'batch input', { lr, step: n });
+    await this.runEntry(step, batch, 'batch input', { lr, step: n, seed: this.seed });
     this.steps = n;
     return this.scalars(step);
   }
@@ -182,7 +188,7 @@ class CompiledModel implements Model {
     for (const [path, w] of Object.entries(weights)) {
       const dst = this.params.get(path);
       if (!dst) throw new Error(`setWeights: model '${this.name}' has no parameter '${path}'; its parameters are: ${known()}`);
-      const spec = this.program.params.find((p) => p.path === path)!;
+      const spec = [...this.program.params, ...(this.program.state ?? [])].find((p) => p.path === path)!;
       if (!w || typeof (w as ArrayLike<number>).length !== 'number')
         throw new Error(`setWeights: '${path}' must be a Float32Array or an array of numbers`);
       if (w.length !== dst.length)

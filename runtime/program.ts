@@ -81,6 +81,8 @@ export interface Program {
   name: string;
   signature: Signature;
   params: ProgramTensor[];
+  /** non-trainable tensors the model owns (batchnorm running statistics); saved with the weights */
+  state?: ProgramTensor[];
   entries: {
     predict: ProgramEntry;
     trainStep?: ProgramEntry;

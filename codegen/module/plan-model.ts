@@ -53,6 +53,7 @@ export function planModel(model: CompiledModel, pool: KernelPool): PlannedProgra
     name: model.name,
     signature: signatureOf(model),
     params: model.params.map((p) => ({ path: p.path, dtype: p.dtype, shape: p.shape, init: p.init })),
+    ...(model.state.length ? { state: model.state.map((s) => ({ path: s.path, dtype: s.dtype, shape: s.shape, init: s.init })) } : {}),
     entries: {
       predict: entry(model.predict),
       ...(t ? { trainStep: entry(t.step), evaluate: entry(t.evaluate) } : {}),

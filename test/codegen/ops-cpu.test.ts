@@ -71,6 +71,7 @@ function oneNodeModel(def: OpDef, shapes: Dim[][], dtypes: DType[], attrs: OpSam
     inputs: ins.map((v, i) => ({ name: `x${i}`, dtype: v.type.dtype, shape: v.type.shape })),
     outputs: outs.map((v, i) => ({ name: `y${i}`, dtype: v.type.dtype, shape: v.type.shape })),
     params: [],
+    state: [],
     predict: g,
   };
 }

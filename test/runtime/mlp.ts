@@ -49,6 +49,7 @@ export function mlpModel(options: MlpOptions = {}): CompiledModel {
     inputs: [{ name: 'x', dtype: 'f32', shape: ['B', opt.inDim] }],
     outputs: [{ name: 'logits', dtype: 'f32', shape: ['B', opt.outDim] }],
     params: paramSpecs,
+    state: [],
     predict: g,
   };
   if (!options.train) return model;
