@@ -17,6 +17,8 @@ import { printGraph } from './print.js';
 export interface CompileOptions {
   /** overrides for `param` declarations (from the CLI's --param or tests) */
   params?: Record<string, number>;
+  /** the folder data paths are relative to (compileFile sets the .dnn file's folder) */
+  sourceDir?: string;
   /** verify the IR after every pass (tests) */
   verify?: boolean;
 }
@@ -40,7 +42,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
   const { program, diagnostics } = parse(source, file);
   for (const d of diagnostics) diag.add(d);
   const stages: CompileStages = {};
-  const lw = new Lowerer(program, diag, options.params ?? {}, diagnostics.length > 0);
+  const lw = new Lowerer(program, diag, options.params ?? {}, diagnostics.length > 0, options.sourceDir);
   const models: CompiledModel[] = [];
   const lowered: string[] = [];
   const optimized: string[] = [];

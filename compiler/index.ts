@@ -1,5 +1,6 @@
 /** The compiler's public entry points (used by the CLI, tests and tools). */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { compileSource, type CompileOptions, type CompileResult } from './compile.js';
 
 export { compileSource } from './compile.js';
@@ -11,5 +12,5 @@ export { verifyGraph } from './verify.js';
 
 /** Read and compile a .dnn file. A missing file is reported by the caller (the CLI), not here. */
 export function compileFile(path: string, options: CompileOptions = {}): CompileResult {
-  return compileSource(readFileSync(path, 'utf8'), path, options);
+  return compileSource(readFileSync(path, 'utf8'), path, { sourceDir: dirname(path), ...options });
 }

@@ -59,6 +59,8 @@ class CompiledModel implements Model {
   private stores = new Map<string, TypedArray>();
   private entries: { predict: Entry; trainStep?: Entry; evaluate?: Entry };
   private steps = 0;
+  /** the last optimizer step of the current fit, for schedules that decay over the whole run */
+  private plannedSteps: number | undefined;
   private disposed = false;
   private seed: number;
 
@@ -142,7 +144,7 @@ class CompiledModel implements Model {
     const { step } = this.needTrain('train');
     const train = this.program.train!;
     const n = this.steps + 1;
-    const lr = learningRate(train.schedule, train.optimizer.lr, n);
+    const lr = learningRate(train.schedule, train.optimizer.lr, n, this.plannedSteps);
     await this.runEntry(step, batch, 'batch input', { lr, step: n, seed: this.seed });
     this.steps = n;
     return this.scalars(step);
@@ -172,6 +174,11 @@ class CompiledModel implements Model {
     this.needTrain('fit');
     const t = this.program.train!;
     return fitModel(this, data, options, { epochs: t.epochs, batchSize: t.batch, seed: this.seed });
+  }
+
+  /** Called by fit before training: schedules like cosine decay until this step. */
+  planSteps(moreSteps: number): void {
+    this.plannedSteps = this.steps + moreSteps;
   }
 
   getWeights(): Weights {

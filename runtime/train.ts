@@ -194,6 +194,8 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
   const rng = new Rng(defaults.seed);
   const order = new Int32Array(data.size);
   const batches = Math.ceil(data.size / batchSize);
+  // schedules that decay over the whole run need its length
+  (model as Partial<{ planSteps(n: number): void }>).planSteps?.(epochs * batches);
   const history: EpochResult[] = [];
   const start = now();
   let step = 0;

@@ -61,6 +61,8 @@ export interface CallContext {
   layerPath(layer: string): string;
   /** a trainable parameter (reused when an explicitly named layer is called again with the same shape) */
   param(path: string, shape: number[], init: import('../ir.js').InitSpec): Value;
+  /** the folder of the .dnn file (relative data paths resolve against it), when compiled from a file */
+  sourceDir?: string;
   /** 'train' while lowering a training step (dropout active, batchnorm on batch statistics), else 'predict' or 'evaluate' */
   mode: 'predict' | 'train' | 'evaluate';
   /** a non-trainable persistent tensor of the model (running statistics) */

@@ -62,6 +62,8 @@ export class Lowerer {
     readonly overrides: Record<string, number> = {},
     /** after syntax errors, statements may be missing: skip checks that would only cascade */
     readonly incomplete = false,
+    /** the folder of the .dnn file, for data files named in train blocks */
+    readonly sourceDir?: string,
   ) {
     for (const item of program.items) {
       if (item.kind === 'Block' || item.kind === 'Model') {
@@ -667,6 +669,7 @@ export class Lowerer {
       param: (path, shape, init) => self.param(path, shape, init, explicitName !== undefined, span),
       staticDim: (v, axis, role) => self.staticDim(v, axis, role, span),
       mode: self.mode,
+      sourceDir: self.sourceDir,
       state: (path, shape, init) => {
         const existing = self.b.graph.nodes.find((n) => n.op === 'state' && n.attrs.path === path);
         if (existing) return existing.outputs[0];

@@ -1,5 +1,6 @@
 /**
- * Data sets named in train blocks: `loans(split: train)`, `csv("f.csv", label: "y")`.
+ * Data sets named in train blocks: `loans(split: train)`, `mnist(split: train)`,
+ * `csv("f.csv", label: "y")`.
  * `loadDataset` turns a DataSpec into a columnar Dataset. Node only (csv
  * reads files); the generated `loans` set alone is in ./loans.js.
  *
@@ -10,10 +11,12 @@ import type { Dataset } from '../types.js';
 import { loadCsv } from './csv.js';
 import { DatasetError } from './errors.js';
 import { loans } from './loans.js';
+import { mnist } from './mnist.js';
 
 export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
+export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN } from './mnist.js';
 export { Rng } from './random.js';
 
 export type DataArg = string | number | boolean | number[];
@@ -38,6 +41,18 @@ const builtins: Record<string, Builtin> = {
       const split = args.split ?? 'train';
       if (split !== 'train' && split !== 'test') throw new DatasetError(`loans: split must be train or test, got ${fmt(split)}`);
       return loans({ split, size: num(args, 'size', 'loans'), seed: num(args, 'seed', 'loans') });
+    },
+  },
+  mnist: {
+    args: ['split', 'scale'],
+    usage: 'mnist(split: train|test, scale: [0, 1])',
+    load(args) {
+      const split = args.split ?? 'train';
+      if (split !== 'train' && split !== 'test') throw new DatasetError(`mnist: split must be train or test, got ${fmt(split)}`);
+      const scale = args.scale;
+      if (scale !== undefined && !(Array.isArray(scale) && scale.length === 2 && scale.every((v) => typeof v === 'number' && Number.isFinite(v))))
+        throw new DatasetError(`mnist: scale must be a pixel range [lo, hi], e.g. scale: [-1, 1], got ${fmt(scale)}`);
+      return mnist({ split, ...(scale !== undefined ? { scale: [scale[0], scale[1]] as const } : {}) });
     },
   },
   csv: {

@@ -1,4 +1,5 @@
 /** Lowering behaviour: parameter naming, blocks, repeat, shared weights, symbolic dims, param overrides. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';
@@ -108,6 +109,25 @@ test('indexing: picks with integer tensors, slices with negatives', () => {
     lp = log_softmax(logits)[argmax(logits)]
     last = logits[:, -2:] }`);
   assert.equal(f.models[0].outputs.map((o) => o.shape), [['B'], ['B', 2]]);
+});
+
+test('top-k accuracy and plain accuracy are metrics with their own names', () => {
+  const f = ok(`model M { input x: f32[B, 4]  output y: f32[B, 5]  y = x |> dense(5) }
+    train M { label: i32[B]  loss = cross_entropy(y, label)  metrics = [accuracy(y, label), accuracy(y, label, k: 3)] }`);
+  assert.equal(f.models[0].train!.metrics.map((m) => m.name), ['accuracy', 'top3_accuracy']);
+});
+
+test('a CSV label column that the file lacks is a located diagnostic', () => {
+  mkdirSync('test/.out/csvcheck', { recursive: true });
+  writeFileSync('test/.out/csvcheck/d.csv', 'a,b,outcome\n1,2,0\n');
+  const src = (label: string) => `model M { input x: f32[B, 2]  output y: f32[B, 2]  y = x |> dense(2) }
+    train M { data = csv("d.csv", label: "${label}")  label: i32[B]  loss = cross_entropy(y, label) }`;
+  const good = compileSource(src('outcome'), 'm.dnn', { sourceDir: 'test/.out/csvcheck' });
+  assert.equal(good.diagnostics, []);
+  const bad = compileSource(src('outcme'), 'm.dnn', { sourceDir: 'test/.out/csvcheck' });
+  assert.equal(bad.diagnostics.map((d) => d.code), ['DNN0029']);
+  assert.match(bad.diagnostics[0].message, /no column 'outcme'; did you mean 'outcome'\?/);
+  assert.is(bad.diagnostics[0].span.line, 2);
 });
 
 test.run();

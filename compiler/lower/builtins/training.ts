@@ -1,5 +1,8 @@
 /** Losses, metrics, data sources, optimizers, schedules and clipping rules used in train blocks. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { DataArg, OptimizerSpec, ScheduleSpec } from '../../compiled.js';
+import { didYouMean } from '../../diagnostics.js';
 import type { Value } from '../../ir.js';
 import type { BuiltinImpl, CallContext } from '../builtin.js';
 import type { LVal } from '../values.js';
@@ -93,18 +96,30 @@ const metrics: BuiltinImpl[] = [
   {
     name: 'accuracy',
     kind: 'metric',
-    doc: 'accuracy(logits, label): share of samples whose arg-max class equals the label',
+    doc: 'accuracy(logits, label, k = 1): share of samples whose label is among the k highest logits',
     params: [
       { name: 'logits', type: 'tensor' },
       { name: 'label', type: 'tensor' },
+      { name: 'k', type: 'int', optional: true },
     ],
     apply: (cx) => {
       const logits = cx.args.tensor('logits');
       let label = cx.args.tensor('label');
       if (label.type.dtype === 'f32') label = cx.op('argmax', [label], { axis: -1, keepdims: false });
-      const pred = cx.op('argmax', [logits], { axis: -1, keepdims: false });
-      const hit = cx.op('cast', [cx.op('equal', [pred, label])], { dtype: 'f32' });
-      return { kind: 'metric', name: 'accuracy', v: meanAll(cx, hit), span: cx.span };
+      const k = cx.args.int('k', 1);
+      if (k < 1) cx.fail('DNN0022', { message: `accuracy: k must be at least 1, got ${k}` }, { span: cx.args.span('k') });
+      if (k === 1) {
+        const pred = cx.op('argmax', [logits], { axis: -1, keepdims: false });
+        const hit = cx.op('cast', [cx.op('equal', [pred, label])], { dtype: 'f32' });
+        return { kind: 'metric', name: 'accuracy', v: meanAll(cx, hit), span: cx.span };
+      }
+      // top-k: the label's logit is beaten by fewer than k others
+      const classes = cx.staticDim(logits, logits.type.shape.length - 1, 'the classes of accuracy');
+      const hot = cx.op('one_hot', [label], { depth: classes });
+      const own = cx.op('reduce_sum', [cx.op('mul', [logits, hot])], { axes: [-1], keepdims: true });
+      const beaten = cx.op('reduce_sum', [cx.op('cast', [cx.op('greater', [logits, own])], { dtype: 'f32' })], { axes: [-1], keepdims: false });
+      const hit = cx.op('cast', [cx.op('less', [beaten, cx.scalar(k)])], { dtype: 'f32' });
+      return { kind: 'metric', name: `top${k}_accuracy`, v: meanAll(cx, hit), span: cx.span };
     },
   },
   {
@@ -151,6 +166,26 @@ function dataset(name: string, doc: string, params: BuiltinImpl['params'], check
   };
 }
 
+/** When the CSV file is there at compile time, a missing label column is a located diagnostic. */
+function checkCsvColumns(cx: CallContext): void {
+  const file = cx.args.str('path');
+  const label = cx.args.str('label');
+  if (!file || !label || cx.sourceDir === undefined) return;
+  let header: string;
+  try {
+    header = readFileSync(resolve(cx.sourceDir, file), 'utf8').split(/\r?\n/, 1)[0];
+  } catch {
+    return; // not there yet: the runtime reports it when training starts
+  }
+  const columns = header.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+  if (!columns.includes(label))
+    cx.fail(
+      'DNN0029',
+      { message: `'${file}' has no column '${label}'${didYouMean(label, columns)} (its columns: ${columns.map((c) => `'${c}'`).join(', ')})` },
+      { span: cx.args.span('label') },
+    );
+}
+
 const splitCheck = (cx: CallContext) => void cx.args.sym('split', ['train', 'test'], 'train');
 
 const datasets: BuiltinImpl[] = [
@@ -164,10 +199,15 @@ const datasets: BuiltinImpl[] = [
     ],
     splitCheck,
   ),
-  dataset('csv', 'csv("file.csv", label: "column"): numeric columns as features, one label column', [
-    { name: 'path', type: 'str' },
-    { name: 'label', type: 'any' },
-  ]),
+  dataset(
+    'csv',
+    'csv("file.csv", label: "column"): numeric columns as features, one label column',
+    [
+      { name: 'path', type: 'str' },
+      { name: 'label', type: 'any' },
+    ],
+    checkCsvColumns,
+  ),
   {
     name: 'mnist',
     kind: 'data',
@@ -212,16 +252,18 @@ const optimizers: BuiltinImpl[] = [
   optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
 ];
 
-function schedule(kind: ScheduleSpec['kind'], doc: string, defaults: Record<string, number>): BuiltinImpl {
+/** `optional` options have no default: absent means "let the runtime decide" (cosine's total = the whole run). */
+function schedule(kind: ScheduleSpec['kind'], doc: string, defaults: Record<string, number>, optional: string[] = []): BuiltinImpl {
   const names = Object.keys(defaults);
   return {
     name: kind,
     kind: 'schedule',
     doc,
-    params: names.map((name) => ({ name, type: 'num', optional: true })),
+    params: [...names, ...optional].map((name) => ({ name, type: 'num', optional: true })),
     apply: (cx) => {
       const options: Record<string, number> = {};
       for (const n of names) options[n] = cx.args.num(n, defaults[n]);
+      for (const n of optional) if (cx.args.has(n)) options[n] = cx.args.num(n);
       return { kind: 'schedule', spec: { kind, options }, span: cx.span };
     },
   };
@@ -231,7 +273,7 @@ const schedules: BuiltinImpl[] = [
   schedule('constant', 'constant(): the optimizer learning rate throughout', {}),
   schedule('step', 'step(step_size = 1000, gamma = 0.1): multiply by gamma every step_size steps', { step_size: 1000, gamma: 0.1 }),
   schedule('exponential', 'exponential(gamma = 0.999): multiply by gamma every step', { gamma: 0.999 }),
-  schedule('cosine', 'cosine(warmup = 0, total = 0): linear warm-up then cosine decay to 0 over total steps (0 = the whole run)', { warmup: 0, total: 0 }),
+  schedule('cosine', 'cosine(warmup = 0, total?, min_lr = 0): linear warm-up then cosine decay to min_lr by step `total` (default: the end of the run)', { warmup: 0, min_lr: 0 }, ['total']),
   schedule('warmup', 'warmup(warmup = 100): linear warm-up, then constant', { warmup: 100 }),
 ];
 
