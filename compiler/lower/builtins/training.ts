@@ -208,15 +208,22 @@ const datasets: BuiltinImpl[] = [
     ],
     checkCsvColumns,
   ),
-  {
-    name: 'mnist',
-    kind: 'data',
-    doc: 'mnist(split: train|test): handwritten digits',
-    params: [],
-    variadic: true,
-    notYet: 'the mnist data set arrives with the MNIST work',
-    apply: (cx) => cx.fail('DNN0015', { what: `the data set 'mnist'`, hint: ' (it arrives with the MNIST work)' }),
-  },
+  dataset(
+    'mnist',
+    'mnist(split: train|test, scale = [0, 1]): 10,000 handwritten digits (8,000 train, 2,000 test), image f32[1, 28, 28] with pixels in the scale range, label i32 0..9',
+    [
+      { name: 'split', type: 'sym', optional: true },
+      { name: 'scale', type: 'list', optional: true },
+    ],
+    (cx) => {
+      splitCheck(cx);
+      const scale = cx.args.get('scale');
+      if (scale?.kind !== 'list') return;
+      const items = scale.items.map((i) => (i.kind === 'num' ? i.value : NaN));
+      if (items.length !== 2 || !items.every(Number.isFinite) || !(items[0] < items[1]))
+        cx.fail('DNN0022', { message: `mnist: scale must be a pixel range [lo, hi] of two numbers with lo < hi, e.g. scale: [-1, 1]` }, { span: cx.args.span('scale') });
+    },
+  ),
 ];
 
 function optimizer(kind: OptimizerSpec['kind'], doc: string, defaults: Record<string, number>): BuiltinImpl {
