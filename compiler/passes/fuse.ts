@@ -1,0 +1,254 @@
+/**
+ * Operator fusion: partition a graph's compute nodes into groups, each of
+ * which becomes one kernel (one dispatch). Decisions use only the pattern
+ * kinds of the op registry (TVM's classes), never op names.
+ *
+ * Algorithm (one pass in topological order, greedy, like TVM's FuseOps on a
+ * graph whose fusable values have a single user):
+ * 1. Leaves (input, param, state, const) are never grouped: they are buffers.
+ * 2. Injective view ops that only relabel memory (reshape) are 'view' groups:
+ *    no kernel, no dispatch.
+ * 3. For an elementwise/broadcast node n, each input v produced by a group G
+ *    may be absorbed when: v has exactly one user (n), v is not a graph
+ *    output or update, v has n's output shape (same iteration domain: no
+ *    recomputation), and G is an elementwise chain, the epilogue of an
+ *    out-elementwise-fusable op (matmul: bias, activation, residual, scale)
+ *    or the epilogue of a reduction. All such groups merge with n.
+ * 4. For a reduce node n, elementwise producer groups of its input that meet
+ *    the same conditions (with n's input shape as the domain) merge into the
+ *    reduction's loader.
+ * 5. Everything else starts a new group. Each boundary between groups
+ *    records why it exists (`--explain`).
+ *
+ * Before: matmul → add(bias) → relu → matmul → add → log_softmax
+ * After:  group 0 {matmul, add, relu}  group 1 {matmul, add}  group 2 {log_softmax}
+ */
+import { shapeEq } from '../dims.js';
+import type { Graph, Node, Value } from '../ir.js';
+import { getOp } from '../ops/index.js';
+import type { PatternKind } from '../ops/types.js';
+
+export type GroupKind = 'elementwise' | 'epilogue' | 'reduce' | 'view' | 'single';
+
+export interface FusedGroup {
+  id: number;
+  /** the group's nodes in topological order */
+  nodes: Node[];
+  /** the op that determines the kernel template (matmul, a reduction, or the last elementwise op) */
+  anchor: Node;
+  kind: GroupKind;
+  /** values read from outside the group */
+  inputs: Value[];
+  /** values used outside the group (or graph outputs/updates) */
+  outputs: Value[];
+}
+
+export interface Boundary {
+  from: number;
+  to: number;
+  value: Value;
+  reason: string;
+}
+
+export interface FusionPlan {
+  groups: FusedGroup[];
+  boundaries: Boundary[];
+  /** groups that need a kernel launch (views and leaves excluded) */
+  dispatches: number;
+}
+
+const LEAVES = new Set(['input', 'param', 'state', 'const']);
+
+function kindOf(n: Node): PatternKind {
+  return getOp(n.op).kind;
+}
+
+function isView(n: Node): boolean {
+  return n.op === 'reshape';
+}
+
+export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): FusionPlan {
+  const enabled = options.enabled ?? true;
+  const users = g.users();
+  const roots = new Set(g.roots().map((v) => v.id));
+  const groupOf = new Map<number, FusedGroup>(); // node id -> group
+  const groups: FusedGroup[] = [];
+  const newGroup = (n: Node, kind: GroupKind): FusedGroup => {
+    const grp: FusedGroup = { id: groups.length, nodes: [n], anchor: n, kind, inputs: [], outputs: [] };
+    groups.push(grp);
+    groupOf.set(n.id, grp);
+    return grp;
+  };
+  const singleUse = (v: Value) => (users.get(v.id)?.length ?? 0) === 1 && !roots.has(v.id);
+  const merge = (into: FusedGroup, from: FusedGroup) => {
+    if (into === from) return;
+    for (const m of from.nodes) groupOf.set(m.id, into);
+    into.nodes.push(...from.nodes);
+    from.nodes = [];
+  };
+
+  for (const n of g.nodes) {
+    if (LEAVES.has(n.op)) continue;
+    if (isView(n)) {
+      newGroup(n, 'view');
+      continue;
+    }
+    const k = kindOf(n);
+    if (!enabled) {
+      newGroup(n, k === 'elementwise' || k === 'broadcast' ? 'elementwise' : k === 'reduce' ? 'reduce' : 'single');
+      continue;
+    }
+    if (k === 'elementwise' || k === 'broadcast') {
+      const domain = n.outputs[0].type.shape;
+      const absorb: FusedGroup[] = [];
+      for (const v of n.inputs) {
+        const pg = groupOf.get(v.node.id);
+        if (!pg || pg.nodes.length === 0) continue;
+        if (!singleUse(v) || !shapeEq(v.type.shape, domain)) continue;
+        if (pg.kind === 'elementwise' || pg.kind === 'epilogue' || (pg.kind === 'reduce' && v.node === lastNode(pg)) || (pg.kind === 'single' && kindOf(pg.anchor) === 'out-elementwise-fusable')) {
+          if (!absorb.includes(pg)) absorb.push(pg);
+        }
+      }
+      // at most one non-elementwise anchor (a matmul or a reduction) per group
+      const anchored = absorb.filter((a) => a.kind !== 'elementwise');
+      const keep = anchored.length > 1 ? absorb.filter((a) => a.kind === 'elementwise' || a === anchored[0]) : absorb;
+      if (keep.length === 0) {
+        newGroup(n, 'elementwise');
+        continue;
+      }
+      const target = keep.find((a) => a.kind !== 'elementwise') ?? keep[0];
+      for (const a of keep) merge(target, a);
+      target.nodes.push(n);
+      groupOf.set(n.id, target);
+      if (target.kind === 'single') target.kind = 'epilogue';
+      if (target.kind === 'elementwise') target.anchor = n;
+      continue;
+    }
+    if (k === 'reduce') {
+      const grp = newGroup(n, 'reduce');
+      const v = n.inputs[0];
+      const pg = v && groupOf.get(v.node.id);
+      if (pg && pg.kind === 'elementwise' && singleUse(v)) {
+        groups.splice(groups.indexOf(grp), 1);
+        pg.nodes.push(n);
+        groupOf.set(n.id, pg);
+        pg.kind = 'reduce';
+        pg.anchor = n;
+      }
+      continue;
+    }
+    newGroup(n, 'single');
+  }
+
+  if (enabled) {
+    mergeMultiUse(groups, groupOf, users, g);
+    inlineScalars(groups, groupOf, users, roots);
+  }
+  const live = groups.filter((grp) => grp.nodes.length > 0);
+  live.forEach((grp, i) => {
+    grp.id = i;
+    grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
+  });
+  const boundaries: Boundary[] = [];
+  for (const grp of live) {
+    const inside = new Set(grp.nodes.map((n) => n.id));
+    const seenIn = new Set<number>();
+    for (const n of grp.nodes)
+      for (const v of n.inputs) {
+        if (inside.has(v.node.id) || seenIn.has(v.id)) continue;
+        seenIn.add(v.id);
+        grp.inputs.push(v);
+        const from = groupOf.get(v.node.id);
+        if (from) boundaries.push({ from: from.id, to: grp.id, value: v, reason: explain(v, from, grp, users, roots) });
+      }
+    for (const n of grp.nodes)
+      for (const o of n.outputs) if (roots.has(o.id) || (users.get(o.id) ?? []).some((u) => !inside.has(u.id))) grp.outputs.push(o);
+  }
+  return { groups: live, boundaries, dispatches: live.filter((grp) => grp.kind !== 'view').length };
+}
+
+/** The iteration domain of an elementwise or epilogue group: its anchor's output shape. */
+function domainOf(grp: FusedGroup) {
+  return grp.anchor.outputs[0].type.shape;
+}
+
+/**
+ * Step 3b: an elementwise group whose every outside user sits in one other
+ * elementwise/epilogue group of the same domain merges into it; values that
+ * are outputs or updates are still written (a multi-output kernel: one Adam
+ * update writes the parameter and both moments).
+ */
+function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, g: Graph): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const a of groups) {
+      if (a.nodes.length === 0 || a.kind !== 'elementwise') continue;
+      const inside = new Set(a.nodes.map((n) => n.id));
+      const targets = new Set<FusedGroup>();
+      for (const n of a.nodes) for (const o of n.outputs) for (const u of users.get(o.id) ?? []) if (!inside.has(u.id)) targets.add(groupOf.get(u.id)!);
+      if (targets.size !== 1) continue;
+      const [b] = targets;
+      if (!b || b === a || (b.kind !== 'elementwise' && b.kind !== 'epilogue')) continue;
+      if (!shapeEq(domainOf(a), domainOf(b))) continue;
+      // keep topological order valid: nothing in b may feed a
+      const bIds = new Set(b.nodes.map((n) => n.id));
+      if (a.nodes.some((n) => n.inputs.some((v) => bIds.has(v.node.id)))) continue;
+      for (const n of a.nodes) groupOf.set(n.id, b);
+      b.nodes.push(...a.nodes);
+      b.nodes.sort((x, y) => g.nodes.indexOf(x) - g.nodes.indexOf(y));
+      a.nodes = [];
+      changed = true;
+    }
+  }
+}
+
+/**
+ * Step 3c: elementwise groups over scalars (shape []) — e.g. Adam's bias
+ * corrections from the step count — are recomputed inside each consumer
+ * instead of being a dispatch of their own.
+ */
+function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, roots: Set<number>): void {
+  for (const s of groups) {
+    if (s.nodes.length === 0 || s.kind !== 'elementwise' || domainOf(s).length !== 0) continue;
+    if (s.nodes.some((n) => n.outputs.some((o) => roots.has(o.id)))) continue;
+    const inside = new Set(s.nodes.map((n) => n.id));
+    const consumers = new Set<FusedGroup>();
+    for (const n of s.nodes) for (const o of n.outputs) for (const u of users.get(o.id) ?? []) if (!inside.has(u.id)) consumers.add(groupOf.get(u.id)!);
+    if ([...consumers].some((c) => !c || (c.kind !== 'elementwise' && c.kind !== 'epilogue'))) continue;
+    for (const c of consumers) c.nodes.unshift(...s.nodes.filter((n) => !c.nodes.includes(n)));
+    s.nodes = [];
+  }
+}
+
+function lastNode(grp: FusedGroup): Node {
+  return grp.nodes[grp.nodes.length - 1];
+}
+
+function explain(v: Value, from: FusedGroup, to: FusedGroup, users: Map<number, Node[]>, roots: Set<number>): string {
+  const consumer = to.nodes.find((n) => n.inputs.includes(v))!;
+  const ck = getOp(consumer.op).kind;
+  const n = users.get(v.id)?.length ?? 0;
+  if (from.kind === 'view' || to.kind === 'view') return 'a reshape is a view of its input: no kernel, no copy';
+  if (roots.has(v.id)) return 'the value is an entry output or an update, so it must be written to memory';
+  if (n > 1) return `the value has ${n} users, so it is computed once and stored`;
+  if (ck === 'out-elementwise-fusable') return `${consumer.op} loads its operands in tiles; producers are not inlined into it`;
+  if (ck === 'opaque' || ck === 'injective') return `${consumer.op} reads its input in a different order than it is produced`;
+  if (ck === 'reduce') return from.kind === 'elementwise' ? 'the reduction already has a loader' : `a ${from.kind} group cannot feed a reduction's loader`;
+  if (!shapeEq(v.type.shape, consumer.outputs[0].type.shape)) return `broadcast from [${v.type.shape.join(', ')}] to [${consumer.outputs[0].type.shape.join(', ')}]: fusing would recompute the producer per element`;
+  if (from.kind === 'reduce' || from.kind === 'epilogue' || from.kind === 'single') return `the ${from.anchor.op} group already has an epilogue, or ${from.anchor.op} takes none`;
+  return 'the groups have different anchors';
+}
+
+/** Text form for `dnnc ir --stage fused` (and `--explain`). */
+export function printFusion(g: Graph, plan: FusionPlan, explainBoundaries: boolean): string {
+  const lines = [`fusion ${g.name}: ${plan.dispatches} dispatches, ${plan.groups.length} groups`];
+  for (const grp of plan.groups) {
+    const ops = grp.nodes.map((n) => n.op).join(' → ');
+    const scope = grp.anchor.scope ? `   # ${grp.anchor.scope}` : '';
+    lines.push(`  group ${grp.id} [${grp.kind}] ${ops}${scope}`);
+    if (explainBoundaries)
+      for (const b of plan.boundaries.filter((x) => x.to === grp.id)) lines.push(`    ← group ${b.from} (${b.value.node.op}): ${b.reason}`);
+  }
+  return lines.join('\n');
+}
