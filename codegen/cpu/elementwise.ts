@@ -46,6 +46,23 @@ export function broadcastLoops(
   out: { name: string; shape: Dim[]; dtype: DType },
   f: (args: string[]) => string,
 ): string {
+  return fusedLoops(operands, out.shape, [{ name: out.name, dtype: out.dtype }], (args) => ({ stmts: [], results: [f(args)] }));
+}
+
+/**
+ * The loop nest of a fused elementwise chain over `domain`: every operand is
+ * loaded (with broadcasting), `body` turns the loaded scalar names into
+ * statements and one result expression per output, and the results are
+ * stored at the same flat position of each output (all outputs have the
+ * domain's shape).
+ */
+export function fusedLoops(
+  operands: ScalarOperand[],
+  domain: Dim[],
+  outs: { name: string; dtype: DType }[],
+  body: (args: string[]) => { stmts: string[]; results: string[] },
+): string {
+  const out = { shape: domain };
   const rank = out.shape.length;
   const padded = operands.map((o) => [...new Array<Dim>(Math.max(0, rank - o.shape.length)).fill(1), ...o.shape]);
   // 2. classify dims
@@ -66,9 +83,13 @@ export function broadcastLoops(
   const m = merged.length;
   const lines: string[] = [];
   const args = operands.map((_, k) => `a${k}`);
+  const stores = (index: string, indent: string): string[] => {
+    const { stmts, results } = body(args);
+    return [...stmts.map((st) => indent + st), ...outs.map((o, k) => `${indent}${o.name}[${index}] = ${storeExpr(results[k], o.dtype)};`)];
+  };
   if (m === 0) {
     operands.forEach((o, k) => lines.push(`const a${k} = ${o.name}[0];`));
-    lines.push(`${out.name}[0] = ${storeExpr(f(args), out.dtype)};`);
+    lines.push(...stores('0', ''));
     return lines.join('\n');
   }
   lines.push(`const ${merged.map((d, j) => `n${j} = ${dimToJs(d.size)}`).join(', ')};`);
@@ -94,18 +115,18 @@ export function broadcastLoops(
     });
     return l;
   });
-  const body: string[] = [];
+  const code: string[] = [];
   const base = operands.map(() => '0');
   const ind = (depth: number) => '  '.repeat(depth);
   // loads hoisted before any loop
   operands.forEach((o, k) => {
-    if (lastFull[k] === -1) body.push(`const a${k} = ${o.name}[0];`);
+    if (lastFull[k] === -1) code.push(`const a${k} = ${o.name}[0];`);
   });
-  if (m > 1) body.push('let o = 0;');
+  if (m > 1) code.push('let o = 0;');
   for (let j = 0; j < m; j++) {
     const i = `i${j}`;
     const inner = j === m - 1;
-    body.push(`${ind(j)}for (let ${i} = 0; ${i} < n${j}; ${i}++) {`);
+    code.push(`${ind(j)}for (let ${i} = 0; ${i} < n${j}; ${i}++) {`);
     const d = ind(j + 1);
     if (!inner) {
       operands.forEach((o, k) => {
@@ -113,20 +134,23 @@ export function broadcastLoops(
         const s = strideName(k, j);
         const term = s === '1' ? i : `${i} * ${s}`;
         const next = base[k] === '0' ? term : `${base[k]} + ${term}`;
-        body.push(`${d}const p${k}_${j} = ${next};`);
+        code.push(`${d}const p${k}_${j} = ${next};`);
         base[k] = `p${k}_${j}`;
-        if (lastFull[k] === j) body.push(`${d}const a${k} = ${o.name}[${base[k]}];`);
+        if (lastFull[k] === j) code.push(`${d}const a${k} = ${o.name}[${base[k]}];`);
       });
     } else {
       operands.forEach((o, k) => {
-        if (merged[j].full[k]) body.push(`${d}const a${k} = ${o.name}[${base[k] === '0' ? i : `${base[k]} + ${i}`}];`);
+        if (merged[j].full[k]) code.push(`${d}const a${k} = ${o.name}[${base[k] === '0' ? i : `${base[k]} + ${i}`}];`);
       });
-      body.push(`${d}${out.name}[${m > 1 ? 'o++' : i}] = ${storeExpr(f(args), out.dtype)};`);
+      if (m > 1) {
+        code.push(...stores('o', d));
+        code.push(`${d}o++;`);
+      } else code.push(...stores(i, d));
     }
   }
-  for (let j = m - 1; j >= 0; j--) body.push(`${ind(j)}}`);
+  for (let j = m - 1; j >= 0; j--) code.push(`${ind(j)}}`);
   if (strideDecls.length) lines.push(`const ${strideDecls.join(', ')};`);
-  return [...lines, ...body].join('\n');
+  return [...lines, ...code].join('\n');
 }
 
 /** The body of a CPU kernel for one elementwise/broadcast node. */

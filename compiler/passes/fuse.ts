@@ -144,11 +144,12 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): Fusion
     mergeMultiUse(groups, groupOf, users, g);
     inlineScalars(groups, groupOf, users, roots);
   }
-  const live = groups.filter((grp) => grp.nodes.length > 0);
-  live.forEach((grp, i) => {
-    grp.id = i;
-    grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
-  });
+  for (const grp of groups) grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
+  const live = orderGroups(
+    groups.filter((grp) => grp.nodes.length > 0),
+    g,
+  );
+  live.forEach((grp, i) => (grp.id = i));
   const boundaries: Boundary[] = [];
   for (const grp of live) {
     const inside = new Set(grp.nodes.map((n) => n.id));
@@ -162,7 +163,11 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): Fusion
         if (from) boundaries.push({ from: from.id, to: grp.id, value: v, reason: explain(v, from, grp, users, roots) });
       }
     for (const n of grp.nodes)
-      for (const o of n.outputs) if (roots.has(o.id) || (users.get(o.id) ?? []).some((u) => !inside.has(u.id))) grp.outputs.push(o);
+      for (const o of n.outputs) {
+        // a recomputed scalar chain is private to each group that holds a copy
+        const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !live.some((other) => other !== grp && other.nodes.includes(u) && other.nodes.includes(n)));
+        if (roots.has(o.id) || elsewhere) grp.outputs.push(o);
+      }
   }
   return { groups: live, boundaries, dispatches: live.filter((grp) => grp.kind !== 'view').length };
 }
@@ -191,9 +196,8 @@ function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
       const [b] = targets;
       if (!b || b === a || (b.kind !== 'elementwise' && b.kind !== 'epilogue')) continue;
       if (!shapeEq(domainOf(a), domainOf(b))) continue;
-      // keep topological order valid: nothing in b may feed a
-      const bIds = new Set(b.nodes.map((n) => n.id));
-      if (a.nodes.some((n) => n.inputs.some((v) => bIds.has(v.node.id)))) continue;
+      // keep the group graph acyclic: nothing in b may reach a, directly or through other groups
+      if (reaches(b.nodes, new Set(a.nodes.map((n) => n.id)), users)) continue;
       for (const n of a.nodes) groupOf.set(n.id, b);
       b.nodes.push(...a.nodes);
       b.nodes.sort((x, y) => g.nodes.indexOf(x) - g.nodes.indexOf(y));
@@ -212,6 +216,9 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
   for (const s of groups) {
     if (s.nodes.length === 0 || s.kind !== 'elementwise' || domainOf(s).length !== 0) continue;
     if (s.nodes.some((n) => n.outputs.some((o) => roots.has(o.id)))) continue;
+    // only chains fed by leaves (hyper inputs, constants): recomputing them anywhere keeps the order valid
+    const own = new Set(s.nodes.map((n) => n.id));
+    if (s.nodes.some((n) => n.inputs.some((v) => !own.has(v.node.id) && !LEAVES.has(v.node.op)))) continue;
     const inside = new Set(s.nodes.map((n) => n.id));
     const consumers = new Set<FusedGroup>();
     for (const n of s.nodes) for (const o of n.outputs) for (const u of users.get(o.id) ?? []) if (!inside.has(u.id)) consumers.add(groupOf.get(u.id)!);
@@ -219,6 +226,53 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
     for (const c of consumers) c.nodes.unshift(...s.nodes.filter((n) => !c.nodes.includes(n)));
     s.nodes = [];
   }
+}
+
+/** Whether any path from `from` nodes reaches a node in `targets`. */
+function reaches(from: Node[], targets: Set<number>, users: Map<number, Node[]>): boolean {
+  const seen = new Set<number>();
+  const stack = [...from];
+  while (stack.length) {
+    const n = stack.pop()!;
+    for (const o of n.outputs)
+      for (const u of users.get(o.id) ?? []) {
+        if (targets.has(u.id)) return true;
+        if (!seen.has(u.id)) {
+          seen.add(u.id);
+          stack.push(u);
+        }
+      }
+  }
+  return false;
+}
+
+/** Order groups so each comes after the groups it reads from (stable by first node). */
+function orderGroups(groups: FusedGroup[], g: Graph): FusedGroup[] {
+  const pos = new Map(g.nodes.map((n, i) => [n.id, i]));
+  const groupOf = new Map<number, FusedGroup>();
+  for (const grp of groups) for (const n of grp.nodes) groupOf.set(n.id, grp);
+  const deps = new Map<FusedGroup, Set<FusedGroup>>();
+  for (const grp of groups) {
+    const d = new Set<FusedGroup>();
+    const own = new Set(grp.nodes.map((n) => n.id));
+    for (const n of grp.nodes) for (const v of n.inputs) {
+      if (own.has(v.node.id)) continue;
+      const p = groupOf.get(v.node.id);
+      if (p && p !== grp) d.add(p);
+    }
+    deps.set(grp, d);
+  }
+  const done = new Set<FusedGroup>();
+  const out: FusedGroup[] = [];
+  const pending = [...groups].sort((a, b) => pos.get(a.nodes[0].id)! - pos.get(b.nodes[0].id)!);
+  while (pending.length) {
+    const i = pending.findIndex((grp) => [...deps.get(grp)!].every((d) => done.has(d)));
+    if (i < 0) throw new Error(`internal: fusion produced a cycle between groups in ${g.name}`);
+    const [grp] = pending.splice(i, 1);
+    done.add(grp);
+    out.push(grp);
+  }
+  return out;
 }
 
 function lastNode(grp: FusedGroup): Node {

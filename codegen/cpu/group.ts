@@ -1,0 +1,139 @@
+/**
+ * CPU kernels for fused groups. A group becomes one kernel made of phases:
+ *  - a loop phase: consecutive elementwise/broadcast nodes over one domain,
+ *    one fused loop nest; values used only inside it stay in locals
+ *    (rounded with Math.fround for f32, so results equal the unfused ones);
+ *  - a node phase: one other op (matmul, a reduction, ...) through its
+ *    template or cpu snippet, reading and writing buffers.
+ * A value that crosses phases and is not a group output lives in a scratch
+ * buffer the memory plan allocates for the kernel (appended to `outs`).
+ *
+ * Example: matmul → add(bias) → relu  =  node phase (matmul into scratch or
+ * the output) + one loop phase (add, relu) writing the output.
+ */
+import { dimToJs, shapeEq, type Dim } from '../../compiler/dims.js';
+import type { DType, Node, Value } from '../../compiler/ir.js';
+import { getOp } from '../../compiler/ops/index.js';
+import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { fusedLoops } from './elementwise.js';
+import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
+import { cpuTemplates } from './templates.js';
+
+type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
+
+function isLoopOp(n: Node): boolean {
+  const k = getOp(n.op).kind;
+  return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!getOp(n.op).scalarJs;
+}
+
+function phasesOf(nodes: Node[]): Phase[] {
+  const phases: Phase[] = [];
+  for (const n of nodes) {
+    const last = phases[phases.length - 1];
+    if (isLoopOp(n)) {
+      const domain = n.outputs[0].type.shape;
+      if (last && last.kind === 'loop' && shapeEq(last.domain, domain)) last.nodes.push(n);
+      else phases.push({ kind: 'loop', domain, nodes: [n] });
+    } else phases.push({ kind: 'node', node: n });
+  }
+  return phases;
+}
+
+const roundTo = (dtype: DType, expr: string) => (dtype === 'f32' ? `Math.fround(${expr})` : dtype === 'i32' ? `((${expr}) | 0)` : expr);
+
+/** Values of the group that need a buffer although they are not group outputs. */
+export function groupScratch(group: KernelGroup): Value[] {
+  const phases = phasesOf(group.nodes);
+  const phaseOf = new Map<number, number>();
+  phases.forEach((p, i) => (p.kind === 'loop' ? p.nodes : [p.node]).forEach((n) => phaseOf.set(n.id, i)));
+  const outs = new Set(group.outputs.map((v) => v.id));
+  const scratch: Value[] = [];
+  phases.forEach((p, i) => {
+    const produced = (p.kind === 'loop' ? p.nodes : [p.node]).flatMap((n) => n.outputs);
+    for (const v of produced) {
+      if (outs.has(v.id)) continue;
+      const usedLater = group.nodes.some((n) => (phaseOf.get(n.id) ?? -1) > i && n.inputs.includes(v));
+      // a node phase always writes buffers
+      if (usedLater || p.kind === 'node') scratch.push(v);
+    }
+  });
+  return scratch;
+}
+
+/** The kernel of a fused group: `outs` are the group outputs, then the scratch values. */
+export function generateGroupKernel(name: string, group: KernelGroup, scratch: Value[]): CpuKernelSource {
+  const phases = phasesOf(group.nodes);
+  const buffers = new Map<number, string>();
+  group.inputs.forEach((v, i) => buffers.set(v.id, `in${i}`));
+  [...group.outputs, ...scratch].forEach((v, i) => buffers.set(v.id, `out${i}`));
+  const parts: string[] = [];
+  for (const p of phases) {
+    if (p.kind === 'node') {
+      parts.push(`{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers))}\n}`);
+      continue;
+    }
+    parts.push(`{ // ${p.nodes.map((n) => n.op).join(' → ')}\n${indent(loopPhase(p, buffers))}\n}`);
+  }
+  const all = [...group.outputs, ...scratch];
+  return {
+    name,
+    comment: kernelComment(group),
+    ins: group.inputs.map((v) => v.type.dtype),
+    outs: all.map((v) => v.type.dtype),
+    body: parts.join('\n'),
+  };
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}
+
+function nodePhase(node: Node, buffers: Map<number, string>): string {
+  const def = getOp(node.op);
+  const buf = (v: Value) => {
+    const b = buffers.get(v.id);
+    if (!b) throw new Error(`internal: no buffer for a value read by ${node.op}`);
+    return b;
+  };
+  const ctx: CpuKernelContext = {
+    node,
+    in: node.inputs.map(buf),
+    out: node.outputs.map(buf),
+    inShape: node.inputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+    outShape: node.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+    attrs: node.attrs,
+  };
+  const body = cpuTemplates[node.op]?.(ctx) ?? def.cpu?.(ctx);
+  if (body === undefined) throw new Error(`op '${node.op}' has no CPU kernel`);
+  return body;
+}
+
+function loopPhase(p: Extract<Phase, { kind: 'loop' }>, buffers: Map<number, string>): string {
+  const inside = new Set(p.nodes.flatMap((n) => n.outputs.map((o) => o.id)));
+  const operands: Value[] = [];
+  for (const n of p.nodes) for (const v of n.inputs) if (!inside.has(v.id) && !operands.includes(v)) operands.push(v);
+  const written = p.nodes.flatMap((n) => n.outputs).filter((v) => buffers.has(v.id));
+  return fusedLoops(
+    operands.map((v) => ({ name: buffers.get(v.id)!, shape: v.type.shape })),
+    p.domain,
+    written.map((v) => ({ name: buffers.get(v.id)!, dtype: v.type.dtype })),
+    (args) => {
+      const local = new Map<number, string>();
+      operands.forEach((v, k) => local.set(v.id, args[k]));
+      const stmts: string[] = [];
+      for (const n of p.nodes) {
+        const expr = getOp(n.op).scalarJs!(
+          n.inputs.map((v) => local.get(v.id)!),
+          n.attrs,
+        );
+        const name = `v${n.outputs[0].id}`;
+        stmts.push(`const ${name} = ${roundTo(n.outputs[0].type.dtype, expr)};`);
+        local.set(n.outputs[0].id, name);
+      }
+      return { stmts, results: written.map((v) => local.get(v.id)!) };
+    },
+  );
+}
