@@ -4,7 +4,8 @@
  *
  *   dnnc compile FILE.dnn -o DIR [--emit ts|js] [--param NAME=VALUE ...]
  *   dnnc check FILE.dnn
- *   dnnc ir FILE.dnn [--stage lowered|optimized|train]
+ *   dnnc ir FILE.dnn [--stage lowered|optimized|train|fused] [--explain]
+ *   dnnc stats FILE.dnn [-O0] [--batch N]
  *   dnnc train FILE.dnn [--epochs N] [--batch N] [--seed N] [--json] [--param NAME=VALUE ...]
  *
  * Exit codes: 0 success, 1 the .dnn file (or its data) has errors, 2 usage
@@ -22,6 +23,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CompiledFile, CompiledModel, DataSpec } from '../compiler/compiled.js';
 import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { compileFile } from '../compiler/index.js';
+import { dimSymbols } from '../compiler/dims.js';
+import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
+import { modelStats } from '../compiler/stats.js';
 import { isUserFacingError, loadDataset } from '../runtime/data/index.js';
 import type { BatchProgress, BackendName, Dataset, EpochResult, FitResult, Model } from '../runtime/types.js';
 
@@ -153,14 +157,34 @@ function cmdCheck(file: string, opts: { param?: Record<string, number> }): void 
   process.stdout.write('ok\n');
 }
 
-function cmdIr(file: string, opts: { stage: 'lowered' | 'optimized' | 'train'; param?: Record<string, number> }): void {
-  const { stages } = compileOrReport(file, opts.param);
+function cmdIr(file: string, opts: { stage: 'lowered' | 'optimized' | 'train' | 'fused'; explain?: boolean; param?: Record<string, number> }): void {
+  const { stages, file: compiled } = compileOrReport(file, opts.param);
+  if (opts.stage === 'fused') {
+    const parts: string[] = [];
+    for (const m of compiled.models)
+      for (const g of [m.predict, ...(m.train ? [m.train.step, m.train.evaluate] : [])]) parts.push(printFusion(g, fuseGraph(g), !!opts.explain));
+    process.stdout.write(parts.join('\n\n') + '\n');
+    return;
+  }
   const text = stages[opts.stage];
   if (text === undefined) {
     const why = opts.stage === 'train' ? ': the file has no train block' : '';
     throw new CliError(`no '${opts.stage}' IR for '${file}'${why}`);
   }
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+function cmdStats(file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }): void {
+  const { file: compiled } = compileOrReport(file, opts.param);
+  const optimize = !opts.O0;
+  const models: Record<string, unknown> = {};
+  for (const m of compiled.models) {
+    const symbols = new Set<string>();
+    for (const io of [...m.inputs, ...(m.train?.trainInputs ?? [])]) for (const d of io.shape) if (typeof d === 'string') for (const s of dimSymbols(d)) symbols.add(s);
+    const dims = Object.fromEntries([...symbols].map((s) => [s, opts.batch]));
+    models[m.name] = modelStats(m, { optimize, dims });
+  }
+  process.stdout.write(JSON.stringify({ batch: opts.batch, optimize, models }, null, 2) + '\n');
 }
 
 interface TrainOpts {
@@ -402,9 +426,19 @@ function buildProgram(): Command {
     .command('ir')
     .description('print the graph IR of a .dnn file at a compilation stage')
     .argument('<file>', 'the .dnn file')
-    .addOption(new Option('--stage <stage>', 'which IR').choices(['lowered', 'optimized', 'train']).default('optimized'))
+    .addOption(new Option('--stage <stage>', 'which IR').choices(['lowered', 'optimized', 'train', 'fused']).default('optimized'))
+    .option('--explain', 'with --stage fused: say why each boundary between kernels exists')
     .addOption(paramOption())
-    .action((file: string, opts: { stage: 'lowered' | 'optimized' | 'train'; param?: Record<string, number> }) => cmdIr(file, opts));
+    .action((file: string, opts: { stage: 'lowered' | 'optimized' | 'train' | 'fused'; explain?: boolean; param?: Record<string, number> }) => cmdIr(file, opts));
+
+  program
+    .command('stats')
+    .description('print JSON: kernel dispatches per call and planned peak memory of each entry point')
+    .argument('<file>', 'the .dnn file')
+    .option('--O0', 'without fusion and memory planning, for comparison (also spelt -O0)')
+    .option('--batch <n>', 'the batch size (every symbolic dim) for the memory figures', positiveInt, 64)
+    .addOption(paramOption())
+    .action((file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }) => cmdStats(file, opts));
 
   program
     .command('train')
@@ -449,7 +483,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // `-O0` is spelt like a compiler flag; the parser only knows long options with two dashes
+    await program.parseAsync(argv.map((a) => (a === '-O0' ? '--O0' : a)), { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
