@@ -10,10 +10,13 @@ import * as reduce from './reduce.js';
 import * as shape from './shape.js';
 import * as linalg from './linalg.js';
 import * as nn from './nn.js';
+import * as conv from './conv.js';
+import * as pool from './pool.js';
+import * as random from './random.js';
 
 const registry = new Map<string, OpDef>();
 
-for (const family of [leaves, unary, binary, reduce, shape, linalg, nn]) {
+for (const family of [leaves, unary, binary, reduce, shape, linalg, nn, conv, pool, random]) {
   for (const def of Object.values(family) as unknown[]) {
     if (!isOpDef(def)) continue;
     if (registry.has(def.name)) throw new Error(`op '${def.name}' is defined twice`);
