@@ -6,11 +6,12 @@
 import type * as A from '../grammar/ast.js';
 import { parse } from '../grammar/index.js';
 import { syntheticSpan } from '../grammar/span.js';
-import type { CompiledFile, CompiledModel, TrainSpec } from './compiled.js';
+import type { CompiledFile, CompiledModel, SyncSpec, TrainerSpec, TrainSpec } from './compiled.js';
+import { shapeToString } from './dims.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from './diagnostics.js';
 import { Graph } from './ir.js';
 import { Lowerer } from './lower/lowerer.js';
-import { lowerTrain } from './lower/train.js';
+import { lowerTrain, lowerTrainer } from './lower/train.js';
 import { optimizeGraph } from './passes/pipeline.js';
 import { printGraph } from './print.js';
 
@@ -67,13 +68,28 @@ export function compileSource(source: string, file: string, options: CompileOpti
     });
   }
   const trains = program.items.filter((i): i is A.TrainDecl => i.kind === 'Train');
+  const trainers: TrainerSpec[] = [];
   for (const t of trains) {
-    const unsupported = t.body.find((s) => s.kind === 'Step' || s.kind === 'Sync');
-    if (unsupported) {
-      diag.error('DNN0015', unsupported.span, {
-        what: unsupported.kind === 'Step' ? 'several optimizer steps in one train block' : `'sync' between models`,
-        hint: ' (it arrives with the GAN and reinforcement-learning work)',
-      });
+    const hasSteps = t.body.some((st) => st.kind === 'Step');
+    const syncs = t.body.filter((st): st is A.Sync => st.kind === 'Sync');
+    if (hasSteps || syncs.length) {
+      const base = hasSteps ? undefined : (t.on ?? [t.name])[0];
+      const decl = base ? lw.models.get(base.name) : undefined;
+      if (base && !decl) {
+        diag.error('DNN0013', base.span, { train: t.name.name, name: base.name, hint: didYouMean(base.name, lw.models.keys()) });
+        continue;
+      }
+      if (decl && !models.some((m) => m.name === decl.name.name)) continue; // the model itself has errors
+      const lowered = lowerTrainer(lw, t, decl);
+      if (!lowered) continue;
+      const { used, ...spec } = lowered;
+      const syncSpecs = syncs.map((sy) => lowerSync(lw, sy, t, models, options)).filter((x): x is SyncSpec => !!x);
+      if (syncSpecs.length !== syncs.length) continue;
+      for (const st of spec.steps) {
+        optimizeGraph(st.graph, { verify: options.verify });
+        trainDumps.push(printGraph(st.graph));
+      }
+      trainers.push({ ...spec, syncs: syncSpecs, models: [...new Set([...used, ...syncSpecs.flatMap((x) => [x.from, x.to])])] });
       continue;
     }
     const targets = t.on ?? [t.name];
@@ -84,7 +100,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
       continue;
     }
     if (targets.length > 1) {
-      diag.error('DNN0015', targets[1].span, { what: 'one train block over several models', hint: ' (it arrives with the GAN work)' });
+      diag.error('DNN0022', targets[1].span, { message: `a train block without steps trains one model; to train several, give it steps that call the models` });
       continue;
     }
     const compiled = models.find((m) => m.name === decl.name.name);
@@ -107,8 +123,72 @@ export function compileSource(source: string, file: string, options: CompileOpti
   stages.optimized = optimized.join('\n\n');
   stages.train = trainDumps.join('\n\n');
   const result: CompileResult = { diagnostics: diag.sorted(), sources, stages };
-  if (!diag.hasErrors) result.file = { file, models };
+  if (!diag.hasErrors) result.file = { file, models, trainers };
   return result;
+}
+
+/**
+ * `sync A -> B every N steps [tau: t]`: B is a declared model of the same
+ * architecture, or (when undeclared) a copy of A's architecture made here.
+ */
+function lowerSync(lw: Lowerer, sy: A.Sync, t: A.TrainDecl, models: CompiledModel[], options: CompileOptions): SyncSpec | undefined {
+  const from = models.find((m) => m.name === sy.from.name);
+  if (!from) {
+    if (!lw.models.has(sy.from.name)) lw.diag.error('DNN0013', sy.from.span, { train: t.name.name, name: sy.from.name, hint: didYouMean(sy.from.name, lw.models.keys()) });
+    return undefined;
+  }
+  let to = models.find((m) => m.name === sy.to.name);
+  if (!to) {
+    if (lw.models.has(sy.to.name)) return undefined; // declared but has errors
+    // an undeclared target: a second instance of the source's architecture
+    const decl = lw.models.get(sy.from.name)!;
+    const low = lw.lowerModel(decl, new Graph(`${sy.to.name}.predict`), 'predict', sy.to.name);
+    for (const o of low.outputs) low.graph.outputs.push({ name: o.name, value: o.value });
+    optimizeGraph(low.graph, { verify: options.verify });
+    to = {
+      name: sy.to.name,
+      inputs: from.inputs,
+      outputs: from.outputs,
+      params: low.params,
+      state: low.state,
+      predict: low.graph,
+    };
+    models.push(to);
+  }
+  const rel = (path: string, model: string) => path.slice(model.length + 1);
+  const toParams = new Map(to.params.map((p) => [rel(p.path, to!.name), p]));
+  const pairs: SyncSpec['pairs'] = [];
+  const mismatch = () =>
+    lw.diag.error('DNN0022', sy.span, {
+      message: `sync ${sy.from.name} -> ${sy.to.name}: the models have different architectures (parameters ${from.params.map((p) => `${rel(p.path, from.name)}${shapeToString(p.shape)}`).join(', ')} vs ${to!.params.map((p) => `${rel(p.path, to!.name)}${shapeToString(p.shape)}`).join(', ')})`,
+    });
+  if (toParams.size !== from.params.length) {
+    mismatch();
+    return undefined;
+  }
+  for (const p of from.params) {
+    const q = toParams.get(rel(p.path, from.name));
+    if (!q || q.shape.length !== p.shape.length || q.shape.some((d, i) => d !== p.shape[i])) {
+      mismatch();
+      return undefined;
+    }
+    pairs.push({ from: p.path, to: q.path });
+  }
+  const num = (e: A.Expr | undefined, what: string, check: (x: number) => boolean): number | undefined => {
+    if (!e) return undefined;
+    try {
+      const v = lw.expr(e, lw.globals);
+      if (v.kind === 'num' && check(v.value)) return v.value;
+      lw.diag.error('DNN0022', e.span, { message: `sync: ${what}` });
+    } catch {
+      // reported
+    }
+    return NaN;
+  };
+  const every = num(sy.every, "'every' must be a positive integer number of steps", (x) => Number.isInteger(x) && x >= 1) ?? 1;
+  const tau = num(sy.tau, "'tau' must be a number in (0, 1]", (x) => x > 0 && x <= 1);
+  if (Number.isNaN(every) || (tau !== undefined && Number.isNaN(tau))) return undefined;
+  return { from: from.name, to: to.name, every, ...(tau !== undefined ? { tau } : {}), pairs };
 }
 
 function paramNames(p: A.Program): string[] {

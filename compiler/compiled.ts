@@ -83,8 +83,48 @@ export interface CompiledModel {
   train?: TrainSpec;
 }
 
+/** One optimizer step of a train block that trains several models or several steps (a GAN, DQN with a target network). */
+export interface TrainerStep {
+  name: string;
+  /** inputs: data fields and train inputs (role 'train'), hyper inputs; outputs: loss and metrics; updates: the trained models' params and this step's optimizer state */
+  graph: Graph;
+  /** the models whose parameters this step updates */
+  trains: string[];
+  inputs: IOSpec[];
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  state: TensorSpec[];
+  metrics: MetricSpec[];
+}
+
+/** `sync A -> B every N steps [tau: t]`: copy (or blend, B = tau*A + (1-tau)*B) A's parameters into B's. */
+export interface SyncSpec {
+  from: string;
+  to: string;
+  every: number;
+  tau?: number;
+  /** parameter paths of A and the matching ones of B */
+  pairs: { from: string; to: string }[];
+}
+
+/** A train block over several models or steps; its models' weights live in one store. */
+export interface TrainerSpec {
+  name: string;
+  /** every model the steps read or train, and sync targets */
+  models: string[];
+  steps: TrainerStep[];
+  syncs: SyncSpec[];
+  batch: number;
+  epochs: number;
+  data?: DataSpec;
+  validate?: DataSpec;
+  seed?: number;
+}
+
 export interface CompiledFile {
   /** the .dnn path as given */
   file: string;
   models: CompiledModel[];
+  /** train blocks with steps or syncs (single-model train blocks are CompiledModel.train) */
+  trainers?: TrainerSpec[];
 }

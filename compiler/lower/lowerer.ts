@@ -81,6 +81,11 @@ export class Lowerer {
       if (item.kind === 'Param' || item.kind === 'Const') this.statement(item, this.globals, 'global');
   }
 
+  /** Make a symbolic dim known (train steps know the batch dim B before any input declares it). */
+  declareDim(name: string): void {
+    this.symDims.add(name);
+  }
+
   /** Overrides given for params that the program never declares. */
   unusedOverrides(): string[] {
     return Object.keys(this.overrides).filter((k) => !this.usedOverrides.has(k));
@@ -100,14 +105,8 @@ export class Lowerer {
   // ----------------------------------------------------------------- models
 
   /** Lower a model's body into `graph` (a fresh one for predict, or a train step graph). */
-  lowerModel(model: A.ModelDecl, graph: Graph, mode: Lowerer['mode'] = 'predict'): LoweredModel {
-    this.b = new GraphBuilder(graph);
-    this.mode = mode;
-    this.paramValues = new Map();
-    this.paramSpecs = [];
-    this.stateSpecs = [];
-    this.scopes = [{ path: model.name.name, counters: new Map() }];
-    this.callStack = [];
+  lowerModel(model: A.ModelDecl, graph: Graph, mode: Lowerer['mode'] = 'predict', asName = model.name.name): LoweredModel {
+    this.beginGraph(graph, mode, asName);
     const env = new Env(this.globals);
     const inputs: LoweredModel['inputs'] = [];
     const declaredOutputs: A.OutputDecl[] = [];
@@ -147,6 +146,81 @@ export class Lowerer {
     return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs };
   }
 
+  /** Start lowering into a fresh graph (a model's entry, or a step of a train block). */
+  beginGraph(graph: Graph, mode: Lowerer['mode'], rootScope: string): void {
+    this.b = new GraphBuilder(graph);
+    this.mode = mode;
+    this.paramValues = new Map();
+    this.paramSpecs = [];
+    this.stateSpecs = [];
+    this.scopes = [{ path: rootScope, counters: new Map() }];
+    this.callStack = [];
+    this.inputBindings = undefined;
+    this.sharedParams = false;
+  }
+
+  /** In a model call: the model's inputs are bound to these values instead of becoming graph inputs. */
+  private inputBindings: Map<string, Value> | undefined;
+  /** In a model call: parameters of the same path are the same weights (a model called twice in a step). */
+  private sharedParams = false;
+  /** A train step's data set: `data.image` becomes the graph input `image` of the field's shape. */
+  dataFields: Map<string, { dtype: DType; shape: Dim[] }> | undefined;
+
+  /** `Generator(z)` inside a train step: the model's body inlined with its inputs bound, its weights shared by path. */
+  callModel(model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+    const name = model.name.name;
+    if (this.callStack.some((f) => f.block === name)) this.fail('DNN0012', span, { name, chain: [...this.callStack.map((f) => f.block), name].join(' -> ') });
+    const inputs = model.body.filter((st): st is A.InputDecl => st.kind === 'Input');
+    const outputs = model.body.filter((st): st is A.OutputDecl => st.kind === 'Output');
+    if (outputs.length !== 1)
+      this.fail('DNN0015', span, { what: `calling model '${name}', which has ${outputs.length} outputs,`, hint: ' (a model called as a function must have one output)' });
+    const params = inputs.map((i) => ({ name: i.name.name, type: 'tensor' as ParamType, optional: false }));
+    const { bound } = this.bindArgs(name, params, args, piped, env, span, false);
+    const saved = { scopes: this.scopes, inputBindings: this.inputBindings, sharedParams: this.sharedParams, scope: this.b.scope };
+    this.scopes = [{ path: name, counters: new Map() }];
+    this.inputBindings = new Map();
+    this.sharedParams = true;
+    this.callStack.push({ block: name, span });
+    try {
+      const menv = new Env(this.globals);
+      for (const i of inputs) {
+        const v = bound.get(i.name.name);
+        if (v?.kind !== 'tensor') continue;
+        this.checkModelInput(i, v.v, menv, span, name);
+        this.inputBindings.set(i.name.name, v.v);
+      }
+      this.body(model.body, menv, 'model', { onOutput: () => undefined });
+      const found = menv.lookup(outputs[0].name.name);
+      if (found === 'poisoned' || !found) throw new SilentAbort();
+      return { ...found.value, span } as LVal;
+    } finally {
+      this.callStack.pop();
+      this.scopes = saved.scopes;
+      this.inputBindings = saved.inputBindings;
+      this.sharedParams = saved.sharedParams;
+      this.b.scope = saved.scope;
+    }
+  }
+
+  /** A model input's declared type against the argument of a model call; the model's symbolic dims bind to the argument's. */
+  private checkModelInput(decl: A.InputDecl, v: Value, menv: Env, span: Span, model: string): void {
+    const t = decl.type;
+    const bad = (): never =>
+      this.fail('DNN0007', span, {
+        message: `model '${model}' takes ${decl.name.name}: ${t.dtype}[${t.dims.map(exprText).join(', ')}], but the argument is ${v.type.dtype}${shapeToString(v.type.shape)}`,
+      });
+    if (t.dtype !== v.type.dtype || t.dims.length !== v.type.shape.length) bad();
+    t.dims.forEach((d, i) => {
+      const got = v.type.shape[i];
+      if (d.kind === 'Name' && this.globals.lookup(d.name) === undefined && !menv.hasOwn(d.name)) {
+        // a symbolic dim of the model (B, T) takes whatever the caller has
+        menv.set(d.name, typeof got === 'number' ? { kind: 'num', value: got, isInt: true, span: d.span } : { kind: 'dim', dim: got, span: d.span }, d.span);
+        return;
+      }
+      if (!dimEq(this.dimExpr(d, menv, 'check'), got)) bad();
+    });
+  }
+
   // ------------------------------------------------------------- statements
 
   body(
@@ -170,6 +244,11 @@ export class Lowerer {
       switch (s.kind) {
         case 'Input': {
           if (where !== 'model') this.fail('DNN0022', s.span, { message: `'input' declarations belong in a model, not in a ${where}` });
+          const given = this.inputBindings?.get(s.name.name);
+          if (given) {
+            env.set(s.name.name, { kind: 'tensor', v: given, span: s.name.span }, s.name.span);
+            return;
+          }
           const t = this.tensorType(s.type, env, 'introduce');
           this.checkNew(s.name, env);
           const v = this.b.input(s.name.name, t.dtype, t.shape, 'data');
@@ -328,8 +407,21 @@ export class Lowerer {
         return this.binary(e, env);
       case 'Index':
         return this.index(e, env);
-      case 'Member':
-        return this.fail('DNN0015', e.span, { what: `member access ('.${e.property.name}')`, hint: ' (data fields inside train steps arrive with the GAN work)' });
+      case 'Member': {
+        const obj = this.expr(e.object, env);
+        if (obj.kind !== 'data') return this.fail('DNN0017', e.span, { message: `only data sets have fields ('data.image'); this is ${describe(obj)}` });
+        const fields = this.dataFields;
+        const field = fields?.get(e.property.name);
+        if (!fields || !field)
+          return this.fail('DNN0003', e.property.span, {
+            name: `${obj.spec.name}.${e.property.name}`,
+            hint: fields ? `${didYouMean(e.property.name, fields.keys())} (fields: ${[...fields.keys()].join(', ')})` : ' (the fields of this data set are not known at compile time)',
+          });
+        const existing = this.b.graph.input(e.property.name);
+        const v = existing ?? this.b.input(e.property.name, field.dtype, field.shape, 'train');
+        v.name = e.property.name;
+        return { kind: 'tensor', v, span: e.span };
+      }
     }
   }
 
@@ -502,8 +594,12 @@ export class Lowerer {
     const name = callee.name;
     const block = this.blocks.get(name);
     if (block) return this.callBlock(block, args, piped, env, span);
-    if (this.models.has(name))
-      return this.fail('DNN0015', callee.span, { what: `calling model '${name}' as a function`, hint: ' (model calls inside train steps arrive with the GAN work)' });
+    const model = this.models.get(name);
+    if (model) {
+      if (this.mode !== 'train' && this.mode !== 'evaluate')
+        return this.fail('DNN0017', callee.span, { message: `model '${name}' can be called only inside a train block; to reuse layers inside a model, write a block` });
+      return this.callModel(model, args, piped, env, span);
+    }
     const builtin = builtins.get(name);
     if (!builtin) {
       const local = env.lookup(name);
@@ -700,6 +796,9 @@ export class Lowerer {
 
   param(path: string, shape: number[], init: InitSpec, explicit: boolean, span: Span): Value {
     const prev = this.paramValues.get(path);
+    if (prev && this.sharedParams) {
+      if (prev.shape.length === shape.length && prev.shape.every((d, i) => d === shape[i])) return prev.value;
+    }
     if (prev) {
       if (prev.explicit && explicit && prev.shape.length === shape.length && prev.shape.every((d, i) => d === shape[i])) return prev.value;
       this.fail('DNN0016', span, { name: path }, prev.explicit ? `a layer named again shares its weights only when the shapes agree: ${shapeToString(prev.shape)} vs ${shapeToString(shape)}` : undefined);

@@ -7,7 +7,8 @@
  */
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
-import type { DataSpec, IOSpec, MetricSpec, OptimizerSpec, ScheduleSpec, TrainSpec } from '../compiled.js';
+import type { DataSpec, IOSpec, MetricSpec, OptimizerSpec, ScheduleSpec, TrainerSpec, TrainerStep, TrainSpec } from '../compiled.js';
+import { dataFields } from './builtins/data-schemas.js';
 import { CompileAbort, didYouMean } from '../diagnostics.js';
 import { shapeToString } from '../dims.js';
 import { Graph, type Value } from '../ir.js';
@@ -31,13 +32,16 @@ interface TrainFields {
   clip?: number;
   seed?: number;
   trainInputs: IOSpec[];
+  on?: A.Name[];
 }
+
+const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', lr: 1e-3, options: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 } };
 
 /** Lower one train block for `model`; returns undefined after reporting diagnostics. */
 export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): TrainSpec | undefined {
   const before = lw.diag.items.length;
-  const step = build(lw, decl, model, true);
-  const evaluate = build(lw, decl, model, false);
+  const step = build(lw, decl, decl.body, { model, withUpdates: true, graphName: `${model.name.name}.trainStep` });
+  const evaluate = build(lw, decl, decl.body, { model, withUpdates: false, graphName: `${model.name.name}.evaluate` });
   if (!step || !evaluate || lw.diag.items.length > before) return undefined;
   const f = step.fields;
   return {
@@ -46,7 +50,7 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
     evaluate: evaluate.graph,
     trainInputs: f.trainInputs,
     state: step.state,
-    optimizer: f.optimizer ?? { kind: 'adam', lr: 1e-3, options: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 } },
+    optimizer: f.optimizer ?? DEFAULT_OPTIMIZER,
     schedule: f.schedule ?? { kind: 'constant', options: {} },
     batch: f.batch ?? 32,
     epochs: f.epochs ?? 1,
@@ -57,61 +61,121 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
   };
 }
 
-function build(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl, withUpdates: boolean) {
-  const graph = new Graph(`${model.name.name}.${withUpdates ? 'trainStep' : 'evaluate'}`);
-  const lowered = lw.lowerModel(model, graph, withUpdates ? 'train' : 'evaluate');
-  const env = new Env(lowered.env);
+/**
+ * A train block with `step`s or `sync`s: every step is its own graph (the
+ * block's common statements, then the step's), trained models are named by
+ * `optimizer = ... on Model`. Without steps, the block is one step over its
+ * model (DQN with a target network).
+ */
+export function lowerTrainer(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl | undefined): Omit<TrainerSpec, 'syncs' | 'models'> & { used: Set<string> } | undefined {
+  const before = lw.diag.items.length;
+  const common = decl.body.filter((st) => st.kind !== 'Step' && st.kind !== 'Sync');
+  const stepDecls = decl.body.filter((st): st is A.Step => st.kind === 'Step');
+  const plans = stepDecls.length ? stepDecls.map((st) => ({ name: st.name.name, body: [...common, ...st.body], span: st.name.span })) : [{ name: 'step', body: common, span: decl.name.span }];
+  const steps: TrainerStep[] = [];
+  const used = new Set<string>(model ? [model.name.name] : []);
+  let first: TrainFields | undefined;
+  for (const plan of plans) {
+    const built = build(lw, decl, plan.body, { model: stepDecls.length ? undefined : model, withUpdates: true, graphName: `${decl.name.name}.${plan.name}`, stepName: stepDecls.length ? plan.name : undefined, stepSpan: plan.span });
+    if (!built) continue;
+    first ??= built.fields;
+    for (const n of built.graph.nodes) if (n.op === 'param') used.add(String(n.attrs.path).split('.')[0]);
+    steps.push({
+      name: plan.name,
+      graph: built.graph,
+      trains: built.trains,
+      inputs: built.graph.leaves('input').filter((n) => n.attrs.role !== 'hyper').map((n) => ({ name: String(n.attrs.name), dtype: n.outputs[0].type.dtype, shape: n.outputs[0].type.shape })),
+      optimizer: built.fields.optimizer ?? DEFAULT_OPTIMIZER,
+      schedule: built.fields.schedule ?? { kind: 'constant', options: {} },
+      state: built.state,
+      metrics: built.fields.metrics.map((m): MetricSpec => ({ name: m.name, reduce: 'mean' })),
+    });
+  }
+  if (!first || lw.diag.items.length > before) return undefined;
+  return { name: decl.name.name, steps, batch: first.batch ?? 32, epochs: first.epochs ?? 1, data: first.data, validate: first.validate, seed: first.seed, used };
+}
+
+interface BuildOptions {
+  /** the model lowered into the graph (single-model blocks); absent in multi-step blocks, which call models */
+  model?: A.ModelDecl;
+  withUpdates: boolean;
+  graphName: string;
+  /** multi-step blocks: the step's name (tags its optimizer state) */
+  stepName?: string;
+  stepSpan?: Span;
+}
+
+function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions) {
+  const graph = new Graph(o.graphName);
+  const mode = o.withUpdates ? 'train' : 'evaluate';
+  let env: Env;
+  if (o.model) env = new Env(lw.lowerModel(o.model, graph, mode).env);
+  else {
+    lw.beginGraph(graph, mode, decl.name.name);
+    env = new Env(lw.globals);
+  }
+  lw.declareDim('B');
+  lw.dataFields = undefined;
   const fields: TrainFields = { metrics: [], trainInputs: [] };
   const seen = new Map<string, Span>();
-  lw.body(decl.body, env, 'train', {
-    onOther: (s) => {
-      if (s.kind === 'TrainInput') {
-        const t = lw.tensorType(s.type, env, 'check');
-        const v = lw.b.input(s.name.name, t.dtype, t.shape, 'train');
-        v.name = s.name.name;
-        env.set(s.name.name, { kind: 'tensor', v, span: s.name.span }, s.name.span);
-        fields.trainInputs.push({ name: s.name.name, dtype: t.dtype, shape: t.shape });
+  lw.body(stmts, env, 'train', {
+    onOther: (st) => {
+      if (st.kind === 'TrainInput') {
+        const t = lw.tensorType(st.type, env, 'check');
+        const v = lw.b.input(st.name.name, t.dtype, t.shape, 'train');
+        v.name = st.name.name;
+        env.set(st.name.name, { kind: 'tensor', v, span: st.name.span }, st.name.span);
+        fields.trainInputs.push({ name: st.name.name, dtype: t.dtype, shape: t.shape });
         return true;
       }
-      if (s.kind !== 'Binding') return false;
-      const name = s.target.name;
+      if (st.kind !== 'Binding') return false;
+      const name = st.target.name;
       if (!(FIELDS as readonly string[]).includes(name)) {
         const hint = didYouMean(name, FIELDS);
-        if (hint) lw.fail('DNN0005', s.target.span, { callee: 'train', name, hint });
+        if (hint) lw.fail('DNN0005', st.target.span, { callee: 'train', name, hint });
         return false; // a local binding: evaluated by the caller
       }
-      if (seen.has(name)) lw.fail('DNN0016', s.target.span, { name });
-      seen.set(name, s.target.span);
-      field(lw, env, s, fields, decl, model);
+      if (seen.has(name)) lw.fail('DNN0016', st.target.span, { name });
+      seen.set(name, st.target.span);
+      field(lw, env, st, fields, decl, o.model);
       return true;
     },
   });
+  const where = o.stepName ? `step '${o.stepName}'` : `train block '${decl.name.name}'`;
   if (!fields.loss) {
-    if (!seen.has('loss')) lw.diag.error('DNN0020', decl.name.span, { train: decl.name.name, field: 'loss', hint: '; e.g. loss = cross_entropy(logits, label)' });
+    if (!seen.has('loss')) lw.diag.error('DNN0020', o.stepSpan ?? decl.name.span, { train: o.stepName ? `${decl.name.name}.${o.stepName}` : decl.name.name, field: 'loss', hint: '; e.g. loss = cross_entropy(logits, label)' });
     return undefined;
   }
   graph.outputs.push({ name: 'loss', value: fields.loss.v });
   for (const m of fields.metrics) graph.outputs.push({ name: m.name, value: m.v });
+  // which models this step trains: `on`, else the block's model
+  const trains = fields.on?.map((n) => n.name) ?? (o.model ? [o.model.name.name] : []);
+  if (!o.model && !fields.on && o.withUpdates) {
+    lw.diag.error('DNN0020', o.stepSpan ?? decl.name.span, { train: `${decl.name.name}.${o.stepName}`, field: 'optimizer = ... on Model', hint: ': a step names the models it trains' });
+    return undefined;
+  }
+  if (trains.some((m) => !lw.models.has(m))) return undefined; // already reported
   let state: TrainSpec['state'] = [];
-  if (withUpdates) {
-    const params = graph.nodes.filter((n) => n.op === 'param');
+  if (o.withUpdates) {
+    const params = graph.nodes.filter((n) => n.op === 'param' && trains.includes(String(n.attrs.path).split('.')[0]));
     const grads = gradients(lw.b, fields.loss.v, params.map((n) => n.outputs[0]));
     const withGrad = params.filter((n) => grads.get(n.outputs[0]));
     if (withGrad.length === 0) {
-      lw.diag.error('DNN0027', fields.loss.span, { message: `the loss does not depend on any trainable parameter of '${model.name.name}'` });
+      lw.diag.error('DNN0027', fields.loss.span, { message: `the loss of ${where} does not depend on any trainable parameter of ${trains.map((t) => `'${t}'`).join(', ') || 'a model'}` });
       return undefined;
     }
     state = lowerOptimizer(
       lw.b,
       withGrad.map((n) => ({ path: String(n.attrs.path), shape: n.outputs[0].type.shape as number[], value: n.outputs[0], grad: grads.get(n.outputs[0])! })),
-      fields.optimizer ?? { kind: 'adam', lr: 1e-3, options: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 } },
+      fields.optimizer ?? DEFAULT_OPTIMIZER,
       fields.clip,
+      o.stepName,
     );
   }
-  return { graph, fields, state };
+  return { graph, fields, state, trains };
 }
 
-function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.TrainDecl, model: A.ModelDecl): void {
+function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.TrainDecl, model: A.ModelDecl | undefined): void {
   const name = s.target.name;
   try {
     const v = lw.expr(s.value, env, true);
@@ -125,6 +189,10 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
         if (v.kind === 'sym') lw.fail('DNN0019', v.span, { name: v.name, hint: didYouMean(v.name, ['loans', 'csv', 'mnist']) });
         want('data', 'a data set such as loans(split: train) or csv("file.csv", label: "y")');
         f[name] = (v as Extract<LVal, { kind: 'data' }>).spec;
+        if (name === 'data') {
+          env.set('data', v, s.target.span);
+          lw.dataFields = dataFields(f.data!);
+        }
         return;
       case 'loss': {
         if (v.kind !== 'tensor') return lw.fail('DNN0017', s.value.span, { message: `the loss must be a tensor expression, got ${describe(v)}` });
@@ -136,11 +204,12 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
       }
       case 'optimizer':
         want('optimizer', 'an optimizer such as adam(lr: 1e-3)');
-        for (const on of s.on ?? [])
-          if (on.name !== model.name.name) {
-            if (lw.models.has(on.name)) lw.fail('DNN0015', on.span, { what: `training a model other than '${model.name.name}' from this block`, hint: ' (it arrives with the GAN work)' });
-            else lw.fail('DNN0013', on.span, { train: decl.name.name, name: on.name, hint: didYouMean(on.name, lw.models.keys()) });
-          }
+        if (s.on) f.on = s.on; // recorded first: a misspelt model is one diagnostic, not two
+        for (const on of s.on ?? []) {
+          if (!lw.models.has(on.name)) lw.fail('DNN0013', on.span, { train: decl.name.name, name: on.name, hint: didYouMean(on.name, lw.models.keys()) });
+          if (model && on.name !== model.name.name)
+            lw.fail('DNN0022', on.span, { message: `this train block trains '${model.name.name}'; to train '${on.name}' too, write the block with steps that call the models` });
+        }
         f.optimizer = (v as Extract<LVal, { kind: 'optimizer' }>).spec;
         return;
       case 'schedule':

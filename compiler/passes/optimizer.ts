@@ -25,14 +25,15 @@ export interface ParamGrad {
   grad: Value;
 }
 
-export function lowerOptimizer(b: GraphBuilder, params: ParamGrad[], opt: OptimizerSpec, clipNorm: number | undefined): TensorSpec[] {
+export function lowerOptimizer(b: GraphBuilder, params: ParamGrad[], opt: OptimizerSpec, clipNorm: number | undefined, stateTag?: string): TensorSpec[] {
   const g = b.graph;
   const state: TensorSpec[] = [];
   const lr = b.hyper('lr');
   const step = b.hyper('step');
   const s = (x: number) => b.scalar(Number(x.toPrecision(12)));
   const moment = (p: ParamGrad, name: string) => {
-    const path = `${p.path}.${name}`;
+    // several steps training one parameter keep separate moments: `w.<step>.m`
+    const path = stateTag ? `${p.path}.${stateTag}.${name}` : `${p.path}.${name}`;
     state.push({ path, dtype: 'f32', shape: p.shape, init: { kind: 'zeros' } });
     return { path, value: b.state(path, 'f32', p.shape, { kind: 'zeros' }) };
   };

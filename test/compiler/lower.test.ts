@@ -95,11 +95,8 @@ test('train block checks: fields, unknown model, optimizer on, misspelt field', 
 test('constructs of later work are located "not supported yet" diagnostics, never crashes', () => {
   const cases = [
     `model M { input x: f32[B, 8, 4]  output y: f32[B, 8, 16]  y = x |> lstm(units: 16) }`,
-    `model G { input z: f32[B, 4]  output y: f32[B, 4]  y = z |> dense(4) }
-     model D { input y: f32[B, 4]  output s: f32[B, 1]  s = y |> dense(1) }
-     train GAN { step d { loss = mean(D(G(z))) } }`,
-    `model Q { input o: f32[B, 4]  output q: f32[B, 2]  q = o |> dense(2) }
-     train Q { a: i32[B]  t: f32[B]  loss = huber(q[a], t)  sync Q -> QT every 500 steps }`,
+    `model T { input tokens: i32[B, T]  output y: f32[B, T, 8]  y = tokens |> embedding(vocab: 10, dim: 8) }`,
+    `model A { input x: f32[B, T, 8]  output y: f32[B, T, 8]  y = x |> attention(heads: 2) }`,
   ];
   for (const src of cases) assert.equal(codes(src), ['DNN0015'], src);
 });
