@@ -8,8 +8,9 @@ import { didYouMean } from '../../diagnostics.js';
 import { dimProduct, shapeToString, type Dim } from '../../dims.js';
 import type { InitSpec, Value } from '../../ir.js';
 import { saltOf } from '../../ops/random.js';
+import { UPSAMPLE_MODES } from '../../ops/resize.js';
 import type { BuiltinImpl, CallContext } from '../builtin.js';
-import { describe, type LVal } from '../values.js';
+import { asDim, describe, type LVal } from '../values.js';
 
 const INITS = ['zeros', 'ones', 'he_normal', 'he_uniform', 'glorot_uniform', 'glorot_normal', 'normal', 'uniform'] as const;
 const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'softplus', 'leaky_relu', 'elu'] as const;
@@ -373,6 +374,154 @@ const dropout: BuiltinImpl = {
   },
 };
 
+/**
+ * conv2d_transpose: the adjoint of a strided conv2d, for decoders and
+ * generators. Weight [C, filters/groups, KH, KW] (PyTorch's layout).
+ * padding: valid (none: OH = (H - 1) s + d (K - 1) + 1 + output_padding),
+ * same (TensorFlow's convention for transposed convolutions: OH = H * s; the
+ * pads are those of the conv2d 'same' that maps H * s back to H, and the rows
+ * that conv2d would round away come back as output_padding), or explicit
+ * sizes cropped from the full output, as in PyTorch.
+ * he_normal by default, with the fan-in a transposed tap really sees:
+ * C/groups * KH * KW / (sh * sw) input pixels per output pixel.
+ */
+const conv2dTranspose: BuiltinImpl = {
+  name: 'conv2d_transpose',
+  kind: 'layer',
+  doc: 'conv2d_transpose(x, filters, kernel, stride = 1, padding = valid | same | p | [ph, pw] | [t, l, b, r], output_padding = 0, dilation = 1, groups = 1, bias = true, activation?, init = he_normal, name?): transposed 2-D convolution of x [N, C, H, W] -> [N, filters, OH, OW]; padding same gives OH = H * stride',
+  params: [
+    { name: 'x', type: 'tensor' },
+    { name: 'filters', type: 'int' },
+    { name: 'kernel', type: 'any' },
+    { name: 'stride', type: 'any', optional: true },
+    { name: 'padding', type: 'any', optional: true },
+    { name: 'output_padding', type: 'any', optional: true },
+    { name: 'dilation', type: 'any', optional: true },
+    { name: 'groups', type: 'int', optional: true },
+    { name: 'bias', type: 'bool', optional: true },
+    { name: 'activation', type: 'sym', optional: true },
+    { name: 'init', type: 'sym', optional: true },
+    { name: 'name', type: 'sym', optional: true },
+  ],
+  apply(cx) {
+    const x = cx.args.tensor('x');
+    const { C, H, W } = spatialInput(cx, x);
+    const filters = cx.args.int('filters');
+    if (filters <= 0) cx.fail('DNN0022', { message: `conv2d_transpose needs a positive number of filters, got ${filters}` }, { span: cx.args.span('filters') });
+    const k = intPair(cx, 'kernel', undefined);
+    const s = intPair(cx, 'stride', [1, 1]);
+    const d = intPair(cx, 'dilation', [1, 1]);
+    const groups = cx.args.int('groups', 1);
+    if (groups < 1) cx.fail('DNN0022', { message: `conv2d_transpose: groups must be a positive integer, got ${groups}` }, { span: cx.args.span('groups') });
+    if (C % groups !== 0)
+      cx.fail('DNN0022', { message: `conv2d_transpose: the input's ${C} channels (${x.type.dtype}${shapeToString(x.type.shape)}) are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+    if (filters % groups !== 0)
+      cx.fail('DNN0022', { message: `conv2d_transpose: ${filters} filters are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+    let op = intPair(cx, 'output_padding', [0, 0], 0);
+    if (op[0] >= s[0] || op[1] >= s[1])
+      cx.fail(
+        'DNN0022',
+        { message: `conv2d_transpose: output_padding ${op[0] === op[1] ? op[0] : `[${op.join(', ')}]`} must be smaller than the stride ${s[0] === s[1] ? s[0] : `[${s.join(', ')}]`}` },
+        { span: cx.args.span('output_padding'), help: 'output_padding only picks among the output sizes a strided conv2d rounds to the same input size; use padding to crop or grow the output' },
+      );
+    const padArg = cx.args.get('padding');
+    const same = (padArg?.kind === 'sym' && padArg.name === 'same') || (padArg?.kind === 'str' && padArg.value === 'same');
+    let pads: [number, number, number, number];
+    if (same) {
+      if (cx.args.has('output_padding'))
+        cx.fail('DNN0022', { message: `conv2d_transpose: padding: same sets the output size to input * stride by itself; drop output_padding or give explicit padding` }, { span: cx.args.span('output_padding') });
+      const [t, b] = samePads(H * s[0], k[0], s[0], d[0]);
+      const [l, r] = samePads(W * s[1], k[1], s[1], d[1]);
+      pads = [t, l, b, r];
+      const full = (n: number, i: number) => (n - 1) * s[i] + d[i] * (k[i] - 1) + 1;
+      op = [H * s[0] - (full(H, 0) - t - b), W * s[1] - (full(W, 1) - l - r)];
+    } else pads = padsArg(cx, H, W, k, s, d);
+    const OH = (H - 1) * s[0] - pads[0] - pads[2] + d[0] * (k[0] - 1) + op[0] + 1;
+    const OW = (W - 1) * s[1] - pads[1] - pads[3] + d[1] * (k[1] - 1) + op[1] + 1;
+    if (OH < 1 || OW < 1)
+      cx.fail(
+        'DNN0007',
+        { message: `conv2d_transpose: padding [${pads.join(', ')}] crops the whole ${OH + pads[0] + pads[2]}x${OW + pads[1] + pads[3]} output of ${x.type.dtype}${shapeToString(x.type.shape)}` },
+        { span: cx.args.span('padding') },
+      );
+    const activation = cx.args.sym('activation', ACTIVATIONS, 'none');
+    const initKind = cx.args.sym('init', INITS, 'he_normal');
+    const path = cx.layerPath('conv2d_transpose');
+    const cg = C / groups;
+    const fg = filters / groups;
+    const fanIn = Math.max(1, Math.round((cg * k[0] * k[1]) / (s[0] * s[1])));
+    const w = cx.param(`${path}.weight`, [C, fg, k[0], k[1]], initFor(initKind, fanIn, fg * k[0] * k[1]));
+    let y = cx.op('conv2d_transpose', [x, w], { strides: s, pads, output_padding: op, dilations: d, groups });
+    if (cx.args.bool('bias', true)) {
+      const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
+      y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
+    }
+    if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
+    return { kind: 'tensor', v: y, span: cx.span };
+  },
+};
+
+const upsample: BuiltinImpl = {
+  name: 'upsample',
+  kind: 'layer',
+  doc: 'upsample(x, scale = 2, mode = nearest | bilinear): enlarge x [N, C, H, W] by integer factors -> [N, C, H * sh, W * sw]; bilinear uses half-pixel centres (align_corners = false)',
+  params: [
+    { name: 'x', type: 'tensor' },
+    { name: 'scale', type: 'any', optional: true },
+    { name: 'mode', type: 'sym', optional: true },
+  ],
+  apply(cx) {
+    const x = cx.args.tensor('x');
+    spatialInput(cx, x);
+    const scale = intPair(cx, 'scale', [2, 2]);
+    const mode = cx.args.sym('mode', UPSAMPLE_MODES, 'nearest');
+    cx.layerPath('upsample');
+    return { kind: 'tensor', v: cx.op('upsample2d', [x], { scale, mode }), span: cx.span };
+  },
+};
+
+const stopGradient: BuiltinImpl = {
+  name: 'stop_gradient',
+  kind: 'layer',
+  doc: 'stop_gradient(x): x itself, but no gradient flows back through it (a GAN discriminator step on generated images, DQN targets)',
+  params: [{ name: 'x', type: 'tensor' }],
+  apply(cx) {
+    return { kind: 'tensor', v: cx.op('stop_gradient', [cx.args.tensor('x')]), span: cx.span };
+  },
+};
+
+/**
+ * noise(d1, d2, ...) / uniform_noise(d1, ...): a fresh random tensor of the
+ * given shape (dims may be symbolic, e.g. noise(B, 64)), salted by the call
+ * site's path so that every call draws its own numbers. In a training step it
+ * is keyed by the runtime's step count and seed: every step a new draw,
+ * reproducible for a given seed. In predict and evaluate there is no step, so
+ * the draw is keyed by step 0 and the seed: the same inputs give the same
+ * output.
+ */
+function noiseLayer(name: 'noise' | 'uniform_noise', op: 'random_normal' | 'random_uniform', what: string): BuiltinImpl {
+  return {
+    name,
+    kind: 'layer',
+    doc: `${name}(d1, d2, ...): ${what} of shape [d1, d2, ...] (dims may be symbolic, e.g. ${name}(B, 64)); a new draw every training step, keyed by the model's seed; step 0 in predict/evaluate`,
+    params: [],
+    variadic: true,
+    apply(cx) {
+      const dims: Dim[] = cx.args.rest.map((r) => {
+        const dim = asDim(r);
+        if (dim === undefined)
+          return cx.fail('DNN0017', { message: `${name} takes its dims as separate arguments (integers or dims like B), got ${describe(r)}` }, { span: r.span });
+        if (typeof dim === 'number' && dim < 1) return cx.fail('DNN0022', { message: `${name}: dims must be positive, got ${dim}` }, { span: r.span });
+        return dim;
+      });
+      if (dims.length === 0) cx.fail('DNN0006', { callee: name, name: 'dims' }, { help: `e.g. ${name}(B, 64)` });
+      const path = cx.layerPath(name);
+      const step = cx.mode === 'train' ? cx.hyper('step') : cx.scalar(0);
+      return { kind: 'tensor', v: cx.op(op, [step, cx.hyper('seed')], { shape: dims, salt: saltOf(path) }), span: cx.span };
+    },
+  };
+}
+
 /** Layers whose ops land with later work: a located "not supported yet", never a crash. */
 function later(name: string, what: string): BuiltinImpl {
   return {
@@ -397,8 +546,11 @@ export const layerBuiltins: BuiltinImpl[] = [
   globalAvgpool,
   batchnorm,
   dropout,
-  later('conv2d_transpose', 'transposed convolution arrives with the GAN/autoencoder work'),
-  later('upsample', 'upsampling arrives with the GAN/autoencoder work'),
+  conv2dTranspose,
+  upsample,
+  stopGradient,
+  noiseLayer('noise', 'random_normal', 'standard-normal noise'),
+  noiseLayer('uniform_noise', 'random_uniform', 'uniform noise in [0, 1)'),
   later('embedding', 'embeddings arrive with the sequence-model work'),
   later('lstm', 'recurrent layers arrive with the sequence-model work'),
   later('gru', 'recurrent layers arrive with the sequence-model work'),
@@ -407,8 +559,6 @@ export const layerBuiltins: BuiltinImpl[] = [
   later('attention', 'attention arrives with the Transformer work'),
   later('positional', 'positional encodings arrive with the Transformer work'),
   later('rmsnorm', 'rmsnorm arrives with the Transformer work'),
-  later('noise', 'random noise sources arrive with the GAN work'),
-  later('stop_gradient', 'stop_gradient arrives with the GAN/RL work'),
 ];
 
 export type { LVal };

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { DataArg, OptimizerSpec, ScheduleSpec } from '../../compiled.js';
 import { didYouMean } from '../../diagnostics.js';
 import type { Value } from '../../ir.js';
+import { shapeEq, shapeToString } from '../../dims.js';
 import type { BuiltinImpl, CallContext } from '../builtin.js';
 import type { LVal } from '../values.js';
 
@@ -89,6 +90,33 @@ const losses: BuiltinImpl[] = [
       { name: 'label', type: 'tensor' },
     ],
     apply: (cx) => tensor(cx, meanAll(cx, perSampleCrossEntropy(cx, cx.args.tensor('logits'), cx.args.tensor('label')))),
+  },
+  {
+    // PyTorch's kl_div(input = log_q, target = p, reduction = 'batchmean'):
+    // sum(p * (log p - log_q)) / size(0), with 0 * log 0 = 0 (log of 1 where p = 0,
+    // which also keeps the gradient with respect to p finite there)
+    name: 'kl_div',
+    kind: 'loss',
+    doc: 'kl_div(log_q, p): KL(p || q) from log-probabilities log_q and probabilities p, summed over all but the first axis and averaged over the first (batch) axis; 0 * log 0 = 0',
+    params: [
+      { name: 'log_q', type: 'tensor' },
+      { name: 'p', type: 'tensor' },
+    ],
+    apply: (cx) => {
+      const logq = cx.args.tensor('log_q');
+      const p = cx.args.tensor('p');
+      for (const [n, v] of [['log_q', logq], ['p', p]] as const)
+        if (v.type.dtype !== 'f32') cx.fail('DNN0018', { message: `kl_div: '${n}' must be f32, got ${v.type.dtype}${shapeToString(v.type.shape)}` }, { span: cx.args.span(n) });
+      const rank = logq.type.shape.length;
+      if (rank === 0) cx.fail('DNN0008', { message: `kl_div needs distributions of rank 1 or more (batch first), got a scalar log_q` }, { span: cx.args.span('log_q') });
+      if (!shapeEq(logq.type.shape, p.type.shape))
+        cx.fail('DNN0007', { message: `kl_div: log_q f32${shapeToString(logq.type.shape)} and p f32${shapeToString(p.type.shape)} must have the same shape` });
+      const positive = cx.op('greater', [p, cx.scalar(0)]);
+      const plogp = cx.op('mul', [p, cx.op('log', [cx.op('where', [positive, p, cx.scalar(1)])])]);
+      const terms = cx.op('sub', [plogp, cx.op('mul', [p, logq])]);
+      const perSample = rank > 1 ? cx.op('reduce_sum', [terms], { axes: Array.from({ length: rank - 1 }, (_, i) => i + 1), keepdims: false }) : terms;
+      return tensor(cx, cx.op('reduce_mean', [perSample], { axes: [0], keepdims: false }));
+    },
   },
 ];
 
