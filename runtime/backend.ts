@@ -20,6 +20,14 @@ export interface PreparedEntry {
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * true when the persistent tensors live on a device (webgpu): the host
+   * arrays in `stores` are then refreshed only by `download`, and changed
+   * host arrays are sent with `upload`
+   */
+  readonly resident?: boolean;
+  upload?(path: string): void;
+  download?(paths: string[]): Promise<void>;
   /** `stores`: path -> persistent tensor (params and state), updated in place */
   prepare(entry: ProgramEntry, stores: Map<string, TypedArray>): PreparedEntry;
   dispose(): void;

@@ -8,6 +8,7 @@
  * step feeds the hyper inputs `lr` (from the schedule) and `step` (1-based).
  */
 import { CpuBackend } from './backends/cpu.js';
+import { createWebGpuBackend } from './backends/webgpu.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
 import { bindInputs, type InputSpec } from './inputs.js';
@@ -30,14 +31,41 @@ import type {
 } from './types.js';
 import { evalShape } from '../compiler/dims.js';
 
-const AVAILABLE: BackendName[] = ['cpu'];
+const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 
-function selectBackend(requested: CreateOptions['backend']): Backend {
-  const want = requested ?? 'auto';
-  if (want === 'auto' || want === 'cpu') return new CpuBackend();
-  if (want === 'webgpu' || want === 'gpujs')
-    throw new Error(`the '${want}' backend is not available yet in this version of dnnc; available backends: ${AVAILABLE.join(', ')} (use backend: 'cpu' or 'auto')`);
-  throw new Error(`unknown backend '${String(want)}'; available backends: ${AVAILABLE.join(', ')}, or 'auto'`);
+/** Ops of the program that have no WGSL kernel; undefined when the program carries no WGSL at all. */
+function wgslGaps(program: Program): string[] | undefined {
+  const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
+  if (entries.some((e) => !e.wgsl)) return undefined;
+  return [...new Set(entries.flatMap((e) => e.wgslMissing ?? []))].sort();
+}
+
+async function selectBackend(requested: CreateOptions['backend'], program: Program): Promise<Backend> {
+  const want = requested ?? 'cpu';
+  if (want === 'cpu') return new CpuBackend();
+  if (want === 'webgpu') {
+    const gaps = wgslGaps(program);
+    if (!gaps) throw new Error(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
+    try {
+      return await createWebGpuBackend();
+    } catch (e) {
+      throw new Error(`the webgpu backend is not available: ${(e as Error).message}`);
+    }
+  }
+  if (want === 'auto') {
+    const gaps = wgslGaps(program);
+    if (gaps && gaps.length === 0) {
+      try {
+        return await createWebGpuBackend();
+      } catch {
+        // no adapter: the next best
+      }
+    }
+    return new CpuBackend();
+  }
+  if (want === 'gpujs') throw new Error(`the 'gpujs' backend is not available yet in this version of dnnc; use backend: 'cpu', 'webgpu' or 'auto'`);
+  throw new Error(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
 }
 
 interface Entry {
@@ -63,6 +91,8 @@ class CompiledModel implements Model {
   private plannedSteps: number | undefined;
   private disposed = false;
   private seed: number;
+  /** on a resident backend: the device has trained the weights since the host arrays were last read */
+  private hostStale = false;
 
   constructor(
     private program: Program,
@@ -147,6 +177,7 @@ class CompiledModel implements Model {
     const lr = learningRate(train.schedule, train.optimizer.lr, n, this.plannedSteps);
     await this.runEntry(step, batch, 'batch input', { lr, step: n, seed: this.seed });
     this.steps = n;
+    if (this.impl.resident) this.hostStale = true;
     return this.scalars(step);
   }
 
@@ -173,7 +204,22 @@ class CompiledModel implements Model {
     this.alive();
     this.needTrain('fit');
     const t = this.program.train!;
-    return fitModel(this, data, options, { epochs: t.epochs, batchSize: t.batch, seed: this.seed });
+    const result = await fitModel(this, data, options, { epochs: t.epochs, batchSize: t.batch, seed: this.seed });
+    await this.syncHost();
+    return result;
+  }
+
+  /** Read the device's persistent tensors back into the host arrays (resident backends). */
+  private async syncHost(): Promise<void> {
+    if (!this.impl.resident || !this.hostStale || !this.impl.download) return;
+    await this.impl.download([...this.stores.keys()]);
+    this.hostStale = false;
+  }
+
+  async readWeights(): Promise<Weights> {
+    this.alive();
+    await this.syncHost();
+    return this.getWeights();
   }
 
   /** Called by fit before training: schedules like cosine decay until this step. */
@@ -183,6 +229,10 @@ class CompiledModel implements Model {
 
   getWeights(): Weights {
     this.alive();
+    if (this.hostStale)
+      throw new Error(
+        `getWeights: model '${this.name}' runs on the ${this.backend} backend, which keeps the weights on the device, and it has trained since they were last read; use \`await model.readWeights()\``,
+      );
     const out: Weights = {};
     for (const [path, t] of this.params) out[path] = Float32Array.from(t);
     return out;
@@ -201,7 +251,10 @@ class CompiledModel implements Model {
       if (w.length !== dst.length)
         throw new Error(`setWeights: '${path}' is ${spec.dtype}[${spec.shape.join(', ')}] (${dst.length} values), but ${w.length} values were given`);
     }
-    for (const [path, w] of Object.entries(weights)) this.params.get(path)!.set(w);
+    for (const [path, w] of Object.entries(weights)) {
+      this.params.get(path)!.set(w);
+      this.impl.upload?.(path);
+    }
   }
 
   dispose(): void {
@@ -215,6 +268,11 @@ class CompiledModel implements Model {
 
 /** Create a Model from a program (what a generated module embeds). */
 export async function instantiate(program: Program, options: CreateOptions = {}): Promise<Model> {
-  const backend = selectBackend(options.backend);
-  return new CompiledModel(program, backend, options);
+  const backend = await selectBackend(options.backend, program);
+  try {
+    return new CompiledModel(program, backend, options);
+  } catch (e) {
+    backend.dispose();
+    throw e;
+  }
 }

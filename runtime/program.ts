@@ -16,6 +16,11 @@
  * Kernels are plain functions `(ins, outs, dims) => void` over typed arrays
  * (Float32Array for f32, Int32Array for i32, Uint8Array for bool); `dims`
  * binds the symbolic dims ({ B: 32 }).
+ *
+ * WebGPU: an entry may also carry `wgsl`, one compute shader per kernel name
+ * (the same names as the CPU kernels, see WgslKernelSpec), and `wgslMissing`,
+ * the ops that have no WGSL kernel (the webgpu backend refuses such an
+ * entry with an error naming them). Programs without `wgsl` run on cpu only.
  */
 import type { Dim } from '../compiler/dims.js';
 import type { InitSpec } from '../compiler/ir.js';
@@ -53,6 +58,34 @@ export interface ProgramStep {
   once?: boolean;
 }
 
+/**
+ * One WGSL compute shader (entry point `main`) of a kernel. Bindings in group
+ * 0: the buffers of `reads` (read-only storage), then those of `writes`
+ * (storage), then, when `dims` is not empty, a uniform buffer holding those
+ * symbolic dims as u32 in that order. Storage holds f32, i32, and u32 for
+ * bool. `reads`/`writes` index the kernel's arguments: the step's `ins`, then
+ * its `outs`, then the kernel's own `temps`.
+ */
+export interface WgslPass {
+  code: string;
+  reads: number[];
+  writes: number[];
+  dims: string[];
+  workgroupSize: [number, number, number];
+  /**
+   * workgroups per dispatch axis: ceil(items / per), items evaluated with the
+   * bound dims; a 1-D count above the device limit is folded into x * y (the
+   * shader's `wg` is the linear workgroup index, and it guards the excess).
+   */
+  workgroups: { items: Dim; per: number }[];
+}
+
+/** The WGSL form of one kernel: its passes in order (one dispatch each), and temporaries only it uses. */
+export interface WgslKernelSpec {
+  passes: WgslPass[];
+  temps: { dtype: DType; shape: Dim[] }[];
+}
+
 export interface ProgramEntry {
   buffers: ProgramBuffer[];
   inputs: { name: string; dtype: DType; shape: Dim[]; role: 'data' | 'train' | 'hyper'; buffer: number }[];
@@ -60,6 +93,10 @@ export interface ProgramEntry {
   updates: { path: string; buffer: number }[];
   steps: ProgramStep[];
   kernels: Record<string, KernelFn>;
+  /** WGSL kernels by kernel name (the webgpu backend); absent in programs made for cpu only */
+  wgsl?: Record<string, WgslKernelSpec>;
+  /** ops of this entry with no WGSL kernel: the webgpu backend refuses the entry, naming them */
+  wgslMissing?: string[];
 }
 
 export interface ProgramTrain {

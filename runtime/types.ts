@@ -31,6 +31,11 @@ export type TensorInput = TypedArray | readonly Nested[] | Tensor | { data: Type
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
 
 export interface CreateOptions {
+  /**
+   * where to run (default 'cpu'): 'auto' takes webgpu when an adapter exists
+   * and every op of the model has a WGSL kernel, else cpu; a requested backend
+   * that is unavailable is an Error, never a silent fallback
+   */
   backend?: 'auto' | BackendName;
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
   seed?: number;
@@ -104,7 +109,14 @@ export interface Model {
   /** loss and metrics over a whole data set (no update) */
   evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>>;
   fit(data: Dataset, options?: FitOptions): Promise<FitResult>;
+  /**
+   * The weights as host arrays. On a device backend (webgpu) they are read
+   * back by readWeights() and by fit(); after bare trainStep calls getWeights
+   * throws (use `await model.readWeights()`) rather than return stale values.
+   */
   getWeights(): Weights;
+  /** The current weights, read back from the device when the backend keeps them there (works on every backend). */
+  readWeights(): Promise<Weights>;
   setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
   dispose(): void;
 }

@@ -23,7 +23,11 @@
 import { dimProduct, normDim } from '../../compiler/dims.js';
 import type { Graph, Node, Value } from '../../compiler/ir.js';
 import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/program.js';
-import { generateKernel, singleNodeGroup, type CpuKernelSource } from './kernel.js';
+import { fuseGraph } from '../../compiler/passes/fuse.js';
+import { generateGroupKernel, groupScratch } from './group.js';
+import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup } from './kernel.js';
+
+const LEAVES = new Set(['input', 'param', 'state', 'const']);
 
 export interface CpuEntryPlan {
   /** the entry without its kernel functions (the module emitter or compileKernels supplies them) */
@@ -31,11 +35,15 @@ export interface CpuEntryPlan {
   kernels: CpuKernelSource[];
   /** per step, the values it reads and writes by name ("x, dense_1.w -> dense_1.matmul"), for comments */
   notes: string[];
+  /** per kernel (same order as `kernels`), the group of nodes it computes: other renderers (WGSL) generate from it */
+  groups: KernelGroup[];
 }
 
 export interface PlanOptions {
   /** reuse temp slots whose values are dead (default true) */
   reuse?: boolean;
+  /** fuse nodes into kernel groups (off by default until every backend renders multi-node groups) */
+  fuse?: boolean;
 }
 
 /** true for ops whose output is a view of their input's storage */
@@ -57,6 +65,8 @@ export function kernelName(index: number, node: Node): string {
 
 export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryPlan {
   const reuse = options.reuse ?? true;
+  // fusion stays off by default until every backend renders multi-node groups
+  const fusion = fuseGraph(graph, { enabled: options.fuse ?? false });
   // 1. live nodes
   const live = new Set<Node>();
   const stack: Node[] = graph.roots().map((v) => v.node);
@@ -66,18 +76,19 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     live.add(n);
     for (const v of n.inputs) stack.push(v.node);
   }
-  const nodes = graph.nodes.filter((n) => live.has(n) || n.op === 'input');
+  const leaves = graph.nodes.filter((n) => (live.has(n) && LEAVES.has(n.op)) || n.op === 'input');
+  const fused = fusion.groups.filter((grp) => grp.nodes.some((n) => live.has(n)));
 
   // 2. views
   const root = new Map<Value, Value>();
   const rootOf = (v: Value): Value => root.get(v) ?? v;
-  for (const n of nodes) if (isView(n)) root.set(n.outputs[0], rootOf(n.inputs[0]));
+  for (const grp of fused) if (grp.kind === 'view' && isView(grp.nodes[0])) root.set(grp.nodes[0].outputs[0], rootOf(grp.nodes[0].inputs[0]));
 
-  // 3. liveness (in step order: the index of the node in `nodes`)
+  // 3. liveness (in group order)
   const lastUse = new Map<Value, number>();
   const pinned = new Set<Value>();
-  nodes.forEach((n, idx) => {
-    for (const v of n.inputs) lastUse.set(rootOf(v), idx);
+  fused.forEach((grp, idx) => {
+    for (const v of grp.inputs) lastUse.set(rootOf(v), idx);
   });
   for (const v of graph.roots()) pinned.add(rootOf(v));
 
@@ -88,6 +99,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
   const byRef = new Map<string, number>();
   const steps: ProgramStep[] = [];
   const kernels: CpuKernelSource[] = [];
+  const kernelGroups: KernelGroup[] = [];
   const inputs: ProgramEntry['inputs'] = [];
   const notes: string[] = [];
   const nameOf = (v: Value): string => v.name ?? (v.node.op === 'input' ? String(v.node.attrs.name) : v.node.op === 'param' || v.node.op === 'state' ? String(v.node.attrs.path) : valueName(v));
@@ -101,17 +113,30 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     if (s === undefined) throw new Error(`internal: value %${v.id} has no buffer`);
     return s;
   };
+  const release = (r: Value) => {
+    if (!reuse || pinned.has(r)) return;
+    const s = slotOf.get(r);
+    if (s === undefined || buffers[s].kind !== 'temp') return;
+    const key = sizeKey(r);
+    const list = pool.get(key) ?? [];
+    if (!list.includes(s)) list.push(s);
+    pool.set(key, list);
+  };
+  const takeTemp = (v: Value): number => {
+    const free = pool.get(sizeKey(v));
+    const s = reuse && free && free.length ? free.pop()! : newSlot({ dtype: v.type.dtype, shape: v.type.shape, kind: 'temp', name: v.name ?? valueName(v) });
+    slotOf.set(v, s);
+    return s;
+  };
   let kIndex = 0;
-  nodes.forEach((n, idx) => {
+  for (const n of leaves) {
     const out = n.outputs[0];
     const a = n.attrs;
     if (n.op === 'input') {
       const s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: 'input', ref: String(a.name), name: String(a.name) });
       slotOf.set(out, s);
       inputs.push({ name: String(a.name), dtype: out.type.dtype, shape: out.type.shape, role: (a.role as 'data' | 'train' | 'hyper') ?? 'data', buffer: s });
-      return;
-    }
-    if (n.op === 'param' || n.op === 'state') {
+    } else if (n.op === 'param' || n.op === 'state') {
       const key = `${n.op}:${a.path}`;
       let s = byRef.get(key);
       if (s === undefined) {
@@ -119,46 +144,40 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
         byRef.set(key, s);
       }
       slotOf.set(out, s);
-      return;
+    } else {
+      // constants: computed once, after allocation
+      const name = kernelName(kIndex++, n);
+      const cg = singleNodeGroup(n);
+      kernels.push(generateKernel(name, cg));
+      kernelGroups.push(cg);
+      const s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: 'const', name: out.name ?? valueName(out) });
+      slotOf.set(out, s);
+      steps.push({ kernel: name, ins: [], outs: [s], once: true });
+      notes.push(`-> ${nameOf(out)}`);
     }
-    if (isView(n)) return;
-    const name = kernelName(kIndex++, n);
-    const group = singleNodeGroup(n);
-    kernels.push(generateKernel(name, group));
-    const isConst = n.op === 'const';
-    const outs = n.outputs.map((v) => {
-      const key = sizeKey(v);
-      const free = pool.get(key);
-      let s: number;
-      if (!isConst && reuse && free && free.length) {
-        s = free.pop()!;
-      } else {
-        s = newSlot({ dtype: v.type.dtype, shape: v.type.shape, kind: isConst ? 'const' : 'temp', name: v.name ?? valueName(v) });
-      }
-      slotOf.set(v, s);
-      return s;
-    });
-    steps.push({ kernel: name, ins: n.inputs.map(slot), outs, ...(isConst ? { once: true } : {}) });
-    notes.push(`${n.inputs.map(nameOf).join(', ')}${n.inputs.length ? ' ' : ''}-> ${n.outputs.map(nameOf).join(', ')}`);
-    if (!reuse) return;
-    // release dead roots: inputs whose last use is this step, and outputs nobody reads
-    const dead = new Set<Value>();
-    for (const v of n.inputs) if (lastUse.get(rootOf(v)) === idx) dead.add(rootOf(v));
-    for (const v of n.outputs) if (lastUse.get(v) === undefined) dead.add(v);
-    for (const r of dead) {
-      if (pinned.has(r)) continue;
-      const s = slotOf.get(r);
-      if (s === undefined || buffers[s].kind !== 'temp') continue;
-      const key = sizeKey(r);
-      const list = pool.get(key) ?? [];
-      if (!list.includes(s)) list.push(s);
-      pool.set(key, list);
-    }
+  }
+  fused.forEach((grp, idx) => {
+    if (grp.kind === 'view' && isView(grp.nodes[0])) return;
+    const name = kernelName(kIndex++, grp.anchor);
+    // a single node keeps its own argument order (an input may repeat: mul(y, y)) and all its outputs
+    const single = grp.nodes.length === 1;
+    const group: KernelGroup = single ? singleNodeGroup(grp.nodes[0]) : { nodes: grp.nodes, inputs: grp.inputs, outputs: grp.outputs };
+    const scratch = single ? [] : groupScratch(group);
+    kernels.push(single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch));
+    kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch] } : group);
+    const ins = group.inputs.map(slot);
+    const outs = [...group.outputs.map(takeTemp), ...scratch.map(takeTemp)];
+    steps.push({ kernel: name, ins, outs });
+    notes.push(`${group.inputs.map(nameOf).join(', ')}${group.inputs.length ? ' ' : ''}-> ${group.outputs.map(nameOf).join(', ')}`);
+    // release scratch, dead inputs, and outputs nobody reads
+    for (const v of scratch) release(v);
+    for (const v of group.inputs) if (lastUse.get(rootOf(v)) === idx) release(rootOf(v));
+    for (const v of group.outputs) if (lastUse.get(v) === undefined) release(v);
   });
 
   const outputs = graph.outputs.map((o) => ({ name: o.name, buffer: slot(o.value), dtype: o.value.type.dtype, shape: o.value.type.shape }));
   const updates = graph.updates.map((u) => ({ path: u.path, buffer: slot(u.value) }));
-  return { entry: { buffers, inputs, outputs, updates, steps }, kernels, notes };
+  return { entry: { buffers, inputs, outputs, updates, steps }, kernels, notes, groups: kernelGroups };
 }
 
 function valueName(v: Value): string {

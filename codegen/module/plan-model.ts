@@ -6,8 +6,9 @@
  */
 import type { CompiledModel } from '../../compiler/compiled.js';
 import type { Program, ProgramEntry } from '../../runtime/program.js';
-import type { KernelFn } from '../../runtime/program.js';
-import { compileKernels, type CpuKernelSource } from '../cpu/kernel.js';
+import type { KernelFn, WgslKernelSpec } from '../../runtime/program.js';
+import { compileKernels, type CpuKernelSource, type KernelGroup } from '../cpu/kernel.js';
+import { generateWgslKernel, hasWgsl } from '../wgsl/kernel.js';
 import { planCpuEntry } from '../cpu/plan.js';
 
 export type EntryName = 'predict' | 'trainStep' | 'evaluate';
@@ -15,15 +16,20 @@ export type EntryName = 'predict' | 'trainStep' | 'evaluate';
 export type PlannedEntry = Omit<ProgramEntry, 'kernels'> & { notes?: string[] };
 export type PlannedProgram = Omit<Program, 'entries'> & { entries: { predict: PlannedEntry; trainStep?: PlannedEntry; evaluate?: PlannedEntry } };
 
-/** Unique kernels of a module: identical code is kept once, distinct code under distinct names. */
+/**
+ * Unique kernels of a module: identical code (CPU and WGSL together) is kept
+ * once, distinct code under distinct names. `wgsl` holds the WGSL form of the
+ * kernels that have one, under the same names.
+ */
 export class KernelPool {
   private byCode = new Map<string, CpuKernelSource>();
   private names = new Set<string>();
   readonly kernels: CpuKernelSource[] = [];
+  readonly wgsl = new Map<string, WgslKernelSpec>();
 
-  /** Add a kernel; returns the name to call it by. */
-  add(k: CpuKernelSource): string {
-    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}`;
+  /** Add a kernel (and its WGSL form, when it has one); returns the name to call it by. */
+  add(k: CpuKernelSource, w?: WgslKernelSpec): string {
+    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}`;
     const hit = this.byCode.get(code);
     if (hit) return hit.name;
     let name = k.name;
@@ -32,8 +38,15 @@ export class KernelPool {
     this.names.add(name);
     this.byCode.set(code, kernel);
     this.kernels.push(kernel);
+    if (w) this.wgsl.set(name, w);
     return name;
   }
+}
+
+/** The WGSL form of a planned kernel: the spec without name and comment (the pool names it). */
+function wgslOf(group: KernelGroup, name: string): WgslKernelSpec | undefined {
+  const k = generateWgslKernel(name, group);
+  return k && { passes: k.passes, temps: k.temps };
 }
 
 export function signatureOf(model: CompiledModel): Program['signature'] {
@@ -44,8 +57,16 @@ export function signatureOf(model: CompiledModel): Program['signature'] {
 export function planModel(model: CompiledModel, pool: KernelPool): PlannedProgram {
   const entry = (g: Parameters<typeof planCpuEntry>[0]): PlannedEntry => {
     const plan = planCpuEntry(g);
-    const rename = new Map(plan.kernels.map((k) => [k.name, pool.add(k)]));
-    return { ...plan.entry, steps: plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! })), notes: plan.notes };
+    const missing = new Set<string>();
+    const rename = new Map(
+      plan.kernels.map((k, i) => {
+        const w = wgslOf(plan.groups[i], k.name);
+        if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
+        return [k.name, pool.add(k, w)];
+      }),
+    );
+    const steps = plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! }));
+    return { ...plan.entry, steps, notes: plan.notes, ...(missing.size ? { wgslMissing: [...missing].sort() } : {}) };
   };
   const t = model.train;
   return {
@@ -86,8 +107,13 @@ export function programFromModel(model: CompiledModel): Program {
   const fns = compileKernels(pool.kernels) as unknown as Record<string, KernelFn>;
   const withKernels = ({ notes: _notes, ...e }: PlannedEntry): ProgramEntry => {
     const kernels: Record<string, KernelFn> = {};
-    for (const s of e.steps) kernels[s.kernel] = fns[s.kernel];
-    return { ...e, kernels };
+    const wgsl: Record<string, WgslKernelSpec> = {};
+    for (const s of e.steps) {
+      kernels[s.kernel] = fns[s.kernel];
+      const w = pool.wgsl.get(s.kernel);
+      if (w) wgsl[s.kernel] = w;
+    }
+    return { ...e, kernels, wgsl };
   };
   return {
     ...planned,

@@ -16,6 +16,8 @@ interface BinarySpec {
   doc: string;
   f: (a: number, b: number) => number;
   js: (a: string, b: string) => string;
+  /** WGSL scalar expression over operands of the logical type of `dtype` (f32, i32, bool) */
+  wgsl: (a: string, b: string, dtype: DType) => string;
   /** accepted operand dtype (both operands share it) */
   dtypes: DType[];
   /** output dtype; default the operands' */
@@ -59,6 +61,7 @@ function binary(spec: BinarySpec): OpDef {
       return [refElementwise(inputs, spec.out ?? inputs[0].dtype, spec.f)];
     },
     scalarJs: (args) => spec.js(args[0], args[1]),
+    scalarWgsl: (args, _attrs, dtypes) => spec.wgsl(args[0], args[1], dtypes[0] ?? 'f32'),
     samples: spec.samples ?? broadcastSamples,
   };
   const g = spec.grad;
@@ -81,6 +84,7 @@ export const add = binary({
   dtypes: NUM,
   f: (a, b) => a + b,
   js: (a, b) => `(${a} + ${b})`,
+  wgsl: (a, b) => `(${a} + ${b})`,
   grad: (_bl, _a, _b, _y, g) => [g, g],
 });
 
@@ -90,6 +94,7 @@ export const sub = binary({
   dtypes: NUM,
   f: (a, b) => a - b,
   js: (a, b) => `(${a} - ${b})`,
+  wgsl: (a, b) => `(${a} - ${b})`,
   grad: (bl, _a, _b, _y, g) => [g, bl.neg(g)],
 });
 
@@ -99,6 +104,7 @@ export const mul = binary({
   dtypes: NUM,
   f: (a, b) => a * b,
   js: (a, b) => `(${a} * ${b})`,
+  wgsl: (a, b) => `(${a} * ${b})`,
   grad: (bl, a, b, _y, g) => [bl.mul(g, b), bl.mul(g, a)],
 });
 
@@ -108,6 +114,7 @@ export const div = binary({
   dtypes: ['f32'],
   f: (a, b) => a / b,
   js: (a, b) => `(${a} / ${b})`,
+  wgsl: (a, b) => `(${a} / ${b})`,
   // d/da = 1/b, d/db = -a/b^2 = -y/b
   grad: (bl, _a, b, y, g) => {
     const ga = bl.div(g, b);
@@ -126,6 +133,7 @@ export const pow = binary({
   dtypes: ['f32'],
   f: (a, b) => Math.pow(a, b),
   js: (a, b) => `Math.pow(${a}, ${b})`,
+  wgsl: (a, b) => `pow(${a}, ${b})`,
   // d/da = b a^(b-1), d/db = y ln a
   grad: (bl, a, b, y, g) => [
     bl.mul(g, bl.mul(b, bl.op('pow', [a, bl.sub(b, bl.scalar(1))]))),
@@ -143,6 +151,7 @@ export const maximum = binary({
   dtypes: NUM,
   f: (a, b) => (a >= b ? a : b),
   js: (a, b) => `(${a} >= ${b} ? ${a} : ${b})`,
+  wgsl: (a, b) => `select(${b}, ${a}, ${a} >= ${b})`,
   grad: (bl, a, b, _y, g) => {
     const zero = bl.scalar(0);
     const ma = bl.op('greater_equal', [a, b]);
@@ -156,6 +165,7 @@ export const minimum = binary({
   dtypes: NUM,
   f: (a, b) => (a <= b ? a : b),
   js: (a, b) => `(${a} <= ${b} ? ${a} : ${b})`,
+  wgsl: (a, b) => `select(${b}, ${a}, ${a} <= ${b})`,
   grad: (bl, a, b, _y, g) => {
     const zero = bl.scalar(0);
     const ma = bl.op('less_equal', [a, b]);
@@ -163,7 +173,7 @@ export const minimum = binary({
   },
 });
 
-function compare(name: string, sym: string, f: (a: number, b: number) => boolean, dtypes: DType[]): OpDef {
+function compare(name: string, sym: string, wsym: string, f: (a: number, b: number) => boolean, dtypes: DType[]): OpDef {
   return binary({
     name,
     doc: `a ${sym} b -> bool`,
@@ -171,15 +181,16 @@ function compare(name: string, sym: string, f: (a: number, b: number) => boolean
     out: 'bool',
     f: (a, b) => (f(a, b) ? 1 : 0),
     js: (a, b) => `(${a} ${sym} ${b} ? 1 : 0)`,
+    wgsl: (a, b) => `(${a} ${wsym} ${b})`,
   });
 }
 
-export const equal = compare('equal', '===', (a, b) => a === b, ANY);
-export const not_equal = compare('not_equal', '!==', (a, b) => a !== b, ANY);
-export const greater = compare('greater', '>', (a, b) => a > b, NUM);
-export const greater_equal = compare('greater_equal', '>=', (a, b) => a >= b, NUM);
-export const less = compare('less', '<', (a, b) => a < b, NUM);
-export const less_equal = compare('less_equal', '<=', (a, b) => a <= b, NUM);
+export const equal = compare('equal', '===', '==', (a, b) => a === b, ANY);
+export const not_equal = compare('not_equal', '!==', '!=', (a, b) => a !== b, ANY);
+export const greater = compare('greater', '>', '>', (a, b) => a > b, NUM);
+export const greater_equal = compare('greater_equal', '>=', '>=', (a, b) => a >= b, NUM);
+export const less = compare('less', '<', '<', (a, b) => a < b, NUM);
+export const less_equal = compare('less_equal', '<=', '<=', (a, b) => a <= b, NUM);
 
 export const logical_and = binary({
   name: 'logical_and',
@@ -187,6 +198,7 @@ export const logical_and = binary({
   dtypes: ['bool'],
   f: (a, b) => (a && b ? 1 : 0),
   js: (a, b) => `(${a} && ${b} ? 1 : 0)`,
+  wgsl: (a, b) => `(${a} && ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
 
@@ -196,6 +208,7 @@ export const logical_or = binary({
   dtypes: ['bool'],
   f: (a, b) => (a || b ? 1 : 0),
   js: (a, b) => `(${a} || ${b} ? 1 : 0)`,
+  wgsl: (a, b) => `(${a} || ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
 
@@ -226,6 +239,7 @@ export const where: OpDef = {
     return [refElementwise(inputs, inputs[1].dtype, (c, a, b) => (c ? a : b))];
   },
   scalarJs: (args) => `(${args[0]} ? ${args[1]} : ${args[2]})`,
+  scalarWgsl: (args) => `select(${args[2]}, ${args[1]}, ${args[0]})`,
   grad({ b, node, dy }) {
     const [c, x, y] = node.inputs;
     const g = dy[0];

@@ -1,5 +1,6 @@
 /** Leaf ops: graph inputs, trainable parameters, optimizer/step state, constants. */
-import { evalShape, type Dim, type Shape } from '../dims.js';
+import { dimProduct, evalShape, type Dim, type Shape } from '../dims.js';
+import { wgslNum, wgslPerElement, wgslStorageType, wgslStore } from './kernel-util.js';
 import type { DType } from '../ir.js';
 import type { OpDef } from './types.js';
 import { refTensor } from './util.js';
@@ -65,6 +66,18 @@ export const constOp: OpDef = {
     const data = ctx.attrs.data as number[] | undefined;
     if (data) return `${ctx.out[0]}.set(${JSON.stringify(data)});`;
     return `${ctx.out[0]}.fill(${Number(ctx.attrs.value)});`;
+  },
+  wgsl: (ctx) => {
+    const dtype = ctx.attrs.dtype as DType;
+    const T = wgslStorageType(dtype);
+    const lit = (v: number) => wgslStore(wgslNum(dtype === 'bool' ? Number(v !== 0) : v, dtype), dtype);
+    const data = ctx.attrs.data as number[] | undefined;
+    const total = dimProduct(ctx.outDims[0]);
+    if (!data) return wgslPerElement(total, `${ctx.out[0]}[idx] = ${T}(${lit(Number(ctx.attrs.value))});`);
+    return {
+      ...wgslPerElement(total, `${ctx.out[0]}[idx] = DATA[idx];`),
+      decls: `var<private> DATA: array<${T}, ${data.length}> = array<${T}, ${data.length}>(${data.map((v) => `${T}(${lit(v)})`).join(', ')});`,
+    };
   },
   samples: [],
 };

@@ -6,9 +6,9 @@
  */
 import { dimAdd, dimDiv, dimEq, dimProduct, dimSub, dimToJs, evalDim, normDim, shapeEq, shapeToString, type Dim, type DimEnv, type Shape } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type OpDef } from './types.js';
+import { ShapeError, type OpDef, type WgslKernel, type WgslKernelContext } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
-import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, paren, type Stream } from './kernel-util.js';
+import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, paren, wgslDim, wgslDot, wgslLiteral, wgslMul, wgslPerElement, wgslStrides, wgslUnravel, type Stream } from './kernel-util.js';
 
 /** An `ends` entry at least this large means "to the end of the axis" (also for symbolic dims). */
 export const SLICE_END = 2147483647;
@@ -86,6 +86,7 @@ export const reshape: OpDef = {
   },
   grad: ({ b, node, dy }) => [dy[0] && node.inputs[0].type.dtype === 'f32' ? b.reshape(dy[0], node.inputs[0].type.shape) : undefined],
   cpu: (ctx) => copyBody(ctx.in[0], ctx.out[0], mulExpr(ctx.outShape[0])),
+  wgsl: (ctx) => wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${ctx.in[0]}[idx];`),
   samples: [
     { inputs: [{ shape: [2, 3] }], attrs: { shape: [3, 2] } },
     { inputs: [{ shape: [2, 3, 4] }], attrs: { shape: [-1, 4] } },
@@ -143,6 +144,14 @@ export const transpose: OpDef = {
     );
     return lines.join('\n');
   },
+  wgsl(ctx) {
+    const perm = permOf(ctx.attrs, ctx.inShape[0].length);
+    const xs = wgslStrides(ctx.inShape[0]);
+    const lines: string[] = [];
+    const c = wgslUnravel('idx', ctx.outShape[0], 'c', lines);
+    lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, perm.map((p) => xs[p]))}];`);
+    return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+  },
   samples: [
     { inputs: [{ shape: [2, 3] }] },
     { inputs: [{ shape: [2, 3, 4] }], attrs: { perm: [1, 2, 0] } },
@@ -197,6 +206,23 @@ export const broadcast_to: OpDef = {
     });
     lines.push(nestedLoops(outS, [{ base: '0', strides: src }, { base: '0', strides: ys }], ([s, d]) => `${ctx.out[0]}[${d}] = ${ctx.in[0]}[${s}];`));
     return lines.join('\n');
+  },
+  wgsl(ctx) {
+    const inS = ctx.inShape[0];
+    const outS = ctx.outShape[0];
+    const xs = wgslStrides(inS);
+    const lead = outS.length - inS.length;
+    const lines: string[] = [];
+    const c = wgslUnravel('idx', outS, 'c', lines);
+    const src = outS.map((_, d) => {
+      if (d < lead) return '0u';
+      const e = inS[d - lead];
+      if (e === '1u') return '0u';
+      if (wgslLiteral(e) !== undefined) return xs[d - lead];
+      return `select(${xs[d - lead]}, 0u, ${e} == 1u)`;
+    });
+    lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, src)}];`);
+    return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
   },
   samples: [
     { inputs: [{ shape: [3] }], attrs: { shape: [2, 3] } },
@@ -271,6 +297,54 @@ function startJs(s: AxisSlice, D: string): string {
   return `Math.min(Math.max(${s.start < 0 ? `${paren(D)} + ${s.start}` : s.start}, 0), ${D})`;
 }
 
+/** Run-time start of an axis as a WGSL u32 expression; D is the axis extent (WGSL). */
+function startWgsl(s: AxisSlice, D: string): string {
+  if (typeof s.start === 'string') return wgslDim(s.start);
+  if (s.start === 0) return '0u';
+  const lit = wgslLiteral(D);
+  if (lit !== undefined) return `${resolvePos(s.start, lit)}u`;
+  return `u32(clamp(${s.start < 0 ? `i32(${D}) + (${s.start})` : s.start}, 0, i32(${D})))`;
+}
+
+/**
+ * WGSL: one thread per element of `part` (slice) or of `full` (slice_grad).
+ * slice: out[idx] = in[Σ (start_d + c_d * step_d) * fullStride_d]
+ * slice_grad: out[idx] = the part element this full position came from, or 0.
+ */
+function sliceWgsl(ctx: WgslKernelContext, grad: boolean): WgslKernel {
+  const full = grad ? ctx.outShape[0] : ctx.inShape[0];
+  const part = grad ? ctx.inShape[0] : ctx.outShape[0];
+  const attrs = grad ? present(ctx.attrs) : ctx.attrs;
+  const slices = sliceAxes(attrs, full, grad ? 'slice_grad' : 'slice');
+  const lines: string[] = [];
+  if (!grad) {
+    const fs = wgslStrides(full);
+    const c = wgslUnravel('idx', part, 'c', lines);
+    const terms = slices.map((sl, d) => {
+      const st = startWgsl(sl, full[d]);
+      const pos = sl.step === 1 ? c[d] : c[d] === '0u' ? '0u' : `${c[d]} * ${sl.step}u`;
+      const p = st === '0u' ? pos : pos === '0u' ? st : `(${st} + ${pos})`;
+      return p;
+    });
+    lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(terms, fs)}];`);
+    return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+  }
+  const ps = wgslStrides(part);
+  const c = wgslUnravel('idx', full, 'c', lines);
+  lines.push('var inside = true;', 'var src = 0u;');
+  slices.forEach((sl, d) => {
+    const st = startWgsl(sl, full[d]);
+    lines.push(`{ let p = i32(${c[d]}) - i32(${st});`);
+    const q = sl.step === 1 ? 'p' : `p / ${sl.step}`;
+    const stepOk = sl.step === 1 ? '' : ` && p % ${sl.step} == 0`;
+    lines.push(`  inside = inside && p >= 0${stepOk} && u32(${q}) < ${part[d]};`);
+    lines.push(`  src = src + u32(max(${q}, 0)) * ${ps[d].match(/^[\w.]+$/) ? ps[d] : `(${ps[d]})`}; }`);
+  });
+  const zero = ctx.outType[0] === 'f32' ? '0.0' : ctx.outType[0] === 'i32' ? '0' : '0u';
+  lines.push(`${ctx.out[0]}[idx] = select(${zero}, ${ctx.in[0]}[min(src, arrayLength(&${ctx.in[0]}) - 1u)], inside);`);
+  return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+}
+
 /**
  * Kernel lines that walk the sliced region of a `full` tensor in step with a
  * contiguous `part` tensor: copy (slice) or scatter (slice_grad).
@@ -336,6 +410,7 @@ export const slice: OpDef = {
     sliceKernel(ctx.inShape[0], ctx.outShape[0], ctx.attrs, 'slice', (f, p) => `${ctx.out[0]}[${p}] = ${ctx.in[0]}[${f}];`, lines);
     return lines.join('\n');
   },
+  wgsl: (ctx) => sliceWgsl(ctx, false),
   samples: [
     { inputs: [{ shape: [2, 5] }], attrs: { axes: [1], starts: [1], ends: [-1] } },
     { inputs: [{ shape: [3, 4, 5] }], attrs: { axes: [0, 2], starts: [-2, 0], ends: [SLICE_END, 5], steps: [1, 2] } },
@@ -380,6 +455,7 @@ export const slice_grad: OpDef = {
     sliceKernel(ctx.outShape[0], ctx.inShape[0], present(ctx.attrs), 'slice_grad', (f, p) => `${ctx.out[0]}[${f}] = ${ctx.in[0]}[${p}];`, lines);
     return lines.join('\n');
   },
+  wgsl: (ctx) => sliceWgsl(ctx, true),
   samples: [
     { inputs: [{ shape: [2, 3] }], attrs: { shape: [2, 5], axes: [1], starts: [1], ends: [-1] } },
     { inputs: [{ shape: [2, 4, 3] }], attrs: { shape: [3, 4, 5], axes: [0, 2], starts: [-2, 0], ends: [SLICE_END, 5], steps: [1, 2] } },
@@ -454,6 +530,23 @@ export const concat: OpDef = {
     });
     return lines.join('\n');
   },
+  wgsl(ctx) {
+    const outS = ctx.outShape[0];
+    const axis = normAxis(numAttr(ctx.attrs, 'axis', 0), outS.length, 'concat');
+    const I = wgslMul(outS.slice(axis + 1));
+    const T = outS[axis];
+    const lines = [`let i = idx % ${I};`, `let t = (idx / ${I}) % ${T};`, `let o = idx / ${wgslMul([I, T])};`];
+    let off = '0u';
+    ctx.in.forEach((x, k) => {
+      const A = ctx.inShape[k][axis];
+      const end = off === '0u' ? A : `${off} + ${A}`;
+      const local = off === '0u' ? 't' : `(t - (${off}))`;
+      const cond = k === ctx.in.length - 1 ? '' : `if (t < ${end}) `;
+      lines.push(`${k === 0 ? '' : 'else '}${cond}{ ${ctx.out[0]}[idx] = ${x}[(o * ${A} + ${local}) * ${I} + i]; }`);
+      off = end;
+    });
+    return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+  },
   samples: [
     { inputs: [{ shape: [2, 3] }, { shape: [1, 3] }] },
     { inputs: [{ shape: [2, 3, 2] }, { shape: [2, 1, 2] }, { shape: [2, 2, 2] }], attrs: { axis: 1 } },
@@ -493,6 +586,13 @@ export const one_hot: OpDef = {
     return `const n = ${mulExpr(ctx.inShape[0])};
 ${y}.fill(0, 0, n * ${depth});
 for (let i = 0; i < n; i++) { const v = ${x}[i]; if (v >= 0 && v < ${depth}) ${y}[i * ${depth} + v] = 1; }`;
+  },
+  wgsl(ctx) {
+    const depth = Number(ctx.attrs.depth);
+    return wgslPerElement(
+      dimProduct(ctx.outDims[0]),
+      `let v = ${ctx.in[0]}[idx / ${depth}u];\n${ctx.out[0]}[idx] = select(0.0, 1.0, v == i32(idx % ${depth}u));`,
+    );
   },
   samples: [{ inputs: [{ shape: [4], dtype: 'i32', range: [0, 3] }], attrs: { depth: 3 } }],
 };

@@ -7,7 +7,7 @@ import type { GraphBuilder } from '../builder.js';
 import type { Attrs, DType, Value } from '../ir.js';
 import { ShapeError, type OpDef, type OpSample } from './types.js';
 import { refTensor } from './util.js';
-import { expectArity, expectDtype, num, numAttr } from './kernel-util.js';
+import { expectArity, expectDtype, num, numAttr, wgslNum } from './kernel-util.js';
 
 interface UnarySpec {
   name: string;
@@ -16,6 +16,8 @@ interface UnarySpec {
   f: (x: number, attrs: Attrs) => number;
   /** JS scalar expression over the operand name */
   js: (x: string, attrs: Attrs) => string;
+  /** WGSL scalar expression over the operand (logical type of `dtype`: f32, i32 or bool) */
+  wgsl: (x: string, attrs: Attrs, dtype: DType) => string;
   /** dx from the input x, output y, cotangent g */
   grad?: (b: GraphBuilder, x: Value, y: Value, g: Value, attrs: Attrs) => Value | undefined;
   /** accepted input dtypes (default f32) */
@@ -50,6 +52,7 @@ function unary(spec: UnarySpec): OpDef {
       return [out];
     },
     scalarJs: (args, attrs) => spec.js(args[0], attrs),
+    scalarWgsl: (args, attrs, dtypes) => spec.wgsl(args[0], attrs, dtypes[0] ?? 'f32'),
     samples: spec.samples ?? defaultSamples,
   };
   const g = spec.grad;
@@ -72,6 +75,7 @@ export const neg = unary({
   dtypes: ['f32', 'i32'],
   f: (x) => -x,
   js: (x) => `(-${x})`,
+  wgsl: (x) => `(-${x})`,
   grad: (b, _x, _y, g) => b.neg(g),
 });
 
@@ -80,6 +84,7 @@ export const exp = unary({
   doc: 'y = e^x',
   f: Math.exp,
   js: (x) => `Math.exp(${x})`,
+  wgsl: (x) => `exp(${x})`,
   grad: (b, _x, y, g) => b.mul(g, y),
 });
 
@@ -88,6 +93,7 @@ export const log = unary({
   doc: 'y = ln x (natural logarithm)',
   f: Math.log,
   js: (x) => `Math.log(${x})`,
+  wgsl: (x) => `log(${x})`,
   grad: (b, x, _y, g) => b.div(g, x),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
 });
@@ -97,6 +103,7 @@ export const sqrt = unary({
   doc: 'y = sqrt(x)',
   f: Math.sqrt,
   js: (x) => `Math.sqrt(${x})`,
+  wgsl: (x) => `sqrt(${x})`,
   // dy/dx = 1 / (2 sqrt x)
   grad: (b, _x, y, g) => b.div(b.mul(g, b.scalar(0.5)), y),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
@@ -107,6 +114,7 @@ export const rsqrt = unary({
   doc: 'y = 1 / sqrt(x)',
   f: (x) => 1 / Math.sqrt(x),
   js: (x) => `(1 / Math.sqrt(${x}))`,
+  wgsl: (x) => `(1.0 / sqrt(${x}))`,
   // dy/dx = -1/2 x^(-3/2) = -1/2 y^3
   grad: (b, _x, y, g) => b.mul(g, b.mul(b.scalar(-0.5), b.mul(y, b.mul(y, y)))),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
@@ -118,6 +126,7 @@ export const abs = unary({
   dtypes: ['f32', 'i32'],
   f: Math.abs,
   js: (x) => `Math.abs(${x})`,
+  wgsl: (x) => `abs(${x})`,
   grad: (b, x, _y, g) => b.mul(g, b.op('sign', [x])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],
 });
@@ -128,6 +137,7 @@ export const sign = unary({
   dtypes: ['f32', 'i32'],
   f: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   js: (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
+  wgsl: (x, _a, d) => `select(select(${wgslNum(0, d)}, ${wgslNum(-1, d)}, ${x} < ${wgslNum(0, d)}), ${wgslNum(1, d)}, ${x} > ${wgslNum(0, d)})`,
 });
 
 export const square = unary({
@@ -136,6 +146,7 @@ export const square = unary({
   dtypes: ['f32', 'i32'],
   f: (x) => x * x,
   js: (x) => `(${x} * ${x})`,
+  wgsl: (x) => `(${x} * ${x})`,
   grad: (b, x, _y, g) => b.mul(g, b.mul(x, b.scalar(2))),
 });
 
@@ -144,6 +155,7 @@ export const reciprocal = unary({
   doc: 'y = 1 / x',
   f: (x) => 1 / x,
   js: (x) => `(1 / ${x})`,
+  wgsl: (x) => `(1.0 / ${x})`,
   grad: (b, _x, y, g) => b.neg(b.mul(g, b.mul(y, y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.3, 2] }] }, { inputs: [{ shape: [3], range: [-2, -0.3] }] }],
 });
@@ -153,6 +165,7 @@ export const relu = unary({
   doc: 'y = max(x, 0)',
   f: (x) => (x > 0 ? x : 0),
   js: (x) => `(${x} > 0 ? ${x} : 0)`,
+  wgsl: (x) => `max(${x}, 0.0)`,
   grad: (b, x, _y, g) => b.mul(g, b.op('step', [x])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],
 });
@@ -162,6 +175,7 @@ export const step = unary({
   doc: 'y = x > 0 ? 1 : 0 (Heaviside step; not differentiable)',
   f: (x) => (x > 0 ? 1 : 0),
   js: (x) => `(${x} > 0 ? 1 : 0)`,
+  wgsl: (x) => `select(0.0, 1.0, ${x} > 0.0)`,
 });
 
 export const sigmoid = unary({
@@ -169,6 +183,7 @@ export const sigmoid = unary({
   doc: 'y = 1 / (1 + e^-x)',
   f: sigmoidF,
   js: (x) => `(1 / (1 + Math.exp(-${x})))`,
+  wgsl: (x) => `(1.0 / (1.0 + exp(-${x})))`,
   // dy/dx = y (1 - y)
   grad: (b, _x, y, g) => b.mul(g, b.mul(y, b.sub(b.scalar(1), y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [-4, 4] }] }],
@@ -179,6 +194,7 @@ export const tanh = unary({
   doc: 'y = tanh(x)',
   f: Math.tanh,
   js: (x) => `Math.tanh(${x})`,
+  wgsl: (x) => `tanh(clamp(${x}, -15.0, 15.0))`,
   grad: (b, _x, y, g) => b.mul(g, b.sub(b.scalar(1), b.mul(y, y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [-3, 3] }] }],
 });
@@ -188,6 +204,7 @@ export const softplus = unary({
   doc: 'y = ln(1 + e^x), computed stably',
   f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
   js: (x) => `(Math.max(${x}, 0) + Math.log1p(Math.exp(-Math.abs(${x}))))`,
+  wgsl: (x) => `(max(${x}, 0.0) + log(1.0 + exp(-abs(${x}))))`,
   grad: (b, x, _y, g) => b.mul(g, b.op('sigmoid', [x])),
   samples: [{ inputs: [{ shape: [2, 3], range: [-4, 4], avoid: [0] }] }],
 });
@@ -200,6 +217,7 @@ export const leaky_relu = unary({
   attrNames: ['alpha'],
   f: (x, a) => (x > 0 ? x : alphaOf(a, 0.01) * x),
   js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 0.01))} * ${x})`,
+  wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 0.01))} * ${x}, ${x}, ${x} > 0.0)`,
   grad: (b, x, _y, g, a) => b.op('where', [b.op('greater', [x, b.scalar(0)]), g, b.mul(g, b.scalar(alphaOf(a, 0.01)))]),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }, { inputs: [{ shape: [4], avoid: [0] }], attrs: { alpha: 0.2 } }],
 });
@@ -210,6 +228,7 @@ export const elu = unary({
   attrNames: ['alpha'],
   f: (x, a) => (x > 0 ? x : alphaOf(a, 1) * Math.expm1(x)),
   js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 1))} * Math.expm1(${x}))`,
+  wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 1))} * (exp(${x}) - 1.0), ${x}, ${x} > 0.0)`,
   // for x <= 0: dy/dx = alpha e^x = y + alpha
   grad: (b, x, y, g, a) =>
     b.op('where', [b.op('greater', [x, b.scalar(0)]), g, b.mul(g, b.add(y, b.scalar(alphaOf(a, 1))))]),
@@ -221,6 +240,7 @@ export const gelu = unary({
   doc: 'y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (tanh approximation)',
   f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
   js: (x) => `(0.5 * ${x} * (1 + Math.tanh(${SQRT_2_OVER_PI} * (${x} + ${GELU_C} * ${x} * ${x} * ${x}))))`,
+  wgsl: (x) => `(0.5 * ${x} * (1.0 + tanh(clamp(${wgslNum(SQRT_2_OVER_PI)} * (${x} + ${wgslNum(GELU_C)} * ${x} * ${x} * ${x}), -15.0, 15.0))))`,
   // dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2),  t = tanh(c (x + k x^3))
   grad: (b, x, _y, g) => {
     const x2 = b.mul(x, x);
@@ -255,6 +275,13 @@ export const cast = unary({
     const to = castTarget(attrs);
     return to === 'f32' ? `(${x})` : to === 'i32' ? `(${x} | 0)` : `(${x} !== 0 ? 1 : 0)`;
   },
+  wgsl: (x, attrs, from) => {
+    const to = castTarget(attrs);
+    if (to === from) return x;
+    if (to === 'bool') return from === 'f32' ? `(${x} != 0.0)` : `(${x} != 0)`;
+    if (to === 'f32') return `f32(${x})`;
+    return from === 'bool' ? `select(0, 1, ${x})` : `i32(${x})`;
+  },
   // only f32 -> f32 carries a gradient (the unary wrapper already skips non-f32 inputs)
   grad: (_b, _x, y, g) => (y.type.dtype === 'f32' ? g : undefined),
   samples: [
@@ -271,5 +298,6 @@ export const logical_not = unary({
   dtypes: ['bool'],
   f: (x) => (x ? 0 : 1),
   js: (x) => `(${x} ? 0 : 1)`,
+  wgsl: (x) => `(!${x})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }] }],
 });

@@ -152,7 +152,7 @@ test('plan: reshape is a view, temp buffers are reused, kernel names and comment
   const r2 = b.op('relu', [r1]);
   const r3 = b.op('relu', [r2]);
   g.outputs = [{ name: 'y', value: r3 }];
-  const plan = planCpuEntry(g);
+  const plan = planCpuEntry(g, { fuse: false });
   assert.is(plan.kernels[0].name, 'k00_dense_1_matmul');
   assert.is(plan.kernels[0].comment, 'matmul f32[B, 784] @ f32[784, 16] -> f32[B, 16]');
   // the reshape made no step; x's slot feeds the matmul directly
@@ -162,6 +162,10 @@ test('plan: reshape is a view, temp buffers are reused, kernel names and comment
   const temps = plan.entry.buffers.filter((x) => x.kind === 'temp');
   assert.is(temps.length, 2);
   for (const s of plan.entry.steps) for (const o of s.outs) assert.not.ok(s.ins.includes(o), 'a kernel writes a slot it reads');
+  // fused: the matmul and its relu epilogue are one kernel
+  const fused = planCpuEntry(g, { fuse: true });
+  assert.is(fused.entry.steps.length, 1);
+  assert.is(fused.kernels[0].comment, 'matmul + relu + relu + relu f32[B, 784], f32[784, 16] -> f32[B, 16]');
 });
 
 test('matmul template: transposes, remainders and batches against the reference', async () => {

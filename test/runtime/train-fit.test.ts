@@ -58,6 +58,9 @@ function fakeModel(opts: { nanAt?: number; sig?: Signature } = {}): Model & { ca
     getWeights() {
       return {};
     },
+    async readWeights() {
+      return {};
+    },
     setWeights() {},
     dispose() {},
   };

@@ -1,0 +1,472 @@
+/**
+ * The WebGPU backend: runs an entry's WGSL kernels (program `wgsl`, one or
+ * more compute passes per kernel) on a GPU device.
+ *
+ * - Device: in browsers `navigator.gpu`; in Node the `webgpu` package (Dawn).
+ *   One device is shared by all models of the process and reference-counted;
+ *   when the last backend is disposed the device is destroyed and every
+ *   reference to the Dawn instance dropped (otherwise Node does not exit).
+ * - Residency: params and state live in GPU buffers (uploaded once from the
+ *   model's host arrays, then updated on the GPU by copies at the end of each
+ *   training step); the host arrays are refreshed only by `download`.
+ * - One submit per run: a predict or training step writes its inputs
+ *   (queue.writeBuffer), then records every dispatch in ONE compute pass of
+ *   ONE command encoder, followed by the update copies and the copies of the
+ *   outputs into mappable staging buffers, and submits once. Nothing is read
+ *   back until `output()` is awaited (then all staging buffers of the run are
+ *   mapped together).
+ * - Per binding of the symbolic dims (per batch size) the buffers, dims
+ *   uniforms, bind groups and dispatch sizes are made once and kept: a warm
+ *   step allocates nothing. Pipelines are made once per distinct shader.
+ * - Storage: f32 as f32, i32 as i32, bool as u32 (0/1); the host side keeps
+ *   Uint8Array for bool and converts on upload and readback.
+ */
+import { evalDim, evalShape } from '../../compiler/dims.js';
+import type { Backend, PreparedEntry } from '../backend.js';
+import type { Dims, ProgramEntry, WgslKernelSpec, WgslPass } from '../program.js';
+import type { DType, TypedArray } from '../types.js';
+
+/** how many dims bindings (batch sizes) keep their buffers */
+const MAX_BINDINGS = 4;
+
+// ---------------------------------------------------------------- the shared device
+
+interface GpuContext {
+  device: GPUDevice;
+  /** 'navigator' in browsers; in Node the Dawn instance (dropped on release) */
+  instance: GPU | undefined;
+  description: string;
+  refs: number;
+  pipelines: Map<string, Promise<GPUComputePipeline>>;
+}
+
+let shared: Promise<GpuContext> | undefined;
+
+/** The GPU object: navigator.gpu in browsers, a Dawn instance from the `webgpu` package in Node. */
+async function gpuInstance(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  let mod: { create(options: string[]): GPU; globals: object };
+  try {
+    mod = (await import('webgpu')) as unknown as typeof mod;
+  } catch (e) {
+    throw new Error(`the webgpu backend needs the 'webgpu' package in Node (npm install webgpu@0.6.2): ${(e as Error).message}`);
+  }
+  if ((globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === undefined) Object.assign(globalThis, mod.globals);
+  return mod.create([]);
+}
+
+async function openDevice(): Promise<GpuContext> {
+  let instance: GPU | undefined = await gpuInstance();
+  const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    instance = undefined;
+    throw new Error(
+      'the webgpu backend found no GPU adapter' +
+        (typeof process !== 'undefined' && process.versions?.node
+          ? ' (in Node on a machine without a GPU, install a Vulkan driver such as SwiftShader and set VK_ICD_FILENAMES, e.g. /usr/lib/chromium/vk_swiftshader_icd.json)'
+          : ''),
+    );
+  }
+  const lim = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+      maxBufferSize: lim.maxBufferSize,
+      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  const info = adapter.info;
+  const description = [info?.vendor, info?.architecture, info?.device].filter((s) => s).join(' ') || 'unknown adapter';
+  return { device, instance, description, refs: 0, pipelines: new Map() };
+}
+
+async function acquire(): Promise<GpuContext> {
+  if (!shared) {
+    shared = openDevice();
+    shared.catch(() => (shared = undefined));
+  }
+  const ctx = await shared;
+  ctx.refs++;
+  return ctx;
+}
+
+function release(ctx: GpuContext): void {
+  if (--ctx.refs > 0) return;
+  ctx.pipelines.clear();
+  ctx.device.destroy();
+  ctx.instance = undefined;
+  shared = undefined;
+}
+
+/** Whether a WebGPU adapter exists here (the device is opened and released again); the reason when not. */
+export async function webgpuAvailable(): Promise<{ ok: true; adapter: string } | { ok: false; reason: string }> {
+  try {
+    const ctx = await acquire();
+    const adapter = ctx.description;
+    release(ctx);
+    return { ok: true, adapter };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+}
+
+/** Create the backend; throws an Error explaining why when there is no adapter. */
+export async function createWebGpuBackend(): Promise<WebGpuBackend> {
+  return new WebGpuBackend(await acquire());
+}
+
+// ---------------------------------------------------------------- helpers
+
+const storageBytes = (n: number) => Math.max(4, n * 4);
+
+function toStorage(data: TypedArray, dtype: DType): ArrayBufferView {
+  return dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
+}
+
+function fromStorage(bytes: ArrayBuffer, dtype: DType, n: number, into?: TypedArray): TypedArray {
+  if (dtype === 'f32') {
+    const src = new Float32Array(bytes, 0, n);
+    return into ? ((into as Float32Array).set(src), into) : src.slice();
+  }
+  if (dtype === 'i32') {
+    const src = new Int32Array(bytes, 0, n);
+    return into ? ((into as Int32Array).set(src), into) : src.slice();
+  }
+  const src = new Uint32Array(bytes, 0, n);
+  const out = (into as Uint8Array | undefined) ?? new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = src[i] ? 1 : 0;
+  return out;
+}
+
+function writeAll(device: GPUDevice, buf: GPUBuffer, data: ArrayBufferView): void {
+  device.queue.writeBuffer(buf, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}
+
+// ---------------------------------------------------------------- one entry
+
+interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  counts: [number, number, number];
+}
+
+interface Binding {
+  dims: Dims;
+  buffers: GPUBuffer[];
+  sizes: number[];
+  owned: GPUBuffer[];
+  dispatches: Dispatch[];
+  updates: { src: GPUBuffer; dst: GPUBuffer; bytes: number }[];
+  staging: Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GPUBuffer; host?: TypedArray }>;
+  /** the outputs of the last run, once read back */
+  readback?: Promise<void>;
+}
+
+class WebGpuEntry implements PreparedEntry {
+  private bindings = new Map<string, Promise<Binding>>();
+  private last?: Binding;
+  private inputIndex: Map<string, number>;
+  private outputIndex: Map<string, number>;
+  private disposed = false;
+
+  constructor(
+    private backend: WebGpuBackend,
+    private entry: ProgramEntry,
+  ) {
+    this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
+    this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
+    const missing = entry.wgslMissing ?? [];
+    if (missing.length) throw new Error(`the webgpu backend has no WGSL kernel for op(s): ${missing.join(', ')}`);
+    if (!entry.wgsl) throw new Error('this program has no WGSL kernels (it was generated for the cpu backend only); regenerate it with this version of dnnc');
+    for (const s of entry.steps)
+      if (!entry.wgsl[s.kernel]) throw new Error(`internal: WGSL kernel '${s.kernel}' is missing from the program`);
+  }
+
+  private get device(): GPUDevice {
+    return this.backend.device;
+  }
+
+  private bind(dims: Dims): Promise<Binding> {
+    const key = Object.keys(dims)
+      .sort()
+      .map((k) => `${k}=${dims[k]}`)
+      .join(',');
+    let hit = this.bindings.get(key);
+    if (!hit) {
+      if (this.bindings.size >= MAX_BINDINGS) {
+        const [oldKey, old] = this.bindings.entries().next().value!;
+        this.bindings.delete(oldKey);
+        void old.then((b) => b.owned.forEach((x) => x.destroy()));
+      }
+      hit = this.createBinding({ ...dims });
+      this.bindings.set(key, hit);
+      hit.catch(() => this.bindings.delete(key));
+    }
+    return hit;
+  }
+
+  private async createBinding(dims: Dims): Promise<Binding> {
+    const device = this.device;
+    const e = this.entry;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const owned: GPUBuffer[] = [];
+    const newBuffer = (bytes: number, label: string, use = usage) => {
+      const b = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: use, label });
+      owned.push(b);
+      return b;
+    };
+    const sizes = e.buffers.map((b) => evalShape(b.shape, dims).reduce((a, c) => a * c, 1));
+    const buffers = e.buffers.map((b, i) => {
+      if (b.kind === 'param' || b.kind === 'state') return this.backend.storeBuffer(b.ref!);
+      return newBuffer(storageBytes(sizes[i]), b.name ?? `b${i}`);
+    });
+    const uniforms = new Map<string, GPUBuffer>();
+    const uniform = (names: string[]): GPUBuffer => {
+      const k = names.join(',');
+      let u = uniforms.get(k);
+      if (!u) {
+        const data = new Uint32Array(Math.max(4, Math.ceil(names.length / 4) * 4));
+        names.forEach((n, i) => {
+          if (dims[n] === undefined) throw new Error(`internal: dim '${n}' is not bound`);
+          data[i] = dims[n];
+        });
+        u = newBuffer(data.byteLength, `dims ${k}`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+        writeAll(device, u, data);
+        uniforms.set(k, u);
+      }
+      return u;
+    };
+    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    const dispatches: Dispatch[] = [];
+    const once: Dispatch[] = [];
+    for (const step of e.steps) {
+      const spec: WgslKernelSpec = e.wgsl![step.kernel];
+      const temps = spec.temps.map((t, i) => newBuffer(storageBytes(evalShape(t.shape, dims).reduce((a, c) => a * c, 1)), `${step.kernel}.temp${i}`));
+      const args = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i]), ...temps];
+      for (const pass of spec.passes) {
+        const counts = this.counts(pass, dims, maxPerDim);
+        if (counts[0] * counts[1] * counts[2] === 0) continue;
+        const pipeline = await this.backend.pipeline(pass, step.kernel);
+        const entries: GPUBindGroupEntry[] = [];
+        let b = 0;
+        for (const a of pass.reads) entries.push({ binding: b++, resource: { buffer: args[a] } });
+        for (const a of pass.writes) entries.push({ binding: b++, resource: { buffer: args[a] } });
+        if (pass.dims.length) entries.push({ binding: b++, resource: { buffer: uniform(pass.dims) } });
+        const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: step.kernel });
+        (step.once ? once : dispatches).push({ pipeline, bindGroup, counts });
+      }
+    }
+    if (once.length) {
+      const enc = device.createCommandEncoder();
+      this.encode(enc, once);
+      device.queue.submit([enc.finish()]);
+    }
+    const updates = e.updates
+      .map((u) => ({ src: buffers[u.buffer], dst: this.backend.storeBuffer(u.path), bytes: storageBytes(sizes[u.buffer]) }))
+      .filter((u) => u.src !== u.dst);
+    const staging = new Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GPUBuffer }>();
+    for (const o of e.outputs) {
+      const bytes = storageBytes(sizes[o.buffer]);
+      staging.set(o.name, { buf: newBuffer(bytes, `read ${o.name}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST), bytes, n: sizes[o.buffer], dtype: o.dtype, src: buffers[o.buffer] });
+    }
+    return { dims, buffers, sizes, owned, dispatches, updates, staging };
+  }
+
+  private counts(pass: WgslPass, dims: Dims, maxPerDim: number): [number, number, number] {
+    const c: [number, number, number] = [1, 1, 1];
+    pass.workgroups.forEach((w, i) => (c[i] = Math.ceil(evalDim(w.items, dims) / w.per)));
+    if (pass.workgroups.length === 1 && c[0] > maxPerDim) {
+      // fold a long 1-D grid into x * y; the shader's linear `wg` index guards the excess
+      c[1] = Math.ceil(c[0] / maxPerDim);
+      c[0] = Math.ceil(c[0] / c[1]);
+    }
+    for (const n of c) if (n > maxPerDim) throw new Error(`a dispatch of ${c.join(' x ')} workgroups exceeds the device limit of ${maxPerDim} per dimension`);
+    return c;
+  }
+
+  private encode(enc: GPUCommandEncoder, dispatches: Dispatch[]): void {
+    if (dispatches.length === 0) return;
+    const pass = enc.beginComputePass();
+    for (const d of dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.counts[0], d.counts[1], d.counts[2]);
+    }
+    pass.end();
+  }
+
+  async run(dims: Dims, inputs: Map<string, TypedArray>, hyper?: Record<string, number>): Promise<void> {
+    if (this.disposed) throw new Error('internal: run after dispose');
+    const b = await this.bind(dims);
+    const device = this.device;
+    for (const [name, data] of inputs) {
+      const i = this.inputIndex.get(name);
+      if (i !== undefined) writeAll(device, b.buffers[i], toStorage(data, this.entry.buffers[i].dtype));
+    }
+    if (hyper)
+      for (const name in hyper) {
+        const i = this.inputIndex.get(name);
+        if (i === undefined) continue;
+        const dt = this.entry.buffers[i].dtype;
+        const v = hyper[name];
+        writeAll(device, b.buffers[i], dt === 'f32' ? Float32Array.of(v) : dt === 'i32' ? Int32Array.of(v) : Uint32Array.of(v ? 1 : 0));
+      }
+    const enc = device.createCommandEncoder();
+    this.encode(enc, b.dispatches);
+    for (const u of b.updates) enc.copyBufferToBuffer(u.src, 0, u.dst, 0, u.bytes);
+    for (const s of b.staging.values()) enc.copyBufferToBuffer(s.src, 0, s.buf, 0, s.bytes);
+    device.queue.submit([enc.finish()]);
+    b.readback = undefined;
+    this.last = b;
+  }
+
+  async output(name: string): Promise<TypedArray> {
+    const b = this.last;
+    if (!b) throw new Error('internal: output read before the entry ran');
+    const s = b.staging.get(name);
+    if (!s) throw new Error(`internal: no output '${name}'`);
+    if (!b.readback) {
+      const all = [...b.staging.values()];
+      b.readback = Promise.all(
+        all.map(async (t) => {
+          await t.buf.mapAsync(GPUMapMode.READ, 0, t.bytes);
+          t.host = fromStorage(t.buf.getMappedRange(0, t.bytes), t.dtype, t.n, t.host);
+          t.buf.unmap();
+        }),
+      ).then(() => undefined);
+    }
+    await b.readback;
+    return s.host!;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const p of this.bindings.values()) void p.then((b) => b.owned.forEach((x) => x.destroy()), () => undefined);
+    this.bindings.clear();
+    this.last = undefined;
+  }
+}
+
+// ---------------------------------------------------------------- the backend
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  /** persistent tensors live on the device: the host arrays are refreshed only by download() */
+  readonly resident = true;
+  private ctx: GpuContext | undefined;
+  private stores: Map<string, TypedArray> | undefined;
+  private dtypes = new Map<string, DType>();
+  private storeBuffers = new Map<string, GPUBuffer>();
+  private entries: WebGpuEntry[] = [];
+
+  constructor(ctx: GpuContext) {
+    this.ctx = ctx;
+  }
+
+  /** the adapter in words (vendor, architecture) */
+  get adapter(): string {
+    return this.ctx?.description ?? 'disposed';
+  }
+
+  get device(): GPUDevice {
+    if (!this.ctx) throw new Error('the webgpu backend has been disposed');
+    return this.ctx.device;
+  }
+
+  prepare(entry: ProgramEntry, stores: Map<string, TypedArray>): PreparedEntry {
+    this.stores = stores;
+    for (const b of entry.buffers) if (b.kind === 'param' || b.kind === 'state') this.dtypes.set(b.ref!, b.dtype);
+    const e = new WebGpuEntry(this, entry);
+    this.entries.push(e);
+    return e;
+  }
+
+  /** The GPU buffer of a param/state tensor, created and uploaded from the host array on first use. */
+  storeBuffer(path: string): GPUBuffer {
+    let buf = this.storeBuffers.get(path);
+    if (buf) return buf;
+    const host = this.stores?.get(path);
+    if (!host) throw new Error(`internal: no tensor for '${path}'`);
+    buf = this.device.createBuffer({ size: storageBytes(host.length), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: path });
+    this.storeBuffers.set(path, buf);
+    this.upload(path);
+    return buf;
+  }
+
+  /** Copy the host array of `path` to its GPU buffer (after setWeights); nothing to do before first use. */
+  upload(path: string): void {
+    const buf = this.storeBuffers.get(path);
+    const host = this.stores?.get(path);
+    if (!buf || !host) return;
+    writeAll(this.device, buf, toStorage(host, this.dtypes.get(path) ?? 'f32'));
+  }
+
+  /** Read the GPU buffers of `paths` back into their host arrays. */
+  async download(paths: string[]): Promise<void> {
+    const device = this.device;
+    const jobs: { path: string; buf: GPUBuffer; bytes: number; host: TypedArray }[] = [];
+    const enc = device.createCommandEncoder();
+    for (const path of paths) {
+      const src = this.storeBuffers.get(path);
+      const host = this.stores?.get(path);
+      if (!src || !host) continue;
+      const bytes = storageBytes(host.length);
+      const buf = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(src, 0, buf, 0, bytes);
+      jobs.push({ path, buf, bytes, host });
+    }
+    device.queue.submit([enc.finish()]);
+    await Promise.all(
+      jobs.map(async (j) => {
+        await j.buf.mapAsync(GPUMapMode.READ);
+        fromStorage(j.buf.getMappedRange(), this.dtypes.get(j.path) ?? 'f32', j.host.length, j.host);
+        j.buf.unmap();
+        j.buf.destroy();
+      }),
+    );
+  }
+
+  /** The pipeline of a pass, made once per distinct shader (shared by all models on the device). */
+  pipeline(pass: WgslPass, kernel: string): Promise<GPUComputePipeline> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('the webgpu backend has been disposed');
+    let p = ctx.pipelines.get(pass.code);
+    if (!p) {
+      p = makePipeline(ctx.device, pass, kernel);
+      ctx.pipelines.set(pass.code, p);
+      p.catch(() => ctx.pipelines.delete(pass.code));
+    }
+    return p;
+  }
+
+  dispose(): void {
+    for (const e of this.entries) e.dispose();
+    this.entries = [];
+    for (const b of this.storeBuffers.values()) b.destroy();
+    this.storeBuffers.clear();
+    this.stores = undefined;
+    if (this.ctx) release(this.ctx);
+    this.ctx = undefined;
+  }
+}
+
+async function makePipeline(device: GPUDevice, pass: WgslPass, kernel: string): Promise<GPUComputePipeline> {
+  const module = device.createShaderModule({ code: pass.code, label: kernel });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length) {
+    const lines = pass.code.split('\n');
+    const text = errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
+    throw new Error(`internal: WGSL kernel '${kernel}' does not compile:\n${text}`);
+  }
+  const entries: GPUBindGroupLayoutEntry[] = [];
+  let b = 0;
+  for (let i = 0; i < pass.reads.length; i++) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+  for (let i = 0; i < pass.writes.length; i++) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
+  if (pass.dims.length) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+  const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries, label: kernel })] });
+  return device.createComputePipelineAsync({ layout, compute: { module, entryPoint: 'main' }, label: kernel });
+}
