@@ -15,6 +15,7 @@ import { dimToJs, shapeEq, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { fillConstant, num } from '../../compiler/ops/kernel-util.js';
 import { fusedLoops } from './elementwise.js';
 import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
 import { cpuTemplates } from './templates.js';
@@ -114,14 +115,22 @@ function nodePhase(node: Node, buffers: Map<number, string>): string {
 function loopPhase(p: Extract<Phase, { kind: 'loop' }>, buffers: Map<number, string>): string {
   const inside = new Set(p.nodes.flatMap((n) => n.outputs.map((o) => o.id)));
   const operands: Value[] = [];
-  for (const n of p.nodes) for (const v of n.inputs) if (!inside.has(v.id) && !operands.includes(v)) operands.push(v);
+  const literals = new Map<number, string>();
+  for (const n of p.nodes)
+    for (const v of n.inputs) {
+      if (inside.has(v.id) || operands.includes(v) || literals.has(v.id)) continue;
+      const c = fillConstant(v);
+      // a constant fill is a literal in the loop (rounded as its buffer would store it)
+      if (c !== undefined) literals.set(v.id, num(v.type.dtype === 'f32' ? Math.fround(c) : v.type.dtype === 'i32' ? c | 0 : c ? 1 : 0));
+      else operands.push(v);
+    }
   const written = p.nodes.flatMap((n) => n.outputs).filter((v) => buffers.has(v.id));
   return fusedLoops(
     operands.map((v) => ({ name: buffers.get(v.id)!, shape: v.type.shape })),
     p.domain,
     written.map((v) => ({ name: buffers.get(v.id)!, dtype: v.type.dtype })),
     (args) => {
-      const local = new Map<number, string>();
+      const local = new Map<number, string>(literals);
       operands.forEach((v, k) => local.set(v.id, args[k]));
       const stmts: string[] = [];
       for (const n of p.nodes) {

@@ -42,7 +42,7 @@ export interface CpuEntryPlan {
 export interface PlanOptions {
   /** reuse temp slots whose values are dead (default true) */
   reuse?: boolean;
-  /** fuse nodes into kernel groups (off by default until every backend renders multi-node groups) */
+  /** fuse nodes into kernel groups (default true; -O0 turns it off) */
   fuse?: boolean;
 }
 
@@ -66,7 +66,7 @@ export function kernelName(index: number, node: Node): string {
 export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryPlan {
   const reuse = options.reuse ?? true;
   // fusion stays off by default until every backend renders multi-node groups
-  const fusion = fuseGraph(graph, { enabled: options.fuse ?? false });
+  const fusion = fuseGraph(graph, { enabled: options.fuse ?? true });
   // 1. live nodes
   const live = new Set<Node>();
   const stack: Node[] = graph.roots().map((v) => v.node);

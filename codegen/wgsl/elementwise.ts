@@ -21,7 +21,7 @@
 import { dimEq, dimMul, dimProduct, type Dim } from '../../compiler/dims.js';
 import type { Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import { wgslDim, wgslDot, wgslLoad, wgslMul, wgslPerElement, wgslStore, wgslUnravel } from '../../compiler/ops/kernel-util.js';
+import { fillConstant, wgslDim, wgslDot, wgslLoad, wgslMul, wgslNum, wgslPerElement, wgslStore, wgslUnravel } from '../../compiler/ops/kernel-util.js';
 import type { WgslKernel } from '../../compiler/ops/types.js';
 
 /**
@@ -33,7 +33,15 @@ import type { WgslKernel } from '../../compiler/ops/types.js';
 export function loopWgsl(nodes: Node[], domain: Dim[], buffer: (v: Value) => string, stores: { value: Value; name: string }[]): WgslKernel {
   const inside = new Set<Value>(nodes.flatMap((n) => n.outputs));
   const loads: Value[] = [];
-  for (const n of nodes) for (const v of n.inputs) if (!inside.has(v) && !loads.includes(v)) loads.push(v);
+  const literals = new Map<Value, string>();
+  for (const n of nodes)
+    for (const v of n.inputs) {
+      if (inside.has(v) || loads.includes(v) || literals.has(v)) continue;
+      const c = fillConstant(v);
+      // a constant fill is a literal in the shader: no binding
+      if (c !== undefined) literals.set(v, wgslNum(c, v.type.dtype));
+      else loads.push(v);
+    }
   const rank = domain.length;
   const padded = loads.map((v) => [...new Array<Dim>(Math.max(0, rank - v.type.shape.length)).fill(1), ...v.type.shape]);
   type D = { size: Dim; full: boolean[] };
@@ -54,7 +62,7 @@ export function loopWgsl(nodes: Node[], domain: Dim[], buffer: (v: Value) => str
   const allFull = (k: number) => merged.every((d) => d.full[k]);
   const needCoords = loads.some((_, k) => !allFull(k));
   const coords = needCoords ? wgslUnravel('idx', sizes, 'c', lines) : [];
-  const local = new Map<Value, string>();
+  const local = new Map<Value, string>(literals);
   loads.forEach((v, k) => {
     let off: string;
     if (allFull(k)) off = 'idx';

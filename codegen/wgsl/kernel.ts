@@ -14,7 +14,7 @@
 import { shapeEq, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import { wgslDim, wgslStorageType } from '../../compiler/ops/kernel-util.js';
+import { fillConstant, wgslDim, wgslStorageType } from '../../compiler/ops/kernel-util.js';
 import type { WgslKernel, WgslKernelContext } from '../../compiler/ops/types.js';
 import type { WgslKernelSpec, WgslPass } from '../../runtime/program.js';
 import { kernelComment, type KernelGroup } from '../cpu/kernel.js';
@@ -84,7 +84,8 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
       }
     }
     const reads: Value[] = [];
-    for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !reads.includes(v)) reads.push(v);
+    // a loop pass writes constant fills as literals, so it does not bind them
+    for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !reads.includes(v) && !(p.loop && fillConstant(v) !== undefined)) reads.push(v);
     const inNames = reads.map((_, i) => `in${i}`);
     const outNames = writes.map((_, i) => `out${i}`);
     let k: WgslKernel;

@@ -348,7 +348,7 @@ export class Lowerer {
    * dims (model inputs: B, T). `check`: every name must resolve.
    */
   tensorType(t: A.TensorType, env: Env, mode: 'introduce' | 'check'): { dtype: DType; shape: Dim[] } {
-    if (t.dtype === 'f16') this.fail('DNN0015', t.span, { what: 'f16 tensors', hint: ' on the CPU backend (use f32)' });
+    if (t.dtype === 'f16') this.fail('DNN0015', t.span, { what: 'the f16 dtype', hint: ' (use f32)' });
     const shape = t.dims.map((d) => this.dimExpr(d, env, mode));
     return { dtype: t.dtype, shape };
   }

@@ -8,6 +8,14 @@ import type { Attrs, DType, TensorType } from '../ir.js';
 import { dimToJs, shapeToString, type Dim } from '../dims.js';
 import { ShapeError, type WgslKernel } from './types.js';
 
+/**
+ * The value of a constant filled with one number (`const` with attrs.value),
+ * which fused loops write as a literal instead of reading a buffer.
+ */
+export function fillConstant(v: { node: { op: string; attrs: Record<string, unknown> } }): number | undefined {
+  return v.node.op === 'const' && typeof v.node.attrs.value === 'number' ? v.node.attrs.value : undefined;
+}
+
 /** A number as a JS literal that is safe inside any expression. */
 export function num(x: number): string {
   if (Number.isNaN(x)) return 'NaN';

@@ -26,6 +26,7 @@
 import { shapeEq } from '../dims.js';
 import type { Graph, Node, Value } from '../ir.js';
 import { getOp } from '../ops/index.js';
+import { fillConstant } from '../ops/kernel-util.js';
 import type { PatternKind } from '../ops/types.js';
 
 export type GroupKind = 'elementwise' | 'epilogue' | 'reduce' | 'view' | 'single';
@@ -67,10 +68,19 @@ function isView(n: Node): boolean {
   return n.op === 'reshape';
 }
 
-export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): FusionPlan {
+/**
+ * The most arrays one kernel may read and write: WebGPU guarantees 8 storage
+ * buffers per shader stage, so a group never needs more (constant fills are
+ * literals and do not count).
+ */
+export const MAX_KERNEL_BUFFERS = 8;
+
+export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: number } = {}): FusionPlan {
   const enabled = options.enabled ?? true;
+  const maxBuffers = options.maxBuffers ?? MAX_KERNEL_BUFFERS;
   const users = g.users();
   const roots = new Set(g.roots().map((v) => v.id));
+  const fits = (nodes: Node[]) => bufferCount(nodes, users, roots) <= maxBuffers;
   const groupOf = new Map<number, FusedGroup>(); // node id -> group
   const groups: FusedGroup[] = [];
   const newGroup = (n: Node, kind: GroupKind): FusedGroup => {
@@ -116,6 +126,15 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): Fusion
         newGroup(n, 'elementwise');
         continue;
       }
+      // drop absorbed groups (elementwise ones first) until the kernel's arrays fit
+      while (keep.length && !fits([...keep.flatMap((a) => a.nodes), n])) {
+        const i = keep.findIndex((a) => a.kind === 'elementwise');
+        keep.splice(i >= 0 ? i : keep.length - 1, 1);
+      }
+      if (keep.length === 0) {
+        newGroup(n, 'elementwise');
+        continue;
+      }
       const target = keep.find((a) => a.kind !== 'elementwise') ?? keep[0];
       for (const a of keep) merge(target, a);
       target.nodes.push(n);
@@ -128,7 +147,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): Fusion
       const grp = newGroup(n, 'reduce');
       const v = n.inputs[0];
       const pg = v && groupOf.get(v.node.id);
-      if (pg && pg.kind === 'elementwise' && singleUse(v)) {
+      if (pg && pg.kind === 'elementwise' && singleUse(v) && fits([...pg.nodes, n])) {
         groups.splice(groups.indexOf(grp), 1);
         pg.nodes.push(n);
         groupOf.set(n.id, pg);
@@ -141,8 +160,8 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean } = {}): Fusion
   }
 
   if (enabled) {
-    mergeMultiUse(groups, groupOf, users, g);
-    inlineScalars(groups, groupOf, users, roots);
+    mergeMultiUse(groups, groupOf, users, g, fits);
+    inlineScalars(groups, groupOf, users, roots, fits);
   }
   for (const grp of groups) grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
   const live = orderGroups(
@@ -183,7 +202,7 @@ function domainOf(grp: FusedGroup) {
  * are outputs or updates are still written (a multi-output kernel: one Adam
  * update writes the parameter and both moments).
  */
-function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, g: Graph): void {
+function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, g: Graph, fits: (nodes: Node[]) => boolean): void {
   let changed = true;
   while (changed) {
     changed = false;
@@ -198,6 +217,7 @@ function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
       if (!shapeEq(domainOf(a), domainOf(b))) continue;
       // keep the group graph acyclic: nothing in b may reach a, directly or through other groups
       if (reaches(b.nodes, new Set(a.nodes.map((n) => n.id)), users)) continue;
+      if (!fits([...a.nodes, ...b.nodes])) continue;
       for (const n of a.nodes) groupOf.set(n.id, b);
       b.nodes.push(...a.nodes);
       b.nodes.sort((x, y) => g.nodes.indexOf(x) - g.nodes.indexOf(y));
@@ -212,7 +232,7 @@ function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
  * corrections from the step count — are recomputed inside each consumer
  * instead of being a dispatch of their own.
  */
-function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, roots: Set<number>): void {
+function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, roots: Set<number>, fits: (nodes: Node[]) => boolean): void {
   for (const s of groups) {
     if (s.nodes.length === 0 || s.kind !== 'elementwise' || domainOf(s).length !== 0) continue;
     if (s.nodes.some((n) => n.outputs.some((o) => roots.has(o.id)))) continue;
@@ -222,10 +242,22 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
     const inside = new Set(s.nodes.map((n) => n.id));
     const consumers = new Set<FusedGroup>();
     for (const n of s.nodes) for (const o of n.outputs) for (const u of users.get(o.id) ?? []) if (!inside.has(u.id)) consumers.add(groupOf.get(u.id)!);
-    if ([...consumers].some((c) => !c || (c.kind !== 'elementwise' && c.kind !== 'epilogue'))) continue;
+    if ([...consumers].some((c) => !c || (c.kind !== 'elementwise' && c.kind !== 'epilogue') || !fits([...s.nodes, ...c.nodes]))) continue;
     for (const c of consumers) c.nodes.unshift(...s.nodes.filter((n) => !c.nodes.includes(n)));
     s.nodes = [];
   }
+}
+
+/** Arrays a kernel over `nodes` binds: outside values it reads (constant fills excepted) and values it must write. */
+function bufferCount(nodes: Node[], users: Map<number, Node[]>, roots: Set<number>): number {
+  const inside = new Set(nodes.map((n) => n.id));
+  const reads = new Set<number>();
+  let writes = 0;
+  for (const n of nodes) {
+    for (const v of n.inputs) if (!inside.has(v.node.id) && fillConstant(v) === undefined) reads.add(v.id);
+    for (const o of n.outputs) if (roots.has(o.id) || (users.get(o.id) ?? []).some((u) => !inside.has(u.id))) writes++;
+  }
+  return reads.size + writes;
 }
 
 /** Whether any path from `from` nodes reaches a node in `targets`. */

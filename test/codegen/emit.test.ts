@@ -56,8 +56,9 @@ test('ts: header, import, typed API, named kernels with shape comments, readable
   assert.match(text, 'export interface MLPModel extends Model {');
   assert.match(text, 'export async function create(options: CreateOptions = {}): Promise<MLPModel>');
   assert.match(text, 'export const signature: Signature = MLPSignature;');
-  assert.match(text, '// matmul f32[B, 784] @ f32[784, 16] -> f32[B, 16]\nfunction k00_dense_1_matmul(ins: TypedArray[], outs: TypedArray[], dims: Dims): void {');
-  assert.match(text, /\{ kernel: 'k00_dense_1_matmul', ins: \[0, 1\], outs: \[\d+\] \}, \/\/ x, dense_1\.w -> dense_1\.matmul/);
+  // the dense layer (matmul, bias, relu) is one fused kernel
+  assert.match(text, '// matmul + add + relu f32[B, 784], f32[784, 16], f32[16] -> f32[B, 16]\nfunction k00_dense_1_matmul(ins: TypedArray[], outs: TypedArray[], dims: Dims): void {');
+  assert.match(text, /\{ kernel: 'k00_dense_1_matmul', ins: \[0, 1, 2\], outs: \[\d+(, \d+)*\] \}, \/\/ x, dense_1\.w, dense_1\.b -> /);
   // forward kernels are shared between predict and the training step
   assert.is(text.match(/^function k00_dense_1_matmul\(/gm)?.length, 1);
 });

@@ -1,6 +1,7 @@
 /** Math functions on tensors: each maps onto registry ops (or a short composition of them). */
 import type { BuiltinImpl, CallContext } from '../builtin.js';
 import type { LVal } from '../values.js';
+import { sequenceBuiltins } from './sequence.js';
 
 const t = (cx: CallContext, v: ReturnType<CallContext['op']>): LVal => ({ kind: 'tensor', v, span: cx.span });
 
@@ -173,4 +174,6 @@ export const mathBuiltins: BuiltinImpl[] = [
     ],
     apply: (cx) => t(cx, cx.op('where', [cx.args.tensor('cond'), cx.args.tensor('a'), cx.args.tensor('b')])),
   },
+  // arange, cast, the sequence metrics and data sets (./sequence.ts)
+  ...sequenceBuiltins,
 ];
