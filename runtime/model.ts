@@ -33,18 +33,18 @@ import { evalShape } from '../compiler/dims.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 
-/** Ops of the program that have no WGSL kernel; undefined when the program carries no WGSL at all. */
-function wgslGaps(program: Program): string[] | undefined {
-  const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
+/** Ops of the entries that have no WGSL kernel; undefined when the entries carry no WGSL at all. */
+function wgslGaps(entries: ProgramEntry[]): string[] | undefined {
   if (entries.some((e) => !e.wgsl)) return undefined;
   return [...new Set(entries.flatMap((e) => e.wgslMissing ?? []))].sort();
 }
 
-async function selectBackend(requested: CreateOptions['backend'], program: Program): Promise<Backend> {
+/** The backend for a program (or a trainer: `name` and every entry it will run). */
+export async function selectBackend(requested: CreateOptions['backend'], program: { name: string; entries: ProgramEntry[] }): Promise<Backend> {
   const want = requested ?? 'cpu';
   if (want === 'cpu') return new CpuBackend();
   if (want === 'webgpu') {
-    const gaps = wgslGaps(program);
+    const gaps = wgslGaps(program.entries);
     if (!gaps) throw new Error(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
     if (gaps.length) throw new Error(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
     try {
@@ -54,7 +54,7 @@ async function selectBackend(requested: CreateOptions['backend'], program: Progr
     }
   }
   if (want === 'auto') {
-    const gaps = wgslGaps(program);
+    const gaps = wgslGaps(program.entries);
     if (gaps && gaps.length === 0) {
       try {
         return await createWebGpuBackend();
@@ -79,7 +79,7 @@ function copyOf(t: TypedArray): TypedArray {
   return t.slice() as TypedArray;
 }
 
-class CompiledModel implements Model {
+export class CompiledModel implements Model {
   readonly name: string;
   readonly backend: BackendName;
   readonly signature: Signature;
@@ -98,23 +98,21 @@ class CompiledModel implements Model {
     private program: Program,
     private impl: Backend,
     options: CreateOptions,
+    /** a trainer's store shared by its models and steps (the model then does not own the backend) */
+    private shared?: Map<string, TypedArray>,
   ) {
     if (program.format !== 1) throw new Error(`this runtime reads program format 1, but the module has format ${String(program.format)}; regenerate it with this version of dnnc`);
     this.name = program.name;
     this.backend = impl.name;
     this.signature = program.signature;
     this.seed = options.seed ?? program.train?.seed ?? 0;
-    const make = (t: ProgramTensor) => initTensor(t.init, t.dtype, t.shape, this.seed, t.path);
-    for (const p of program.params) {
+    if (shared) this.stores = shared;
+    const make = (t: ProgramTensor) => this.stores.get(t.path) ?? initTensor(t.init, t.dtype, t.shape, this.seed, t.path);
+    // params, and model state (running statistics), travel with the weights; optimizer state does not
+    for (const p of [...program.params, ...(program.state ?? [])]) {
       const t = make(p);
       this.params.set(p.path, t);
       this.stores.set(p.path, t);
-    }
-    // model state (running statistics) travels with the weights; optimizer state does not
-    for (const s of program.state ?? []) {
-      const t = make(s);
-      this.params.set(s.path, t);
-      this.stores.set(s.path, t);
     }
     for (const s of program.train?.state ?? []) this.stores.set(s.path, make(s));
     if (options.weights) this.setWeights(options.weights);
@@ -149,7 +147,8 @@ class CompiledModel implements Model {
   async predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
     this.alive();
     const e = this.entries.predict;
-    const dims = await this.runEntry(e, inputs, 'input');
+    // in-graph noise outside training draws from the seed alone (step 0)
+    const dims = await this.runEntry(e, inputs, 'input', { seed: this.seed, step: 0 });
     const out: Record<string, Tensor> = {};
     for (const o of e.spec.outputs) {
       const data = copyOf(await e.prepared.output(o.name));
@@ -188,7 +187,7 @@ class CompiledModel implements Model {
     const batchSize = options?.batchSize ?? this.program.train!.batch;
     return evaluateDataset(
       async (batch) => {
-        const dims = await this.runEntry(evaluate, batch, 'batch input');
+        const dims = await this.runEntry(evaluate, batch, 'batch input', { seed: this.seed, step: 0 });
         const r = await this.scalars(evaluate);
         const first = evaluate.inputs[0];
         const count = first && first.shape.length ? evalShape([first.shape[0]], dims)[0] : 1;
@@ -220,6 +219,11 @@ class CompiledModel implements Model {
     this.alive();
     await this.syncHost();
     return this.getWeights();
+  }
+
+  /** A trainer's steps changed the weights on the device: the host arrays must be read back before use. */
+  deviceChanged(): void {
+    if (this.impl.resident) this.hostStale = true;
   }
 
   /** Called by fit before training: schedules like cosine decay until this step. */
@@ -260,6 +264,7 @@ class CompiledModel implements Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.shared) return; // the trainer owns the backend and the store
     this.impl.dispose();
     this.params.clear();
     this.stores.clear();
@@ -268,7 +273,8 @@ class CompiledModel implements Model {
 
 /** Create a Model from a program (what a generated module embeds). */
 export async function instantiate(program: Program, options: CreateOptions = {}): Promise<Model> {
-  const backend = await selectBackend(options.backend, program);
+  const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
+  const backend = await selectBackend(options.backend, { name: program.name, entries });
   try {
     return new CompiledModel(program, backend, options);
   } catch (e) {

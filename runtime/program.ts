@@ -24,7 +24,7 @@
  */
 import type { Dim } from '../compiler/dims.js';
 import type { InitSpec } from '../compiler/ir.js';
-import type { DType, Signature, TypedArray } from './types.js';
+import type { DType, IOSpec, Signature, TypedArray } from './types.js';
 
 export type Dims = Record<string, number>;
 export type KernelFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims) => void;
@@ -126,4 +126,44 @@ export interface Program {
     evaluate?: ProgramEntry;
   };
   train?: ProgramTrain;
+}
+
+/** One optimizer step of a trainer: its entry and how to drive it. */
+export interface TrainerStepProgram {
+  name: string;
+  entry: ProgramEntry;
+  /** the models whose parameters the step updates */
+  trains: string[];
+  /** the inputs the caller (or the data set) supplies */
+  inputs: IOSpec[];
+  optimizer: ProgramTrain['optimizer'];
+  schedule: ProgramTrain['schedule'];
+  /** this step's optimizer moments */
+  state: ProgramTensor[];
+  metrics: string[];
+}
+
+/** Parameters copied (or blended with `tau`) from one model to another every `every` steps that train `from`. */
+export interface SyncProgram {
+  from: string;
+  to: string;
+  every: number;
+  tau?: number;
+  pairs: { from: string; to: string }[];
+}
+
+/** A train block over several models or steps: the models' programs plus the steps, sharing one set of weights. */
+export interface TrainerProgram {
+  format: 1;
+  kind: 'trainer';
+  name: string;
+  /** each model's program (predict only) */
+  models: Program[];
+  steps: TrainerStepProgram[];
+  syncs: SyncProgram[];
+  batch: number;
+  epochs: number;
+  data?: ProgramTrain['data'];
+  validate?: ProgramTrain['validate'];
+  seed?: number;
 }

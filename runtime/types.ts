@@ -120,3 +120,24 @@ export interface Model {
   setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
   dispose(): void;
 }
+
+/**
+ * A train block over several models or optimizer steps (a GAN; DQN with a
+ * target network). The models share one set of weights with the trainer:
+ * `models.Generator.predict(...)` sees what the steps trained.
+ */
+export interface Trainer {
+  readonly name: string;
+  readonly backend: BackendName;
+  readonly models: Record<string, Model>;
+  /** the steps by name, in the order the train block declares them; each runs one optimizer update */
+  readonly steps: Record<string, (batch: Record<string, TensorInput>) => Promise<StepResult>>;
+  /** the inputs each step needs (data fields and declared train inputs) */
+  readonly stepInputs: Record<string, IOSpec[]>;
+  /** run every step on every batch, in order, for the train block's epochs */
+  fit(data: Dataset, options?: FitOptions): Promise<FitResult>;
+  getWeights(): Weights;
+  readWeights(): Promise<Weights>;
+  setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
+  dispose(): void;
+}

@@ -4,12 +4,13 @@
  * identical kernels (the forward kernels of predict, trainStep and evaluate
  * are usually the same code) and keeps names unique within a module.
  */
-import type { CompiledModel } from '../../compiler/compiled.js';
-import type { Program, ProgramEntry } from '../../runtime/program.js';
+import type { CompiledModel, TrainerSpec } from '../../compiler/compiled.js';
+import type { Program, ProgramEntry, TrainerProgram, TrainerStepProgram } from '../../runtime/program.js';
 import type { KernelFn, WgslKernelSpec } from '../../runtime/program.js';
 import { compileKernels, type CpuKernelSource, type KernelGroup } from '../cpu/kernel.js';
 import { generateWgslKernel, hasWgsl } from '../wgsl/kernel.js';
-import { planCpuEntry } from '../cpu/plan.js';
+import { planCpuEntry, type PlanOptions } from '../cpu/plan.js';
+import type { Graph } from '../../compiler/ir.js';
 
 export type EntryName = 'predict' | 'trainStep' | 'evaluate';
 /** an entry without kernel functions; `notes` (not part of the program) name the values each step reads and writes */
@@ -53,21 +54,24 @@ export function signatureOf(model: CompiledModel): Program['signature'] {
   return { inputs: model.inputs, outputs: model.outputs, trainInputs: model.train?.trainInputs ?? [] };
 }
 
+/** Plan one entry graph; its kernels go into `pool`. */
+export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {}): PlannedEntry {
+  const plan = planCpuEntry(g, options);
+  const missing = new Set<string>();
+  const rename = new Map(
+    plan.kernels.map((k, i) => {
+      const w = wgslOf(plan.groups[i], k.name);
+      if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
+      return [k.name, pool.add(k, w)];
+    }),
+  );
+  const steps = plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! }));
+  return { ...plan.entry, steps, notes: plan.notes, ...(missing.size ? { wgslMissing: [...missing].sort() } : {}) };
+}
+
 /** Plan every entry of a model; kernels go into `pool`. */
-export function planModel(model: CompiledModel, pool: KernelPool): PlannedProgram {
-  const entry = (g: Parameters<typeof planCpuEntry>[0]): PlannedEntry => {
-    const plan = planCpuEntry(g);
-    const missing = new Set<string>();
-    const rename = new Map(
-      plan.kernels.map((k, i) => {
-        const w = wgslOf(plan.groups[i], k.name);
-        if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
-        return [k.name, pool.add(k, w)];
-      }),
-    );
-    const steps = plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! }));
-    return { ...plan.entry, steps, notes: plan.notes, ...(missing.size ? { wgslMissing: [...missing].sort() } : {}) };
-  };
+export function planModel(model: CompiledModel, pool: KernelPool, options: PlanOptions = {}): PlannedProgram {
+  const entry = (g: Graph) => planEntry(g, pool, options);
   const t = model.train;
   return {
     format: 1,
@@ -97,24 +101,56 @@ export function planModel(model: CompiledModel, pool: KernelPool): PlannedProgra
   };
 }
 
-/**
- * A ready-to-run program without writing a module: kernels compiled in
- * process (tests, `dnnc train`). Same code as the emitted module runs.
- */
-export function programFromModel(model: CompiledModel): Program {
-  const pool = new KernelPool();
-  const planned = planModel(model, pool);
-  const fns = compileKernels(pool.kernels) as unknown as Record<string, KernelFn>;
-  const withKernels = ({ notes: _notes, ...e }: PlannedEntry): ProgramEntry => {
-    const kernels: Record<string, KernelFn> = {};
-    const wgsl: Record<string, WgslKernelSpec> = {};
-    for (const s of e.steps) {
-      kernels[s.kernel] = fns[s.kernel];
-      const w = pool.wgsl.get(s.kernel);
-      if (w) wgsl[s.kernel] = w;
-    }
-    return { ...e, kernels, wgsl };
+export type PlannedTrainer = Omit<TrainerProgram, 'models' | 'steps'> & {
+  models: PlannedProgram[];
+  steps: (Omit<TrainerStepProgram, 'entry'> & { entry: PlannedEntry })[];
+};
+
+/** Plan a trainer: each model's predict entry and each step's entry; kernels go into `pool`. */
+export function planTrainer(t: TrainerSpec, models: CompiledModel[], pool: KernelPool, options: PlanOptions = {}): PlannedTrainer {
+  const used = t.models.map((name) => {
+    const m = models.find((x) => x.name === name);
+    if (!m) throw new Error(`internal: trainer '${t.name}' names unknown model '${name}'`);
+    return planModel({ ...m, train: undefined }, pool, options);
+  });
+  return {
+    format: 1,
+    kind: 'trainer',
+    name: t.name,
+    models: used,
+    steps: t.steps.map((st) => ({
+      name: st.name,
+      entry: planEntry(st.graph, pool, options),
+      trains: st.trains,
+      inputs: st.inputs,
+      optimizer: st.optimizer,
+      schedule: st.schedule,
+      state: st.state.map((s) => ({ path: s.path, dtype: s.dtype, shape: s.shape, init: s.init })),
+      metrics: st.metrics.map((m) => m.name),
+    })),
+    syncs: t.syncs,
+    batch: t.batch,
+    epochs: t.epochs,
+    ...(t.data ? { data: t.data } : {}),
+    ...(t.validate ? { validate: t.validate } : {}),
+    ...(t.seed !== undefined ? { seed: t.seed } : {}),
   };
+}
+
+/** Attach compiled kernels (and the WGSL specs) to a planned entry. */
+function entryWithKernels(pool: KernelPool, fns: Record<string, KernelFn>, { notes: _notes, ...e }: PlannedEntry): ProgramEntry {
+  const kernels: Record<string, KernelFn> = {};
+  const wgsl: Record<string, WgslKernelSpec> = {};
+  for (const s of e.steps) {
+    kernels[s.kernel] = fns[s.kernel];
+    const w = pool.wgsl.get(s.kernel);
+    if (w) wgsl[s.kernel] = w;
+  }
+  return { ...e, kernels, wgsl };
+}
+
+function withEntries(pool: KernelPool, fns: Record<string, KernelFn>, planned: PlannedProgram): Program {
+  const withKernels = (e: PlannedEntry) => entryWithKernels(pool, fns, e);
   return {
     ...planned,
     entries: {
@@ -123,4 +159,27 @@ export function programFromModel(model: CompiledModel): Program {
       ...(planned.entries.evaluate ? { evaluate: withKernels(planned.entries.evaluate) } : {}),
     },
   };
+}
+
+/** A ready-to-run trainer program, kernels compiled in process (tests, `dnnc train`). */
+export function programFromTrainer(t: TrainerSpec, models: CompiledModel[], options: PlanOptions = {}): TrainerProgram {
+  const pool = new KernelPool();
+  const planned = planTrainer(t, models, pool, options);
+  const fns = compileKernels(pool.kernels) as unknown as Record<string, KernelFn>;
+  return {
+    ...planned,
+    models: planned.models.map((m) => withEntries(pool, fns, m)),
+    steps: planned.steps.map((s) => ({ ...s, entry: entryWithKernels(pool, fns, s.entry) })),
+  };
+}
+
+/**
+ * A ready-to-run program without writing a module: kernels compiled in
+ * process (tests, `dnnc train`). Same code as the emitted module runs.
+ */
+export function programFromModel(model: CompiledModel, options: PlanOptions = {}): Program {
+  const pool = new KernelPool();
+  const planned = planModel(model, pool, options);
+  const fns = compileKernels(pool.kernels) as unknown as Record<string, KernelFn>;
+  return withEntries(pool, fns, planned);
 }

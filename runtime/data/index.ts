@@ -12,12 +12,14 @@ import { loadCsv } from './csv.js';
 import { DatasetError } from './errors.js';
 import { loans } from './loans.js';
 import { mnist } from './mnist.js';
+import { adding, grammar, reversal, seasonal } from './sequences.js';
 
 export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
 export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN } from './mnist.js';
 export { Rng } from './random.js';
+export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 
 export type DataArg = string | number | boolean | number[];
 export interface DatasetSpec {
@@ -54,6 +56,26 @@ const builtins: Record<string, Builtin> = {
         throw new DatasetError(`mnist: scale must be a pixel range [lo, hi], e.g. scale: [-1, 1], got ${fmt(scale)}`);
       return mnist({ split, ...(scale !== undefined ? { scale: [scale[0], scale[1]] as const } : {}) });
     },
+  },
+  reversal: {
+    args: ['split', 'size', 'seed'],
+    usage: 'reversal(split: train|test, size: 12000 | 2000, seed: 1)',
+    load: (args) => reversal({ split: split(args, 'reversal'), size: num(args, 'size', 'reversal'), seed: num(args, 'seed', 'reversal') }),
+  },
+  adding: {
+    args: ['split', 'size', 'length', 'seed'],
+    usage: 'adding(split: train|test, size: 10000 | 2000, length: 50, seed: 1)',
+    load: (args) => adding({ split: split(args, 'adding'), size: num(args, 'size', 'adding'), length: num(args, 'length', 'adding'), seed: num(args, 'seed', 'adding') }),
+  },
+  seasonal: {
+    args: ['split', 'window', 'horizon', 'seed'],
+    usage: 'seasonal(split: train|test, window: 48, horizon: 8, seed: 1)',
+    load: (args) => seasonal({ split: split(args, 'seasonal'), window: num(args, 'window', 'seasonal'), horizon: num(args, 'horizon', 'seasonal'), seed: num(args, 'seed', 'seasonal') }),
+  },
+  grammar: {
+    args: ['split', 'size', 'length', 'seed'],
+    usage: 'grammar(split: train|test, size: 6000 | 1000, length: 32, seed: 1)',
+    load: (args) => grammar({ split: split(args, 'grammar'), size: num(args, 'size', 'grammar'), length: num(args, 'length', 'grammar'), seed: num(args, 'seed', 'grammar') }),
   },
   csv: {
     args: ['0', 'path', 'label'],
@@ -93,6 +115,12 @@ export function loadDataset(spec: DatasetSpec, baseDir: string): Dataset {
     }
   }
   return b.load(spec.args, baseDir);
+}
+
+function split(args: Record<string, DataArg>, ds: string): 'train' | 'test' {
+  const s = args.split ?? 'train';
+  if (s !== 'train' && s !== 'test') throw new DatasetError(`${ds}: split must be train or test, got ${fmt(s)}`);
+  return s;
 }
 
 function num(args: Record<string, DataArg>, name: string, ds: string): number | undefined {
