@@ -244,15 +244,37 @@ function findCreate(mod: Record<string, unknown>, model: string, modelCount: num
   throw new Error(`the generated module exports no factory for model '${model}' (looked for create${model}, ${model}.create, create)`);
 }
 
+/** What `dnnc train` runs: a model's train block, or a train block over several models/steps (a trainer). */
+interface TrainTarget {
+  name: string;
+  data?: DataSpec;
+  validate?: DataSpec;
+  seed?: number;
+  epochs: number;
+  batch: number;
+  /** trainers have no evaluation graph: no validation set */
+  validates: boolean;
+}
+
+function pickTarget(compiled: CompiledFile, file: string, name: string | undefined): TrainTarget {
+  const trainers = compiled.trainers ?? [];
+  const trainer = name !== undefined ? trainers.find((t) => t.name === name) : compiled.models.some((m) => m.train) ? undefined : trainers[0];
+  if (trainer) return { name: trainer.name, data: trainer.data, validate: trainer.validate, seed: trainer.seed, epochs: trainer.epochs, batch: trainer.batch, validates: false };
+  const model = pickTrainedModel(compiled, file, name);
+  const t = model.train!;
+  return { name: model.name, data: t.data, validate: t.validate, seed: t.seed, epochs: t.epochs, batch: t.batch, validates: true };
+}
+
 async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
   const { file: compiled } = compileOrReport(file, opts.param);
-  const model = pickTrainedModel(compiled, file, opts.model);
-  const train = model.train!;
-  if (!train.data) throw new CliError(`train block of '${model.name}' in '${file}' names no data (data = ...); add one, or call model.fit from TypeScript`);
+  const target = pickTarget(compiled, file, opts.model);
+  const train = target;
+  if (!train.data) throw new CliError(`train block '${target.name}' in '${file}' names no data (data = ...); add one, or drive training from TypeScript`);
+  const model = { name: target.name };
 
   const baseDir = dirname(resolve(file));
   const data = loadDataset(train.data, baseDir);
-  const vspec = validationSpec(train.data, train.validate);
+  const vspec = target.validates ? validationSpec(train.data, train.validate) : undefined;
   const validation = vspec ? loadDataset(vspec, baseDir) : undefined;
 
   const root = packageRoot();
@@ -267,7 +289,7 @@ async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
   const written = writeFiles(cacheDir(root, key), files);
   const entry = pickEntry(written, file);
   const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  const create = findCreate(mod, model.name, compiled.models.length);
+  const create = findCreate(mod, model.name, compiled.models.length + (compiled.trainers?.length ?? 0));
 
   const seed = opts.seed ?? train.seed;
   const instance = await create({ ...(seed !== undefined ? { seed } : {}), backend: opts.backend });

@@ -8,9 +8,9 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import type { DataSpec, IOSpec, MetricSpec, OptimizerSpec, ScheduleSpec, TrainerSpec, TrainerStep, TrainSpec } from '../compiled.js';
-import { dataFields } from './builtins/data-schemas.js';
+import { dataFields, type DataFields } from './builtins/data-schemas.js';
 import { CompileAbort, didYouMean } from '../diagnostics.js';
-import { shapeToString } from '../dims.js';
+import { dimSymbols, shapeToString, type Dim } from '../dims.js';
 import { Graph, type Value } from '../ir.js';
 import { gradients } from '../passes/autodiff.js';
 import { lowerOptimizer } from '../passes/optimizer.js';
@@ -118,6 +118,7 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
   lw.dataFields = undefined;
   const fields: TrainFields = { metrics: [], trainInputs: [] };
   const seen = new Map<string, Span>();
+  const errorsBefore = lw.diag.items.length;
   lw.body(stmts, env, 'train', {
     onOther: (st) => {
       if (st.kind === 'TrainInput') {
@@ -142,6 +143,24 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
     },
   });
   const where = o.stepName ? `step '${o.stepName}'` : `train block '${decl.name.name}'`;
+  // symbolic dims (the batch B) must be bound by some input at run time: a step that only
+  // draws noise takes its batch size from the data set's first field
+  const bound = new Set(graph.leaves('input').flatMap((n) => (n.attrs.shape as Dim[]).flatMap((d) => dimSymbols(d))));
+  const used = new Set(graph.nodes.flatMap((n) => n.outputs.flatMap((v) => v.type.shape.flatMap((d) => dimSymbols(d)))));
+  const unbound = [...used].filter((d) => !bound.has(d));
+  if (unbound.length && lw.diag.items.length === errorsBefore) {
+    // (set while the body ran: the narrowing from the reset above does not hold)
+    const fields = lw.dataFields as DataFields | undefined;
+    const field = fields && [...fields].find(([, f]) => unbound.every((d) => f.shape.some((x) => dimSymbols(x).includes(d))));
+    if (field) lw.b.input(field[0], field[1].dtype, field[1].shape, 'train').name = field[0];
+    else {
+      lw.diag.error('DNN0011', o.stepSpan ?? decl.name.span, {
+        dim: unbound.join(', '),
+        hint: ` at run time: no input of ${where} has it; declare one (e.g. \`x : f32[${unbound[0]}, 4]\`) or read a field of the data set`,
+      });
+      return undefined;
+    }
+  }
   if (!fields.loss) {
     if (!seen.has('loss')) lw.diag.error('DNN0020', o.stepSpan ?? decl.name.span, { train: o.stepName ? `${decl.name.name}.${o.stepName}` : decl.name.name, field: 'loss', hint: '; e.g. loss = cross_entropy(logits, label)' });
     return undefined;

@@ -97,4 +97,18 @@ test('steps must name the models they train; unknown models and misplaced calls 
   assert.equal(codes(`${models} train G { step s { loss = mean(Discriminator(zeros[B, 3]))  optimizer = sgd() on Discriminator } }`), ['DNN0007']);
 });
 
+test('a step that only draws noise takes its batch size from the data; without data it is a diagnostic', () => {
+  const src = (data: string) => `${models}
+train GAN {
+  ${data}
+  step d { loss = bce_with_logits(Discriminator(Generator(noise(B, 8))), zeros)  optimizer = sgd() on Discriminator }
+}`;
+  const r = compile(src('data = loans(split: train)'));
+  assert.equal(r.diagnostics.map((d) => d.message), []);
+  assert.equal(r.file!.trainers![0].steps[0].inputs.map((i) => i.name), ['features']);
+  const bad = compile(src(''));
+  assert.equal(bad.diagnostics.map((d) => d.code), ['DNN0011']);
+  assert.match(bad.diagnostics[0].message, /no input of step 'd' has it/);
+});
+
 test.run();
