@@ -6,6 +6,7 @@
  *   dnnc check FILE.dnn
  *   dnnc ir FILE.dnn [--stage lowered|optimized|train|fused] [--explain]
  *   dnnc stats FILE.dnn [-O0] [--batch N]
+ *   dnnc compile FILE.dnn -O0 ...   (no fusion, no buffer reuse)
  *   dnnc train FILE.dnn [--epochs N] [--batch N] [--seed N] [--json] [--param NAME=VALUE ...]
  *
  * Exit codes: 0 success, 1 the .dnn file (or its data) has errors, 2 usage
@@ -23,9 +24,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { CompiledFile, CompiledModel, DataSpec } from '../compiler/compiled.js';
 import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { compileFile } from '../compiler/index.js';
-import { dimSymbols } from '../compiler/dims.js';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
-import { modelStats } from '../compiler/stats.js';
 import { isUserFacingError, loadDataset } from '../runtime/data/index.js';
 import type { BatchProgress, BackendName, Dataset, EpochResult, FitResult, Model } from '../runtime/types.js';
 
@@ -138,6 +137,7 @@ async function loadEmitter(): Promise<typeof import('../codegen/module/index.js'
 // ------------------------------------------------------------ commands
 
 interface CompileOpts {
+  O0?: boolean;
   out?: string;
   emit: 'ts' | 'js';
   param?: Record<string, number>;
@@ -148,7 +148,7 @@ async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
   const { file: compiled } = compileOrReport(file, opts.param);
   const emitModule = await loadEmitter();
   const outDir = opts.out ?? dirname(file);
-  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
+  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), optimize: !opts.O0, ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
   for (const path of writeFiles(outDir, files)) process.stdout.write(`wrote ${path}\n`);
 }
 
@@ -174,17 +174,12 @@ function cmdIr(file: string, opts: { stage: 'lowered' | 'optimized' | 'train' | 
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
-function cmdStats(file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }): void {
+async function cmdStats(file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }): Promise<void> {
   const { file: compiled } = compileOrReport(file, opts.param);
   const optimize = !opts.O0;
-  const models: Record<string, unknown> = {};
-  for (const m of compiled.models) {
-    const symbols = new Set<string>();
-    for (const io of [...m.inputs, ...(m.train?.trainInputs ?? [])]) for (const d of io.shape) if (typeof d === 'string') for (const s of dimSymbols(d)) symbols.add(s);
-    const dims = Object.fromEntries([...symbols].map((s) => [s, opts.batch]));
-    models[m.name] = modelStats(m, { optimize, dims });
-  }
-  process.stdout.write(JSON.stringify({ batch: opts.batch, optimize, models }, null, 2) + '\n');
+  // the planner brings the kernel generators: loaded on use, like the emitter
+  const { fileStats } = await import('../codegen/stats.js');
+  process.stdout.write(JSON.stringify({ batch: opts.batch, optimize, entries: fileStats(compiled, { optimize, batch: opts.batch }) }, null, 2) + '\n');
 }
 
 interface TrainOpts {
@@ -434,6 +429,7 @@ function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default: the .dnn file\'s folder)')
     .addOption(new Option('--emit <kind>', 'what to write').choices(['ts', 'js']).default('ts'))
     .option('--runtime <specifier>', 'import specifier of the dnnc runtime in the generated code (default: dnnc)')
+    .option('--O0', 'no fusion and no buffer reuse, for comparison and debugging (also spelt -O0)')
     .addOption(paramOption())
     .action((file: string, opts: CompileOpts) => cmdCompile(file, opts));
 

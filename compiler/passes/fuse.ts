@@ -97,8 +97,16 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
     from.nodes = [];
   };
 
+  // nodes that reach no output or update get no kernel (the pipeline's DCE normally removed them)
+  const live = new Set<number>();
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (n.outputs.some((o) => roots.has(o.id) || (users.get(o.id) ?? []).some((u) => live.has(u.id)))) live.add(n.id);
+  }
+  // from here on only live users count (a dead user must not keep a value from fusing)
+  for (const [id, list] of users) users.set(id, list.filter((u) => live.has(u.id)));
   for (const n of g.nodes) {
-    if (LEAVES.has(n.op)) continue;
+    if (LEAVES.has(n.op) || !live.has(n.id)) continue;
     if (isView(n)) {
       newGroup(n, 'view');
       continue;
@@ -164,13 +172,13 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
     inlineScalars(groups, groupOf, users, roots, fits);
   }
   for (const grp of groups) grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
-  const live = orderGroups(
+  const kept = orderGroups(
     groups.filter((grp) => grp.nodes.length > 0),
     g,
   );
-  live.forEach((grp, i) => (grp.id = i));
+  kept.forEach((grp, i) => (grp.id = i));
   const boundaries: Boundary[] = [];
-  for (const grp of live) {
+  for (const grp of kept) {
     const inside = new Set(grp.nodes.map((n) => n.id));
     const seenIn = new Set<number>();
     for (const n of grp.nodes)
@@ -184,11 +192,11 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
     for (const n of grp.nodes)
       for (const o of n.outputs) {
         // a recomputed scalar chain is private to each group that holds a copy
-        const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !live.some((other) => other !== grp && other.nodes.includes(u) && other.nodes.includes(n)));
+        const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !kept.some((other) => other !== grp && other.nodes.includes(u) && other.nodes.includes(n)));
         if (roots.has(o.id) || elsewhere) grp.outputs.push(o);
       }
   }
-  return { groups: live, boundaries, dispatches: live.filter((grp) => grp.kind !== 'view').length };
+  return { groups: kept, boundaries, dispatches: kept.filter((grp) => grp.kind !== 'view').length };
 }
 
 /** The iteration domain of an elementwise or epilogue group: its anchor's output shape. */
