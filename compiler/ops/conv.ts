@@ -439,7 +439,7 @@ const convSamples: OpSample[] = [
 
 export const conv2d: OpDef = {
   name: 'conv2d',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // a GEMM: bias and activation fuse into its epilogue
   doc: 'x [N, C, H, W] (*) w [F, C/groups, KH, KW] -> [N, F, OH, OW]; attrs strides [sh, sw], pads [t, l, b, r], dilations [dh, dw], groups (cross-correlation, as in every framework)',
   arity: 2,
   attrNames: ['strides', 'pads', 'dilations', 'groups'],
@@ -476,7 +476,7 @@ export const conv2d: OpDef = {
 
 export const conv2d_backprop_input: OpDef = {
   name: 'conv2d_backprop_input',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // a GEMM: bias and activation fuse into its epilogue
   doc: 'gradient of conv2d w.r.t. its input: dy [N, F, OH, OW], w [F, C/groups, KH, KW] -> dx [N, C, H, W]; attrs as conv2d plus inputSize [H, W]',
   arity: 2,
   attrNames: ['strides', 'pads', 'dilations', 'groups', 'inputSize'],
@@ -515,7 +515,7 @@ export const conv2d_backprop_input: OpDef = {
 
 export const conv2d_backprop_filter: OpDef = {
   name: 'conv2d_backprop_filter',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // a GEMM: bias and activation fuse into its epilogue
   doc: 'gradient of conv2d w.r.t. its weight: x [N, C, H, W], dy [N, F, OH, OW] -> dw [F, C/groups, KH, KW]; attrs as conv2d plus kernel [KH, KW]',
   arity: 2,
   attrNames: ['strides', 'pads', 'dilations', 'groups', 'kernel'],

@@ -117,7 +117,7 @@ function convAttrs(p: DeconvProblem): Attrs {
 
 export const conv2d_transpose: OpDef = {
   name: OP,
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // a GEMM: bias and activation fuse into its epilogue
   doc: 'transposed convolution x [N, C, H, W], w [C, F/groups, KH, KW] -> [N, F, (H-1)sh - pt - pb + dh(KH-1) + oph + 1, ...]; attrs strides, pads [t, l, b, r], output_padding [oh, ow], dilations, groups (the adjoint of conv2d)',
   arity: 2,
   attrNames: ['strides', 'pads', 'output_padding', 'dilations', 'groups'],
