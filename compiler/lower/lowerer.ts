@@ -594,6 +594,7 @@ export class Lowerer {
     const name = callee.name;
     const block = this.blocks.get(name);
     if (block) return this.callBlock(block, args, piped, env, span);
+    if (name === 'scan') return this.scan(callee, args, piped, env, span);
     const model = this.models.get(name);
     if (model) {
       if (this.mode !== 'train' && this.mode !== 'evaluate')
@@ -824,6 +825,15 @@ export class Lowerer {
       optional: p.default !== undefined,
     }));
     const { bound } = this.bindArgs(name, params, args, piped, env, span, false);
+    const parent = this.scopes[this.scopes.length - 1];
+    const n = (parent.counters.get(name) ?? 0) + 1;
+    parent.counters.set(name, n);
+    return this.enterBlock(block, bound, span, `${parent.path}.${name}_${n}`);
+  }
+
+  /** Lower a block's body with bound arguments, its layers named under `path`. */
+  private enterBlock(block: A.BlockDecl, bound: Map<string, LVal>, span: Span, path: string): LVal {
+    const name = block.name.name;
     const benv = new Env(this.globals);
     // argument shapes are checked at the call site, before entering the block
     for (const p of block.params) {
@@ -832,10 +842,7 @@ export class Lowerer {
       benv.set(p.name.name, v, p.name.span);
     }
     this.callStack.push({ block: name, span });
-    const parent = this.scopes[this.scopes.length - 1];
-    const n = (parent.counters.get(name) ?? 0) + 1;
-    parent.counters.set(name, n);
-    this.scopes.push({ path: `${parent.path}.${name}_${n}`, counters: new Map() });
+    this.scopes.push({ path, counters: new Map() });
     try {
       let result: LVal | undefined;
       for (const st of block.body)
@@ -861,6 +868,69 @@ export class Lowerer {
     }
   }
 
+  /**
+   * `scan(Cell, over: x, axis: 1, init: h0, reverse: false)`: the block Cell(x_t, h) -> h
+   * applied along `axis` of x, unrolled over its (static) length with one set of
+   * weights; returns every step's state stacked on that axis ([B, T, H]).
+   */
+  private scan(callee: A.Name, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+    const cellArg = args.find((a) => !a.name);
+    if (!cellArg || cellArg.value.kind !== 'Name' || !this.blocks.has(cellArg.value.name))
+      return this.fail('DNN0017', cellArg?.span ?? callee.span, {
+        message: `scan's first argument is the cell: a block (x_t, state) -> state${cellArg?.value.kind === 'Name' ? didYouMean(cellArg.value.name, this.blocks.keys()) : ''}`,
+      });
+    const cell = this.blocks.get(cellArg.value.name)!;
+    const rest = args.filter((a) => a !== cellArg);
+    const params = [
+      { name: 'over', type: 'tensor' as ParamType, optional: false },
+      { name: 'axis', type: 'int' as ParamType, optional: true },
+      { name: 'init', type: 'tensor' as ParamType, optional: false },
+      { name: 'reverse', type: 'bool' as ParamType, optional: true },
+    ];
+    const { bound } = this.bindArgs('scan', params, rest, piped, env, span, false);
+    const x = (bound.get('over') as Extract<LVal, { kind: 'tensor' }>).v;
+    const rank = x.type.shape.length;
+    const axisArg = bound.get('axis');
+    let axis = axisArg?.kind === 'num' ? axisArg.value : 1;
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) this.fail('DNN0008', axisArg?.span ?? span, { message: `scan: axis ${axis} is out of range for ${x.type.dtype}${shapeToString(x.type.shape)}` });
+    const T = x.type.shape[axis];
+    if (typeof T !== 'number')
+      this.fail('DNN0015', span, { what: `scan over a symbolic length (${T})`, hint: '; give that axis a fixed size, e.g. f32[B, 50, 8]' });
+    const tensorParams = cell.params.filter((p) => p.type.kind === 'TensorType');
+    if (tensorParams.length < 2) this.fail('DNN0017', cellArg.span, { message: `the cell of scan takes (x_t, state): block '${cell.name.name}' has ${tensorParams.length} tensor parameter(s)` });
+    let h = (bound.get('init') as Extract<LVal, { kind: 'tensor' }>).v;
+    const reverse = bound.get('reverse')?.kind === 'bool' && (bound.get('reverse') as Extract<LVal, { kind: 'bool' }>).value;
+    const parent = this.scopes[this.scopes.length - 1];
+    const n = (parent.counters.get('scan') ?? 0) + 1;
+    parent.counters.set('scan', n);
+    const path = `${parent.path}.scan_${n}.${cell.name.name}`;
+    const saved = this.sharedParams;
+    this.sharedParams = true; // every step uses the same weights
+    const states: Value[] = new Array(T);
+    try {
+      for (let k = 0; k < T; k++) {
+        const t = reverse ? T - 1 - k : k;
+        const sl = this.op('slice', [x], { axes: [axis], starts: [t], ends: [t + 1], steps: [1] }, span);
+        const xt = this.op('reshape', [sl], { shape: x.type.shape.filter((_, i) => i !== axis) }, span);
+        const args = new Map<string, LVal>([
+          [tensorParams[0].name.name, { kind: 'tensor', v: xt, span }],
+          [tensorParams[1].name.name, { kind: 'tensor', v: h, span }],
+        ]);
+        const out = this.enterBlock(cell, args, span, path);
+        if (out.kind !== 'tensor') return this.fail('DNN0017', span, { message: `the cell of scan must return the new state (a tensor), got ${describe(out)}` });
+        if (!dimEqShape(out.v.type.shape, h.type.shape))
+          this.fail('DNN0007', span, { message: `the cell of scan must return a state shaped like init ${shapeToString(h.type.shape)}, got ${shapeToString(out.v.type.shape)}` });
+        h = out.v;
+        states[t] = h;
+      }
+    } finally {
+      this.sharedParams = saved;
+    }
+    const withAxis = states.map((st) => this.op('reshape', [st], { shape: [...st.type.shape.slice(0, axis), 1, ...st.type.shape.slice(axis)] }, span));
+    return { kind: 'tensor', v: withAxis.length === 1 ? withAxis[0] : this.op('concat', withAxis, { axis }, span), span };
+  }
+
   /** Bind the dims named in a block parameter's type to the argument's dims, checking the rest. */
   private unify(t: A.TensorType, v: Value, benv: Env, p: A.BlockParam, callSpan: Span): void {
     const got = v.type;
@@ -879,6 +949,10 @@ export class Lowerer {
       if (!dimEq(want, got.shape[i])) mismatch();
     });
   }
+}
+
+function dimEqShape(a: readonly Dim[], b: readonly Dim[]): boolean {
+  return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
 }
 
 function exprText(e: A.Expr): string {

@@ -89,6 +89,27 @@ gradCheck(
   (r) => ({ x: tensor([2, 3, 4], r), target: tensor([2, 2], r) }),
 );
 
+gradCheck(
+  'scan-shared-weights-through-time',
+  `block Cell(x: f32[B, I], h: f32[B, H]) -> f32[B, H] { return tanh(dense(x, H) + dense(h, H)) }
+   model M { input x: f32[B, 4, 3]  output y: f32[B, 2]
+     hs = scan(Cell, over: x, axis: 1, init: zeros[B, 5])
+     y = hs[:, -1, :] |> dense(2) }
+   train M { target: f32[B, 2]  loss = mse(y, target)  optimizer = sgd(lr: 1) }`,
+  (r) => ({ x: tensor([2, 4, 3], r), target: tensor([2, 2], r) }),
+);
+
+test('scan: one set of weights for every step; a symbolic length is a located diagnostic', () => {
+  const cell = `block Cell(x: f32[B, I], h: f32[B, H]) -> f32[B, H] { return tanh(dense(x, H) + dense(h, H)) }`;
+  const ok = compileSource(`${cell} model M { input x: f32[B, 7, 3]  output y: f32[B, 7, 4]  y = scan(Cell, over: x, init: zeros[B, 4]) }`, 's.dnn', { verify: true });
+  assert.equal(ok.diagnostics, []);
+  assert.equal(ok.file!.models[0].params.map((p) => p.path), ['M.scan_1.Cell.dense_1.weight', 'M.scan_1.Cell.dense_1.bias', 'M.scan_1.Cell.dense_2.weight', 'M.scan_1.Cell.dense_2.bias']);
+  const sym = compileSource(`${cell} model M { input x: f32[B, T, 3]  output y: f32[B, T, 4]  y = scan(Cell, over: x, init: zeros[B, 4]) }`, 's.dnn');
+  assert.equal(sym.diagnostics.map((d) => d.code), ['DNN0015']);
+  const notBlock = compileSource(`${cell} model M { input x: f32[B, 7, 3]  output y: f32[B, 7, 4]  y = scan(Cel, over: x, init: zeros[B, 4]) }`, 's.dnn');
+  assert.match(notBlock.diagnostics[0].message, /did you mean 'Cell'/);
+});
+
 test('the optimizer state and updates cover every parameter (adam)', () => {
   const res = compileSource(
     `model M { input x: f32[B, 2]  output y: f32[B, 1]  y = x |> dense(3) |> relu |> dense(1) }

@@ -846,7 +846,6 @@ export const layerBuiltins: BuiltinImpl[] = [
   recurrent('gru'),
   // scan(Cell, over: x, ...) calls a user block per time step: that needs a block-call hook in
   // the lowerer (Lowerer.callBlock takes AST arguments and is private), so it waits for it
-  later('scan', 'scan over a user block needs a block-call hook in the lowerer; use rnn, lstm or gru, or unroll the steps by hand'),
 ];
 
 export type { LVal };
