@@ -18,25 +18,8 @@ import type { Graph } from '../../compiler/ir.js';
 import type { RefTensor } from '../../compiler/ops/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate } from '../../runtime/index.js';
+import { checkStepGradients, rng, scalar, tensor } from '../helpers/numeric.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function tensor(shape: number[], r: () => number, dtype: 'f32' | 'i32' = 'f32', max = 1): RefTensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'f32' ? Float64Array.from({ length: n }, () => r() * 2 - 1) : Int32Array.from({ length: n }, () => Math.floor(r() * max));
-  return { dtype, shape, data };
-}
-
-const scalar = (v: number): RefTensor => ({ dtype: 'f32', shape: [], data: Float64Array.of(v) });
 
 function compileAll(src: string, file = 'gan.dnn'): CompiledModel[] {
   const res = compileSource(src, file, { verify: true });
@@ -312,27 +295,8 @@ train D {
   loss = mse(y, t)
   optimizer = sgd(lr: 1)
 }`);
-  const step = m.train!.step;
   const r = rng(23);
-  const inputs = { x: tensor([2, 2, 3, 3], r), t: tensor([2, 1, 12, 12], r), lr: scalar(1), step: scalar(1) };
-  const params: Record<string, RefTensor> = {};
-  for (const p of m.params) params[p.path] = tensor(p.shape, r);
-  const res = evaluate(step, { inputs, params });
-  const lossAt = (ps: Record<string, RefTensor>) => evaluate(step, { inputs, params: ps }).outputs.loss.data[0];
-  let checked = 0;
-  for (const p of m.params) {
-    const upd = res.updates[p.path];
-    assert.ok(upd, `no update for ${p.path}`);
-    for (let i = 0; i < upd.data.length; i++) {
-      const analytic = params[p.path].data[i] - upd.data[i];
-      const h = 1e-6;
-      const with_ = (d: number) => ({ ...params, [p.path]: { ...params[p.path], data: Float64Array.from(params[p.path].data, (v, k) => (k === i ? v + d : v)) } });
-      const numeric = (lossAt(with_(h)) - lossAt(with_(-h))) / (2 * h);
-      assert.ok(Math.abs(analytic - numeric) <= 1e-7 + 1e-4 * Math.abs(numeric), `${p.path}[${i}]: autodiff ${analytic} vs finite differences ${numeric}`);
-      checked++;
-    }
-  }
-  assert.ok(checked > 80, `${checked} gradients checked`);
+  checkStepGradients(m, { inputs: { x: tensor([2, 2, 3, 3], r), t: tensor([2, 1, 12, 12], r) }, seed: 23, atol: 1e-7, atLeast: 81 });
 });
 
 function diagnose(src: string) {

@@ -15,23 +15,7 @@ import { evaluate } from '../../compiler/interp.js';
 import type { RefTensor } from '../../compiler/ops/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate } from '../../runtime/index.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function tensor(shape: number[], r: () => number, dtype: 'f32' | 'i32' = 'f32', max = 1): RefTensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'f32' ? Float64Array.from({ length: n }, () => r() * 2 - 1) : Int32Array.from({ length: n }, () => Math.floor(r() * max));
-  return { dtype, shape, data };
-}
+import { checkStepGradients, rng, tensor } from '../helpers/numeric.js';
 
 function compileOk(src: string, file = 'seq.dnn'): CompiledModel {
   const res = compileSource(src, file, { verify: true });
@@ -43,44 +27,10 @@ function diagnostics(src: string): string[] {
   return compileSource(src, 'bad.dnn').diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.code} ${d.message}`);
 }
 
-/** sgd(lr = 1): g = p - update; compared with central differences of the evaluate graph's loss. */
+/** Autodiff of the training step against finite differences (test/helpers/numeric.ts), 24 elements per parameter. */
 function gradCheck(name: string, source: string, feeds: (r: () => number) => Record<string, RefTensor>, paramScale = 1) {
   test(`autodiff through ${name} matches finite differences`, () => {
-    const model = compileOk(source, `${name}.dnn`);
-    const train = model.train!;
-    const r = rng(11);
-    const inputs = feeds(r);
-    const params: Record<string, RefTensor> = {};
-    for (const p of model.params) {
-      const t = tensor(p.shape, r);
-      for (let i = 0; i < t.data.length; i++) t.data[i] *= paramScale;
-      params[p.path] = t;
-    }
-    const step = evaluate(train.step, {
-      inputs: { ...inputs, lr: { dtype: 'f32', shape: [], data: Float64Array.of(1) }, step: { dtype: 'f32', shape: [], data: Float64Array.of(1) } },
-      params,
-    });
-    const lossAt = (ps: Record<string, RefTensor>) => evaluate(train.evaluate, { inputs, params: ps }).outputs.loss.data[0];
-    let checked = 0;
-    for (const p of model.params) {
-      const upd = step.updates[p.path];
-      assert.ok(upd, `no update for ${p.path}`);
-      const n = p.shape.reduce((a, b) => a * b, 1);
-      // every element of small tensors, a spread of indices of larger ones
-      const idx = n <= 24 ? [...Array(n).keys()] : Array.from({ length: 24 }, (_, k) => Math.floor((k * n) / 24));
-      for (const i of idx) {
-        const analytic = params[p.path].data[i] - upd.data[i];
-        const h = 1e-6;
-        const plus = { ...params, [p.path]: { ...params[p.path], data: Float64Array.from(params[p.path].data) } };
-        plus[p.path].data[i] += h;
-        const minus = { ...params, [p.path]: { ...params[p.path], data: Float64Array.from(params[p.path].data) } };
-        minus[p.path].data[i] -= h;
-        const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
-        assert.ok(Math.abs(analytic - numeric) <= 1e-5 + 1e-4 * Math.abs(numeric), `${p.path}[${i}]: autodiff ${analytic} vs finite differences ${numeric}`);
-        checked++;
-      }
-    }
-    assert.ok(checked > 20);
+    checkStepGradients(compileOk(source, `${name}.dnn`), { inputs: feeds(rng(11)), seed: 11, paramScale, perParam: 24, atLeast: 21 });
   });
 }
 
