@@ -204,6 +204,32 @@ function tooLarge(cx: CallContext, x: Value, k: [number, number], d: [number, nu
     );
 }
 
+/** The checks and sizes conv2d and conv2d_transpose share: input, filters, kernel, stride, dilation, groups. */
+function convSizes(cx: CallContext, x: Value) {
+  const { C, H, W } = spatialInput(cx, x);
+  const filters = cx.args.int('filters');
+  if (filters <= 0) cx.fail('DNN0022', { message: `${cx.callee} needs a positive number of filters, got ${filters}` }, { span: cx.args.span('filters') });
+  const k = intPair(cx, 'kernel', undefined);
+  const s = intPair(cx, 'stride', [1, 1]);
+  const d = intPair(cx, 'dilation', [1, 1]);
+  const groups = cx.args.int('groups', 1);
+  if (groups < 1) cx.fail('DNN0022', { message: `${cx.callee}: groups must be a positive integer, got ${groups}` }, { span: cx.args.span('groups') });
+  if (C % groups !== 0)
+    cx.fail('DNN0022', { message: `${cx.callee}: the input's ${C} channels (${x.type.dtype}${shapeToString(x.type.shape)}) are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+  if (filters % groups !== 0) cx.fail('DNN0022', { message: `${cx.callee}: ${filters} filters are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+  return { C, H, W, filters, k, s, d, groups };
+}
+
+/** A per-channel bias (`bias = true`) and the `activation` of a convolution layer. */
+function convEpilogue(cx: CallContext, y: Value, path: string, filters: number, activation: string): Value {
+  if (cx.args.bool('bias', true)) {
+    const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
+    y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
+  }
+  if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
+  return y;
+}
+
 const conv2d: BuiltinImpl = {
   name: 'conv2d',
   kind: 'layer',
@@ -223,18 +249,7 @@ const conv2d: BuiltinImpl = {
   ],
   apply(cx) {
     const x = cx.args.tensor('x');
-    const { C, H, W } = spatialInput(cx, x);
-    const filters = cx.args.int('filters');
-    if (filters <= 0) cx.fail('DNN0022', { message: `conv2d needs a positive number of filters, got ${filters}` }, { span: cx.args.span('filters') });
-    const k = intPair(cx, 'kernel', undefined);
-    const s = intPair(cx, 'stride', [1, 1]);
-    const d = intPair(cx, 'dilation', [1, 1]);
-    const groups = cx.args.int('groups', 1);
-    if (groups < 1) cx.fail('DNN0022', { message: `conv2d: groups must be a positive integer, got ${groups}` }, { span: cx.args.span('groups') });
-    if (C % groups !== 0)
-      cx.fail('DNN0022', { message: `conv2d: the input's ${C} channels (${x.type.dtype}${shapeToString(x.type.shape)}) are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
-    if (filters % groups !== 0)
-      cx.fail('DNN0022', { message: `conv2d: ${filters} filters are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+    const { C, H, W, filters, k, s, d, groups } = convSizes(cx, x);
     const pads = padsArg(cx, H, W, k, s, d);
     tooLarge(cx, x, k, d, pads, k[0] === (k[0] - 1) * d[0] + 1 && k[1] === (k[1] - 1) * d[1] + 1 ? 'kernel' : `dilated kernel (${k[0]}x${k[1]}, dilation [${d.join(', ')}])`);
     const activation = cx.args.sym('activation', ACTIVATIONS, 'none');
@@ -242,13 +257,8 @@ const conv2d: BuiltinImpl = {
     const path = cx.layerPath('conv2d');
     const cg = C / groups;
     const w = cx.param(`${path}.weight`, [filters, cg, k[0], k[1]], initFor(initKind, cg * k[0] * k[1], filters * k[0] * k[1]));
-    let y = cx.op('conv2d', [x, w], { strides: s, pads, dilations: d, groups });
-    if (cx.args.bool('bias', true)) {
-      const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
-      y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
-    }
-    if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-    return { kind: 'tensor', v: y, span: cx.span };
+    const y = cx.op('conv2d', [x, w], { strides: s, pads, dilations: d, groups });
+    return { kind: 'tensor', v: convEpilogue(cx, y, path, filters, activation), span: cx.span };
   },
 };
 
@@ -405,18 +415,7 @@ const conv2dTranspose: BuiltinImpl = {
   ],
   apply(cx) {
     const x = cx.args.tensor('x');
-    const { C, H, W } = spatialInput(cx, x);
-    const filters = cx.args.int('filters');
-    if (filters <= 0) cx.fail('DNN0022', { message: `conv2d_transpose needs a positive number of filters, got ${filters}` }, { span: cx.args.span('filters') });
-    const k = intPair(cx, 'kernel', undefined);
-    const s = intPair(cx, 'stride', [1, 1]);
-    const d = intPair(cx, 'dilation', [1, 1]);
-    const groups = cx.args.int('groups', 1);
-    if (groups < 1) cx.fail('DNN0022', { message: `conv2d_transpose: groups must be a positive integer, got ${groups}` }, { span: cx.args.span('groups') });
-    if (C % groups !== 0)
-      cx.fail('DNN0022', { message: `conv2d_transpose: the input's ${C} channels (${x.type.dtype}${shapeToString(x.type.shape)}) are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
-    if (filters % groups !== 0)
-      cx.fail('DNN0022', { message: `conv2d_transpose: ${filters} filters are not divisible by groups = ${groups}` }, { span: cx.args.span('groups') });
+    const { C, H, W, filters, k, s, d, groups } = convSizes(cx, x);
     let op = intPair(cx, 'output_padding', [0, 0], 0);
     if (op[0] >= s[0] || op[1] >= s[1])
       cx.fail(
@@ -451,13 +450,8 @@ const conv2dTranspose: BuiltinImpl = {
     const fg = filters / groups;
     const fanIn = Math.max(1, Math.round((cg * k[0] * k[1]) / (s[0] * s[1])));
     const w = cx.param(`${path}.weight`, [C, fg, k[0], k[1]], initFor(initKind, fanIn, fg * k[0] * k[1]));
-    let y = cx.op('conv2d_transpose', [x, w], { strides: s, pads, output_padding: op, dilations: d, groups });
-    if (cx.args.bool('bias', true)) {
-      const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
-      y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
-    }
-    if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-    return { kind: 'tensor', v: y, span: cx.span };
+    const y = cx.op('conv2d_transpose', [x, w], { strides: s, pads, output_padding: op, dilations: d, groups });
+    return { kind: 'tensor', v: convEpilogue(cx, y, path, filters, activation), span: cx.span };
   },
 };
 
