@@ -183,6 +183,7 @@ async function cmdStats(file: string, opts: { O0?: boolean; batch: number; param
 }
 
 interface TrainOpts {
+  continueOnNan?: boolean;
   epochs?: number;
   batch?: number;
   seed?: number;
@@ -299,6 +300,7 @@ async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
       epochs,
       batchSize,
       validation,
+      continueOnNaN: !!opts.continueOnNan,
       onBatch: (p) => reporter.batch(p),
       onEpoch: (e) => reporter.epoch(e, epochs),
     });
@@ -468,6 +470,7 @@ function buildProgram(): Command {
     .option('--model <name>', 'the model to train when the file trains several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
     .option('--json', 'end stdout with one JSON line {"metrics", "epochs", "seconds"}; progress goes to stderr')
+    .option('--continue-on-nan', 'keep training when the loss becomes NaN or Inf (by default training stops, naming the step)')
     .addOption(paramOption())
     .action((file: string, opts: TrainOpts) => cmdTrain(file, opts));
 

@@ -213,7 +213,7 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
       const result = await model.trainStep(batch);
       if (!Number.isFinite(result.loss) && !options.continueOnNaN) {
         const what = Number.isNaN(result.loss) ? 'NaN' : 'Inf';
-        throw new TrainError(`loss became ${what} at step ${step} (epoch ${epoch}, batch ${b + 1}); lower the learning rate or pass continueOnNaN`);
+        throw new TrainError(`loss became ${what} at step ${step} (epoch ${epoch}, batch ${b + 1}); lower the learning rate, or keep going with the fit option continueOnNaN (dnnc train --continue-on-nan)`);
       }
       means.add(result, indices.length);
       const seconds = (now() - epochStart) / 1000;

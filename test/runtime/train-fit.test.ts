@@ -154,7 +154,7 @@ test('fit: a NaN loss stops with the step named, unless continueOnNaN', async ()
     assert.unreachable('expected an error');
   } catch (e) {
     assert.is((e as Error).name, 'TrainError');
-    assert.is((e as Error).message, 'loss became NaN at step 5 (epoch 2, batch 2); lower the learning rate or pass continueOnNaN');
+    assert.is((e as Error).message, 'loss became NaN at step 5 (epoch 2, batch 2); lower the learning rate, or keep going with the fit option continueOnNaN (dnnc train --continue-on-nan)');
   }
   const m = fakeModel({ nanAt: 5 });
   const r = await fitModel(m, dataset(10), { epochs: 3, continueOnNaN: true }, defaults);
