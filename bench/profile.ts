@@ -4,7 +4,10 @@
  * warm-up, and the kernels are printed by total time, then summed by op
  * (the last part of the kernel name: matmul, conv2d, add, ...).
  *
- *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20]
+ *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20] [--cpu]
+ *
+ * --cpu times with process.cpuUsage() (this process's CPU time) instead of
+ * the wall clock: on a shared, loaded machine it is much steadier.
  *
  * The inputs are the first 64 images of mnist(split: train); the model's
  * input must be image: f32[B, 1, 28, 28] or f32[B, 784].
@@ -29,6 +32,9 @@ const KINDS: [RegExp, string][] = [
 const argv = process.argv.slice(2);
 const file = argv.find((a) => !a.startsWith('--')) ?? 'bench/models/lenet5.dnn';
 const entryName = (argv.find((a) => a.startsWith('--entry='))?.slice(8) ?? 'trainStep') as 'trainStep' | 'predict';
+/** --cpu: time kernels by this process's CPU time (user + system) instead of wall time: steadier on a shared machine */
+const cpuClock = argv.includes('--cpu');
+const now = cpuClock ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 const steps = Number(argv.find((a) => a.startsWith('--steps='))?.slice(8) ?? 20);
 
 async function main(): Promise<void> {
@@ -45,9 +51,9 @@ async function main(): Promise<void> {
   for (const [name, fn] of Object.entries(entry.kernels)) {
     entry.kernels[name] = ((ins, outs, dims) => {
       if (!timing) return fn(ins, outs, dims);
-      const t0 = performance.now();
+      const t0 = now();
       fn(ins, outs, dims);
-      total.set(name, (total.get(name) ?? 0) + performance.now() - t0);
+      total.set(name, (total.get(name) ?? 0) + now() - t0);
       calls.set(name, (calls.get(name) ?? 0) + 1);
     }) as KernelFn;
   }
@@ -59,9 +65,9 @@ async function main(): Promise<void> {
   const run = () => (entryName === 'trainStep' ? m.trainStep({ image, label }) : m.predict({ image }));
   for (let i = 0; i < 3; i++) await run();
   timing = true;
-  const t0 = performance.now();
+  const t0 = now();
   for (let i = 0; i < steps; i++) await run();
-  const wall = (performance.now() - t0) / steps;
+  const wall = (now() - t0) / steps;
   timing = false;
   m.dispose();
 
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
     byOp.set(kind, (byOp.get(kind) ?? 0) + k.ms);
   }
   const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`.padStart(6);
-  process.stdout.write(`${file} ${entryName}, batch ${BATCH}: ${wall.toFixed(2)} ms per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
+  process.stdout.write(`${file} ${entryName}, batch ${BATCH}: ${wall.toFixed(2)} ms${cpuClock ? ' of CPU time' : ''} per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
   process.stdout.write('by op:\n');
   for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${op.padEnd(30)} ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}\n`);
   process.stdout.write(`  ${'(outside kernels)'.padEnd(30)} ${(wall - inKernels).toFixed(3).padStart(9)} ms ${pct(wall - inKernels)}\n\ntop kernels:\n`);

@@ -6,15 +6,14 @@
  * matmul: C = op(A) @ op(B), op = transpose when attrs.transA / transB.
  *  1. Batch dims: none (rank 2); A's leading dims folded into M when B is
  *     rank 2 and A is not transposed; else equal batch dims looped outside.
- *  2. Register blocking: 4 rows x 4 columns of C are accumulated in 16 local
- *     doubles over the whole K loop (8 loads per 16 multiply-adds), with one
- *     moving pointer per operand; remainder rows/columns use 4x1, 1x4, 1x1
- *     blocks. Strides are literals when the shapes are static.
- *  Accumulating in doubles and storing once also makes the result closer to
- *  the float64 reference than a float32 running sum.
+ *  2. The product itself is codegen/cpu/gemm.ts: K blocks, B packed into
+ *     float64 strips of 4 columns, a 4x4 register-blocked micro-kernel with
+ *     float64 accumulators (closer to the float64 reference than a float32
+ *     running sum). Strides are literals when the shapes are static.
  */
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { mulExpr } from '../../compiler/ops/kernel-util.js';
+import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
 
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
 
@@ -27,13 +26,6 @@ const mul = (a: string, b: string): string => {
   if (isNum(a) && isNum(b)) return String(Number(a) * Number(b));
   return `${a} * ${b}`;
 };
-const add = (a: string, b: string): string => {
-  if (a === '0') return b;
-  if (b === '0') return a;
-  if (isNum(a) && isNum(b)) return String(Number(a) + Number(b));
-  return `${a} + ${b}`;
-};
-
 function matmul(ctx: CpuKernelContext): string | undefined {
   const transA = Boolean(ctx.attrs.transA);
   const transB = Boolean(ctx.attrs.transB);
@@ -70,60 +62,29 @@ function matmul(ctx: CpuKernelContext): string | undefined {
   const sAk = transA ? m : '1';
   const sBk = transB ? '1' : n;
   const sBj = transB ? k : '1';
-  const mk = lit('MK', mul(m, k));
-  const kn = lit('KN', mul(k, n));
-  const mn = lit('MN', mul(m, n));
-  const m4 = lit('M4', isNum(m) ? String(Number(m) - (Number(m) % 4)) : `${m} - (${m} & 3)`);
-  const n4 = lit('N4', isNum(n) ? String(Number(n) - (Number(n) % 4)) : `${n} - (${n} & 3)`);
 
-  const block = (R: number, Cn: number, i: string, j: string, aOff: string, bOff: string, cOff: string): string => {
-    const out: string[] = [];
-    const accs: string[] = [];
-    for (let r = 0; r < R; r++) for (let c = 0; c < Cn; c++) accs.push(`c${r}${c} = 0`);
-    out.push(`let ${accs.join(', ')};`);
-    out.push(`let pa = ${add(aOff, mul(i, sAi))}, pb = ${add(bOff, mul(j, sBj))};`);
-    out.push(`for (let kk = 0; kk < ${k}; kk++) {`);
-    const loads: string[] = [];
-    for (let r = 0; r < R; r++) loads.push(`a${r} = ${A}[${add('pa', mul(String(r), sAi))}]`);
-    for (let c = 0; c < Cn; c++) loads.push(`b${c} = ${B}[${add('pb', mul(String(c), sBj))}]`);
-    out.push(`  const ${loads.join(', ')};`);
-    for (let r = 0; r < R; r++) out.push('  ' + Array.from({ length: Cn }, (_, c) => `c${r}${c} += a${r} * b${c};`).join(' '));
-    out.push(`  pa += ${sAk}; pb += ${sBk};`);
-    out.push('}');
-    for (let r = 0; r < R; r++) {
-      const row = add(cOff, mul(r === 0 ? i : `(${i} + ${r})`, n));
-      out.push(`{ const pc = ${row} + ${j}; ${Array.from({ length: Cn }, (_, c) => `${C}[pc + ${c}] = c${r}${c};`).join(' ')} }`);
-    }
-    return out.join('\n');
-  };
-  const indent = (s: string, d = 1) =>
-    s
-      .split('\n')
-      .map((l) => '  '.repeat(d) + l)
-      .join('\n');
   const batched = batch !== '1';
-  const aOff = batched ? 'aOff' : '0';
-  const bOff = batched ? (rb === 2 ? '0' : 'bOff') : '0';
-  const cOff = batched ? 'cOff' : '0';
-  // loops that statically run zero times are left out
-  const some = (from: string, to: string) => !(from === to || (isNum(to) && to === '0'));
-  const cols = (R: number) =>
-    [
-      some('0', n4) ? indent(`for (let j = 0; j < ${n4}; j += 4) {\n${indent(block(R, 4, 'i', 'j', aOff, bOff, cOff))}\n}`) : '',
-      some(n4, n) ? indent(`for (let j = ${n4}; j < ${n}; j++) {\n${indent(block(R, 1, 'i', 'j', aOff, bOff, cOff))}\n}`) : '',
-    ].filter((x) => x);
-  const inner = [
-    ...(some('0', m4) ? [`for (let i = 0; i < ${m4}; i += 4) {`, ...cols(4), '}'] : []),
-    ...(some(m4, m) ? [`for (let i = ${m4}; i < ${m}; i++) {`, ...cols(1), '}'] : []),
-  ].join('\n');
+  const spec: GemmSpec = {
+    A, B, C, M: m, N: n, K: k,
+    aOff: batched ? 'aOff' : '0', aRow: sAi, aK: sAk,
+    bOff: batched && rb !== 2 ? 'bOff' : '0', bK: sBk, bCol: sBj,
+    cOff: batched ? 'cOff' : '0', cRow: n,
+    accumulate: false,
+    scratch: 'Bp',
+  };
+  lines.push(gemmScratch(spec));
+  const inner = emitGemmPacked(spec);
   if (!batched) {
     lines.push(inner);
   } else {
+    const mk = lit('MK', mul(m, k));
+    const kn = lit('KN', mul(k, n));
+    const mn = lit('MN', mul(m, n));
     const nb = lit('NB', batch);
     lines.push(`for (let bi = 0; bi < ${nb}; bi++) {`);
     lines.push(`  const aOff = bi * ${mk}, cOff = bi * ${mn};`);
     if (rb !== 2) lines.push(`  const bOff = bi * ${kn};`);
-    lines.push(indent(inner));
+    lines.push(inner);
     lines.push('}');
   }
   return lines.join('\n');

@@ -21,15 +21,19 @@
  *   conv2d:          im2col(x_n) -> col [K, P];  y_n [F, P] = W [F, K] col
  *   backprop_filter: im2col(x_n) -> col;         acc [F, K] += dy_n [F, P] col^T   (float64 accumulator)
  *   backprop_input:  dcol [K, P] = W^T dy_n;     col2im(dcol) -> dx_n              (float64 accumulator)
- * Each GEMM is a 4x4 register-blocked micro-kernel (16 local accumulators,
- * 8 loads per 16 multiply-adds) with 2- and 1-row / 1-column edges; all sizes
- * are literals except N.
+ * The GEMMs are codegen/cpu/gemm.ts (B packed in float64 strips of 4
+ * columns, 4x4 register-blocked micro-kernel, float64 accumulators); for
+ * conv2d and backprop_filter, im2col writes col straight into that packed
+ * layout, so there is no separate packing pass. All sizes are literals
+ * except N.
  */
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
 import { ShapeError, type CpuKernelContext, type OpDef, type OpSample } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
+import { emitGemmPacked, gemmScratch, type GemmSpec } from '../../codegen/cpu/gemm.js';
+import { conv2dBackpropFilterWgsl, conv2dBackpropInputWgsl, conv2dWgsl } from '../../codegen/wgsl/ops/conv.js';
 
 // ------------------------------------------------------------------ attributes
 
@@ -237,43 +241,15 @@ interface Gemm {
   accumulate: boolean;
 }
 
-const plus = (base: string, k: number): string => (k === 0 ? base : `${base} + ${k}`);
-
-/**
- * C = A B (or C += A B) for static M, N, K with a 4x4 register-blocked
- * micro-kernel: rows in blocks of 4 (then 2, then 1), columns in blocks of 4
- * (then 1). The k loop advances one pointer per operand.
- */
-function emitGemm(g: Gemm): string {
-  const block = (R: number, Cn: number): string => {
-    const L: string[] = [];
-    const accs: string[] = [];
-    for (let r = 0; r < R; r++) for (let c = 0; c < Cn; c++) accs.push(`c${r}${c} = 0`);
-    L.push(`let ${accs.join(', ')};`);
-    L.push(`for (let k = 0, pa = ${g.aOff} + i * ${g.aRow}, pb = ${g.bOff} + j * ${g.bCol}; k < ${g.K}; k++, pa += ${g.aK}, pb += ${g.bK}) {`);
-    const loads: string[] = [];
-    for (let r = 0; r < R; r++) loads.push(`a${r} = ${g.A}[${plus('pa', r * g.aRow)}]`);
-    for (let c = 0; c < Cn; c++) loads.push(`b${c} = ${g.B}[${plus('pb', c * g.bCol)}]`);
-    L.push(`  const ${loads.join(', ')};`);
-    for (let r = 0; r < R; r++) L.push('  ' + Array.from({ length: Cn }, (_, c) => `c${r}${c} += a${r} * b${c};`).join(' '));
-    L.push('}');
-    L.push(`const pc = ${g.cOff} + i * ${g.cRow} + j;`);
-    const op = g.accumulate ? '+=' : '=';
-    for (let r = 0; r < R; r++) L.push(Array.from({ length: Cn }, (_, c) => `${g.C}[${plus('pc', r * g.cRow + c)}] ${op} c${r}${c};`).join(' '));
-    return L.join('\n');
+/** The packed-B GEMM (codegen/cpu/gemm.ts) for a static problem; its scratch is `bp` (declared with packedScratch). */
+function packedSpec(g: Gemm): GemmSpec {
+  return {
+    A: g.A, B: g.B, C: g.C, M: String(g.M), N: String(g.N), K: String(g.K),
+    aOff: g.aOff, aRow: String(g.aRow), aK: String(g.aK),
+    bOff: g.bOff, bK: String(g.bK), bCol: String(g.bCol),
+    cOff: g.cOff, cRow: String(g.cRow),
+    accumulate: g.accumulate, scratch: 'bp',
   };
-  const cols = (R: number): string => {
-    const parts: string[] = ['let j = 0;'];
-    if (g.N >= 4) parts.push(`for (; j + 4 <= ${g.N}; j += 4) {\n${block(R, 4)}\n}`);
-    if (g.N % 4 !== 0) parts.push(`for (; j < ${g.N}; j++) {\n${block(R, 1)}\n}`);
-    return parts.join('\n');
-  };
-  const rows: string[] = ['{', 'let i = 0;'];
-  if (g.M >= 4) rows.push(`for (; i + 4 <= ${g.M}; i += 4) {\n${cols(4)}\n}`);
-  if (g.M % 4 >= 2) rows.push(`for (; i + 2 <= ${g.M}; i += 2) {\n${cols(2)}\n}`);
-  if (g.M % 2 === 1) rows.push(`for (; i < ${g.M}; i++) {\n${cols(1)}\n}`);
-  rows.push('}');
-  return rows.join('\n');
 }
 
 /** For window tap offset `off` (= k*d - pad) at stride s: the output range [lo, hi) whose input index lies in [0, n). */
@@ -300,33 +276,46 @@ function rangeTables(p: ConvProblem): { loW: number[]; hiW: number[] } {
   return { loW, hiW };
 }
 
-/** `const loW = [...], hiW = [...]`: declared once at the top of a kernel that uses emitIm2col / emitCol2im. */
+/** `const loW = [...], hiW = [...]`: declared once at the top of a kernel that uses emitIm2colPacked / emitCol2im. */
 function emitRangeTables(p: ConvProblem): string {
   const { loW, hiW } = rangeTables(p);
   return `const loW = new Int32Array([${loW.join(', ')}]), hiW = new Int32Array([${hiW.join(', ')}]);`;
 }
 
-/** im2col of image n, group grp of `x` into `col` [Cg*KH*KW, OH*OW] (zeros where the window is in the padding). */
-function emitIm2col(p: ConvProblem, x: string, col: string): string {
+/**
+ * im2col straight into the packed-B layout of codegen/cpu/gemm.ts (no
+ * separate col matrix, no packing pass). Element (tap, pix) of col — tap =
+ * (c, kh, kw), pix = (oh, ow) — goes to
+ *   byPix (conv2d: the GEMM's K is the tap, its columns the pixels):
+ *       (pix >> 2) * taps * 4 + tap * 4 + (pix & 3)
+ *   byTap (backprop_filter: K is the pixel, the columns the taps):
+ *       (tap >> 2) * P * 4 + pix * 4 + (tap & 3)
+ * Entries of the padding strip are never written and stay zero; padded-away
+ * taps are written as zeros.
+ */
+function emitIm2colPacked(p: ConvProblem, x: string, bp: string, byPix: boolean): string {
   const Cg = p.C / p.groups;
   const HW = p.H * p.W;
-  const simple = p.sw === 1;
+  const taps = Cg * p.KH * p.KW;
+  const P = p.OH * p.OW;
+  const at = (pix: string) => (byPix ? `${bp}[tb + ((${pix}) >> 2) * ${taps * 4} + ((${pix}) & 3)]` : `${bp}[tb + (${pix}) * 4]`);
+  const tapBase = byPix ? 'tap * 4' : `(tap >> 2) * ${P * 4} + (tap & 3)`;
   return `{
 const xb = (n * ${p.C} + grp * ${Cg}) * ${HW};
-let q = 0;
+let tap = 0;
 for (let c = 0; c < ${Cg}; c++) {
   const xc = xb + c * ${HW};
   for (let kh = 0; kh < ${p.KH}; kh++) {
-    for (let kw = 0; kw < ${p.KW}; kw++) {
-      const lo = loW[kw], hi = hiW[kw];
-      for (let oh = 0; oh < ${p.OH}; oh++, q += ${p.OW}) {
+    for (let kw = 0; kw < ${p.KW}; kw++, tap++) {
+      const lo = loW[kw], hi = hiW[kw], tb = ${tapBase};
+      for (let oh = 0, q = 0; oh < ${p.OH}; oh++, q += ${p.OW}) {
         const ih = oh * ${p.sh} + kh * ${p.dh} - ${p.pt};
-        if (ih < 0 || ih >= ${p.H}) { for (let ow = 0; ow < ${p.OW}; ow++) ${col}[q + ow] = 0; continue; }
+        if (ih < 0 || ih >= ${p.H}) { for (let ow = 0; ow < ${p.OW}; ow++) ${at('q + ow')} = 0; continue; }
         const xr = xc + ih * ${p.W} + kw * ${p.dw} - ${p.pl};
         let ow = 0;
-        for (; ow < lo; ow++) ${col}[q + ow] = 0;
-        ${simple ? `for (let s = xr + ow; ow < hi; ow++, s++) ${col}[q + ow] = ${x}[s];` : `for (; ow < hi; ow++) ${col}[q + ow] = ${x}[xr + ow * ${p.sw}];`}
-        for (; ow < ${p.OW}; ow++) ${col}[q + ow] = 0;
+        for (; ow < lo; ow++) ${at('q + ow')} = 0;
+        for (; ow < hi; ow++) ${at('q + ow')} = ${x}[xr + ow * ${p.sw}];
+        for (; ow < ${p.OW}; ow++) ${at('q + ow')} = 0;
       }
     }
   }
@@ -365,15 +354,20 @@ function convCpu(ctx: CpuKernelContext): string {
   const Fg = p.F / p.groups;
   const K = Cg * p.KH * p.KW;
   const P = p.OH * p.OW;
-  return `// implicit GEMM per image and group: y_n [${Fg}, ${P}] = W [${Fg}, ${K}] x col [${K}, ${P}]
+  const spec: GemmSpec = {
+    A: w, B: '', C: y, M: String(Fg), N: String(P), K: String(K),
+    aOff: 'wOff', aRow: String(K), aK: '1', bOff: '0', bK: '0', bCol: '0',
+    cOff: 'yOff', cRow: String(P), accumulate: false, scratch: 'bp', prepacked: true,
+  };
+  return `// implicit GEMM per image and group: y_n [${Fg}, ${P}] = W [${Fg}, ${K}] x col [${K}, ${P}] (col im2col'd straight into packed strips)
 ${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
-const col = new Float64Array(${K * P});
+${gemmScratch(spec)}
 for (let n = 0; n < N; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
-${emitIm2col(p, x, 'col')}
+${emitIm2colPacked(p, x, 'bp', true)}
     const wOff = grp * ${Fg * K}, yOff = (n * ${p.F} + grp * ${Fg}) * ${P};
-${emitGemm({ A: w, B: 'col', C: y, M: Fg, N: P, K, aOff: 'wOff', aRow: K, aK: 1, bOff: '0', bK: P, bCol: 1, cOff: 'yOff', cRow: P, accumulate: false })}
+${emitGemmPacked(spec)}
   }
 }`;
 }
@@ -386,16 +380,21 @@ function backpropFilterCpu(ctx: CpuKernelContext): string {
   const Fg = p.F / p.groups;
   const K = Cg * p.KH * p.KW;
   const P = p.OH * p.OW;
-  return `// per image and group: acc [${Fg}, ${K}] += dy_n [${Fg}, ${P}] x col^T [${P}, ${K}]
+  const spec: GemmSpec = {
+    A: dy, B: '', C: 'acc', M: String(Fg), N: String(K), K: String(P),
+    aOff: 'dyOff', aRow: String(P), aK: '1', bOff: '0', bK: '0', bCol: '0',
+    cOff: 'accOff', cRow: String(K), accumulate: true, scratch: 'bp', prepacked: true,
+  };
+  return `// per image and group: acc [${Fg}, ${K}] += dy_n [${Fg}, ${P}] x col^T [${P}, ${K}] (col^T im2col'd straight into packed strips)
 ${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
-const col = new Float64Array(${K * P});
+${gemmScratch(spec)}
 const acc = new Float64Array(${p.F * K});
 for (let n = 0; n < N; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
-${emitIm2col(p, x, 'col')}
+${emitIm2colPacked(p, x, 'bp', false)}
     const dyOff = (n * ${p.F} + grp * ${Fg}) * ${P}, accOff = grp * ${Fg * K};
-${emitGemm({ A: dy, B: 'col', C: 'acc', M: Fg, N: K, K: P, aOff: 'dyOff', aRow: P, aK: 1, bOff: '0', bK: 1, bCol: P, cOff: 'accOff', cRow: K, accumulate: true })}
+${emitGemmPacked(spec)}
   }
 }
 for (let i = 0; i < ${p.F * K}; i++) ${dw}[i] = acc[i];`;
@@ -410,16 +409,18 @@ function backpropInputCpu(ctx: CpuKernelContext): string {
   const K = Cg * p.KH * p.KW;
   const P = p.OH * p.OW;
   const CHW = p.C * p.H * p.W;
+  const dInSpec = packedSpec({ A: w, B: dy, C: 'dcol', M: K, N: P, K: Fg, aOff: 'wOff', aRow: 1, aK: K, bOff: 'dyOff', bK: P, bCol: 1, cOff: '0', cRow: P, accumulate: false });
   return `// per image and group: dcol [${K}, ${P}] = W^T [${K}, ${Fg}] x dy_n [${Fg}, ${P}], then col2im
 ${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
 const dcol = new Float64Array(${K * P});
 const dimg = new Float64Array(${CHW});
+${gemmScratch(dInSpec)}
 for (let n = 0; n < N; n++) {
   dimg.fill(0);
   for (let grp = 0; grp < ${p.groups}; grp++) {
     const wOff = grp * ${Fg * K}, dyOff = (n * ${p.F} + grp * ${Fg}) * ${P};
-${emitGemm({ A: w, B: dy, C: 'dcol', M: K, N: P, K: Fg, aOff: 'wOff', aRow: 1, aK: K, bOff: 'dyOff', bK: P, bCol: 1, cOff: '0', cRow: P, accumulate: false })}
+${emitGemmPacked(dInSpec)}
 ${emitCol2im(p, 'dcol', 'dimg')}
   }
   const xo = n * ${CHW};
@@ -471,6 +472,7 @@ export const conv2d: OpDef = {
     ];
   },
   cpu: convCpu,
+  wgsl: conv2dWgsl,
   samples: convSamples,
 };
 
@@ -505,6 +507,7 @@ export const conv2d_backprop_input: OpDef = {
     return [b.op('conv2d', [G, w], a), b.op('conv2d_backprop_filter', [G, d], { ...a, kernel: [KH, KW] })];
   },
   cpu: backpropInputCpu,
+  wgsl: conv2dBackpropInputWgsl,
   samples: [
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { inputSize: [5, 5] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'stride 2, padding 1' },
@@ -543,6 +546,7 @@ export const conv2d_backprop_filter: OpDef = {
     return [b.op('conv2d_backprop_input', [d, G], { ...a, inputSize: [H, W] }), b.op('conv2d', [x, G], a)];
   },
   cpu: backpropFilterCpu,
+  wgsl: conv2dBackpropFilterWgsl,
   samples: [
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { kernel: [3, 3] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], kernel: [3, 3] }, note: 'stride 2, padding 1' },
