@@ -9,6 +9,7 @@
  */
 import { CpuBackend } from './backends/cpu.js';
 import { createWebGpuBackend } from './backends/webgpu.js';
+import { createGpujsBackend, gpujsGpuMode } from './backends/gpujs.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
 import { bindInputs, type InputSpec } from './inputs.js';
@@ -39,10 +40,16 @@ function wgslGaps(entries: ProgramEntry[]): string[] | undefined {
   return [...new Set(entries.flatMap((e) => e.wgslMissing ?? []))].sort();
 }
 
+/** Ops of the entries that have no gpu.js kernel; undefined when the entries carry no gpu.js kernels at all. */
+function gpujsGaps(entries: ProgramEntry[]): string[] | undefined {
+  if (entries.some((e) => !e.gpujs)) return undefined;
+  return [...new Set(entries.flatMap((e) => e.gpujsMissing ?? []))].sort();
+}
+
 /** The backend for a program (or a trainer: `name` and every entry it will run). */
-export async function selectBackend(requested: CreateOptions['backend'], program: { name: string; entries: ProgramEntry[] }): Promise<Backend> {
+export async function selectBackend(requested: CreateOptions['backend'], program: { name: string; entries: ProgramEntry[] }, options: Pick<CreateOptions, 'gpujs' | 'threads'> = {}): Promise<Backend> {
   const want = requested ?? 'cpu';
-  if (want === 'cpu') return new CpuBackend();
+  if (want === 'cpu') return new CpuBackend({ threads: options.threads });
   if (want === 'webgpu') {
     const gaps = wgslGaps(program.entries);
     if (!gaps) throw new Error(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
@@ -62,9 +69,31 @@ export async function selectBackend(requested: CreateOptions['backend'], program
         // no adapter: the next best
       }
     }
-    return new CpuBackend();
+    const gj = gpujsGaps(program.entries);
+    if (gj && gj.length === 0) {
+      const mode = options.gpujs?.mode;
+      // only a real GPU mode beats the cpu backend (gpu.js's own cpu/webasm modes do not)
+      const probe = mode ? { ok: mode !== 'cpu' && mode !== 'webasm' } : await gpujsGpuMode();
+      if (probe.ok) {
+        try {
+          return await createGpujsBackend(mode);
+        } catch {
+          // gpu.js cannot run here: cpu
+        }
+      }
+    }
+    return new CpuBackend({ threads: options.threads });
   }
-  if (want === 'gpujs') throw new Error(`the 'gpujs' backend is not available yet in this version of dnnc; use backend: 'cpu', 'webgpu' or 'auto'`);
+  if (want === 'gpujs') {
+    const gaps = gpujsGaps(program.entries);
+    if (!gaps) throw new Error(`model '${program.name}' cannot run on the gpujs backend: its program has no gpu.js kernels; regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the gpujs backend: no gpu.js kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu' or 'webgpu'`);
+    try {
+      return await createGpujsBackend(options.gpujs?.mode);
+    } catch (e) {
+      throw new Error(`the gpujs backend is not available: ${(e as Error).message}`);
+    }
+  }
   throw new Error(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
 }
 
@@ -274,7 +303,7 @@ export class CompiledModel implements Model {
 /** Create a Model from a program (what a generated module embeds). */
 export async function instantiate(program: Program, options: CreateOptions = {}): Promise<Model> {
   const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
-  const backend = await selectBackend(options.backend, { name: program.name, entries });
+  const backend = await selectBackend(options.backend, { name: program.name, entries }, options);
   try {
     return new CompiledModel(program, backend, options);
   } catch (e) {

@@ -21,6 +21,8 @@
  * (the same names as the CPU kernels, see WgslKernelSpec), and `wgslMissing`,
  * the ops that have no WGSL kernel (the webgpu backend refuses such an
  * entry with an error naming them). Programs without `wgsl` run on cpu only.
+ *
+ * gpu.js: likewise `gpujs` (GpujsKernelSpec per kernel name) and `gpujsMissing`.
  */
 import type { Dim } from '../compiler/dims.js';
 import type { InitSpec } from '../compiler/ir.js';
@@ -86,6 +88,31 @@ export interface WgslKernelSpec {
   temps: { dtype: DType; shape: Dim[] }[];
 }
 
+/**
+ * One gpu.js kernel of a kernel (the gpujs backend): a kernel function that
+ * computes one element of one buffer per thread. `source` is the function's
+ * text, `function (in0, ..., d0, ...) { const i = this.thread.x; ... return v; }`,
+ * with symbolic dims written `@{B}` (replaced by the bound values before the
+ * kernel is made: gpu.js loops need constant bounds, so kernels are made per
+ * binding of the dims). Its parameters are the arguments of `reads` (the
+ * step's `ins`, then its `outs`, then the kernel's `temps`), then the
+ * constant arrays of `data`. It writes argument `write`, `size` elements.
+ * Values are floats on the device: i32 and bool (0/1) included.
+ */
+export interface GpujsPass {
+  source: string;
+  reads: number[];
+  write: number;
+  size: Dim;
+  data?: number[][];
+}
+
+/** The gpu.js form of one kernel: its passes in order, and temporaries only it uses. */
+export interface GpujsKernelSpec {
+  passes: GpujsPass[];
+  temps: { dtype: DType; shape: Dim[] }[];
+}
+
 export interface ProgramEntry {
   buffers: ProgramBuffer[];
   inputs: { name: string; dtype: DType; shape: Dim[]; role: 'data' | 'train' | 'hyper'; buffer: number }[];
@@ -97,6 +124,10 @@ export interface ProgramEntry {
   wgsl?: Record<string, WgslKernelSpec>;
   /** ops of this entry with no WGSL kernel: the webgpu backend refuses the entry, naming them */
   wgslMissing?: string[];
+  /** gpu.js kernels by kernel name (the gpujs backend); absent in programs made without them */
+  gpujs?: Record<string, GpujsKernelSpec>;
+  /** ops of this entry with no gpu.js kernel: the gpujs backend refuses the entry, naming them */
+  gpujsMissing?: string[];
 }
 
 export interface ProgramTrain {

@@ -168,7 +168,7 @@ class CompiledTrainer implements Trainer {
 export async function instantiateTrainer(program: TrainerProgram, options: CreateOptions = {}): Promise<Trainer> {
   // the backend must run every model and every step
   const entries = [...program.models.map((m) => m.entries.predict), ...program.steps.map((s) => s.entry)];
-  const backend = await selectBackend(options.backend, { name: program.name, entries });
+  const backend = await selectBackend(options.backend, { name: program.name, entries }, options);
   try {
     return new CompiledTrainer(program, backend, options);
   } catch (e) {

@@ -30,13 +30,30 @@ export type TensorInput = TypedArray | readonly Nested[] | Tensor | { data: Type
 
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
 
+/**
+ * gpu.js's mode for the gpujs backend: 'gpu' (or absent) lets gpu.js pick
+ * (webgl2, webgl, headlessgl, then webasm); 'cpu' runs its kernels as plain
+ * JS (always available); 'webgpu' and 'webasm' are gpu.js's own.
+ */
+export type GpujsMode = 'gpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webgpu' | 'webasm' | 'cpu';
+
 export interface CreateOptions {
   /**
    * where to run (default 'cpu'): 'auto' takes webgpu when an adapter exists
-   * and every op of the model has a WGSL kernel, else cpu; a requested backend
-   * that is unavailable is an Error, never a silent fallback
+   * and every op of the model has a WGSL kernel, else gpujs when gpu.js finds
+   * a GPU mode (WebGL) and every op has a gpu.js kernel, else cpu; a requested
+   * backend that is unavailable is an Error, never a silent fallback
    */
   backend?: 'auto' | BackendName;
+  /** options of the gpujs backend: gpu.js's mode (default: gpu.js picks) */
+  gpujs?: { mode?: GpujsMode };
+  /**
+   * cpu backend: threads for the big kernels (matmul, convolutions), the
+   * main thread plus worker threads, in Node. Default: env DNNC_THREADS,
+   * else 2 where there are 2 cores or more. 1 runs everything on the main
+   * thread; results are bit-identical either way. Browsers: always 1.
+   */
+  threads?: number;
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
   seed?: number;
   /** initial weights by parameter path (as returned by getWeights) */

@@ -6,9 +6,10 @@
  */
 import type { CompiledModel, TrainerSpec } from '../../compiler/compiled.js';
 import type { Program, ProgramEntry, TrainerProgram, TrainerStepProgram } from '../../runtime/program.js';
-import type { KernelFn, WgslKernelSpec } from '../../runtime/program.js';
+import type { GpujsKernelSpec, KernelFn, WgslKernelSpec } from '../../runtime/program.js';
 import { compileKernels, type CpuKernelSource, type KernelGroup } from '../cpu/kernel.js';
 import { generateWgslKernel, hasWgsl } from '../wgsl/kernel.js';
+import { generateGpujsKernel, hasGpujs } from '../gpujs/kernel.js';
 import { planCpuEntry, type PlanOptions } from '../cpu/plan.js';
 import type { Graph } from '../../compiler/ir.js';
 
@@ -27,10 +28,12 @@ export class KernelPool {
   private names = new Set<string>();
   readonly kernels: CpuKernelSource[] = [];
   readonly wgsl = new Map<string, WgslKernelSpec>();
+  /** the gpu.js form of the kernels that have one, under the same names */
+  readonly gpujs = new Map<string, GpujsKernelSpec>();
 
-  /** Add a kernel (and its WGSL form, when it has one); returns the name to call it by. */
-  add(k: CpuKernelSource, w?: WgslKernelSpec): string {
-    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}`;
+  /** Add a kernel (and its WGSL and gpu.js forms, when it has them); returns the name to call it by. */
+  add(k: CpuKernelSource, w?: WgslKernelSpec, g?: GpujsKernelSpec): string {
+    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
     const hit = this.byCode.get(code);
     if (hit) return hit.name;
     let name = k.name;
@@ -40,6 +43,7 @@ export class KernelPool {
     this.byCode.set(code, kernel);
     this.kernels.push(kernel);
     if (w) this.wgsl.set(name, w);
+    if (g) this.gpujs.set(name, g);
     return name;
   }
 }
@@ -58,15 +62,24 @@ export function signatureOf(model: CompiledModel): Program['signature'] {
 export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {}): PlannedEntry {
   const plan = planCpuEntry(g, options);
   const missing = new Set<string>();
+  const missingGj = new Set<string>();
   const rename = new Map(
     plan.kernels.map((k, i) => {
       const w = wgslOf(plan.groups[i], k.name);
       if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
-      return [k.name, pool.add(k, w)];
+      const g = generateGpujsKernel(plan.groups[i]);
+      if (!g) for (const n of plan.groups[i].nodes) if (!hasGpujs(n.op)) missingGj.add(n.op);
+      return [k.name, pool.add(k, w, g)];
     }),
   );
   const steps = plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! }));
-  return { ...plan.entry, steps, notes: plan.notes, ...(missing.size ? { wgslMissing: [...missing].sort() } : {}) };
+  return {
+    ...plan.entry,
+    steps,
+    notes: plan.notes,
+    ...(missing.size ? { wgslMissing: [...missing].sort() } : {}),
+    ...(missingGj.size ? { gpujsMissing: [...missingGj].sort() } : {}),
+  };
 }
 
 /** Plan every entry of a model; kernels go into `pool`. */
@@ -141,12 +154,15 @@ export function planTrainer(t: TrainerSpec, models: CompiledModel[], pool: Kerne
 function entryWithKernels(pool: KernelPool, fns: Record<string, KernelFn>, { notes: _notes, ...e }: PlannedEntry): ProgramEntry {
   const kernels: Record<string, KernelFn> = {};
   const wgsl: Record<string, WgslKernelSpec> = {};
+  const gpujs: Record<string, GpujsKernelSpec> = {};
   for (const s of e.steps) {
     kernels[s.kernel] = fns[s.kernel];
     const w = pool.wgsl.get(s.kernel);
     if (w) wgsl[s.kernel] = w;
+    const g = pool.gpujs.get(s.kernel);
+    if (g) gpujs[s.kernel] = g;
   }
-  return { ...e, kernels, wgsl };
+  return { ...e, kernels, wgsl, gpujs };
 }
 
 function withEntries(pool: KernelPool, fns: Record<string, KernelFn>, planned: PlannedProgram): Program {

@@ -16,6 +16,8 @@ interface BinarySpec {
   doc: string;
   f: (a: number, b: number) => number;
   js: (a: string, b: string) => string;
+  /** gpu.js scalar expression, where `js` uses what gpu.js cannot compile (operands are floats; bool 0/1) */
+  gpujs?: (a: string, b: string) => string;
   /** WGSL scalar expression over operands of the logical type of `dtype` (f32, i32, bool) */
   wgsl: (a: string, b: string, dtype: DType) => string;
   /** accepted operand dtype (both operands share it) */
@@ -64,6 +66,8 @@ function binary(spec: BinarySpec): OpDef {
     scalarWgsl: (args, _attrs, dtypes) => spec.wgsl(args[0], args[1], dtypes[0] ?? 'f32'),
     samples: spec.samples ?? broadcastSamples,
   };
+  const gj = spec.gpujs;
+  if (gj) def.scalarGpujs = (args) => gj(args[0], args[1]);
   const g = spec.grad;
   if (g)
     def.grad = ({ b, node, dy }) => {
@@ -198,6 +202,7 @@ export const logical_and = binary({
   dtypes: ['bool'],
   f: (a, b) => (a && b ? 1 : 0),
   js: (a, b) => `(${a} && ${b} ? 1 : 0)`,
+  gpujs: (a, b) => `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`,
   wgsl: (a, b) => `(${a} && ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
@@ -208,6 +213,7 @@ export const logical_or = binary({
   dtypes: ['bool'],
   f: (a, b) => (a || b ? 1 : 0),
   js: (a, b) => `(${a} || ${b} ? 1 : 0)`,
+  gpujs: (a, b) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
   wgsl: (a, b) => `(${a} || ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
@@ -239,6 +245,7 @@ export const where: OpDef = {
     return [refElementwise(inputs, inputs[1].dtype, (c, a, b) => (c ? a : b))];
   },
   scalarJs: (args) => `(${args[0]} ? ${args[1]} : ${args[2]})`,
+  scalarGpujs: (args) => `(${args[0]} !== 0 ? ${args[1]} : ${args[2]})`,
   scalarWgsl: (args) => `select(${args[2]}, ${args[1]}, ${args[0]})`,
   grad({ b, node, dy }) {
     const [c, x, y] = node.inputs;

@@ -1,6 +1,6 @@
 /** Leaf ops: graph inputs, trainable parameters, optimizer/step state, constants. */
 import { dimProduct, evalShape, type Dim, type Shape } from '../dims.js';
-import { wgslNum, wgslPerElement, wgslStorageType, wgslStore } from './kernel-util.js';
+import { gpujsNum, wgslNum, wgslPerElement, wgslStorageType, wgslStore } from './kernel-util.js';
 import type { DType } from '../ir.js';
 import type { OpDef } from './types.js';
 import { refTensor } from './util.js';
@@ -78,6 +78,13 @@ export const constOp: OpDef = {
       ...wgslPerElement(total, `${ctx.out[0]}[idx] = DATA[idx];`),
       decls: `var<private> DATA: array<${T}, ${data.length}> = array<${T}, ${data.length}>(${data.map((v) => `${T}(${lit(v)})`).join(', ')});`,
     };
+  },
+  gpujs: (ctx) => {
+    const dtype = ctx.attrs.dtype as DType;
+    const data = ctx.attrs.data as number[] | undefined;
+    const conv = (v: number) => (dtype === 'f32' ? Math.fround(v) : dtype === 'i32' ? v | 0 : v !== 0 ? 1 : 0);
+    if (!data) return `return ${gpujsNum(conv(Number(ctx.attrs.value)), dtype)};`;
+    return { body: 'return d0[i];', data: [data.map(conv)] };
   },
   samples: [],
 };

@@ -11,9 +11,9 @@ import { dimEq, dimProduct, shapeToString, type Dim, type Shape } from '../dims.
 
 const dimProductOf = (d: readonly Dim[]): Dim => dimProduct(d);
 import type { Attrs, TensorType, Value } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef, type WgslKernel, type WgslKernelContext } from './types.js';
+import { ShapeError, type CpuKernelContext, type GpujsKernelContext, type OpDef, type WgslKernel, type WgslKernelContext } from './types.js';
 import { broadcastIndexMap, broadcastNumeric, broadcastShapes, refTensor, sizeOf } from './util.js';
-import { boolAttr, emitStrides, expectArity, nestedLoops, paren, wgslDot, wgslLiteral, wgslMul, wgslStrides, wgslUnravel } from './kernel-util.js';
+import { boolAttr, emitStrides, expectArity, gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel, nestedLoops, paren, wgslDot, wgslLiteral, wgslMul, wgslStrides, wgslUnravel } from './kernel-util.js';
 
 interface MatDims<T> {
   batchA: T[];
@@ -286,6 +286,47 @@ function wgslMatmul(ctx: WgslKernelContext, tiling: MatmulTiling = DEFAULT_MATMU
   };
 }
 
+/**
+ * gpu.js matmul: one thread per element of C, a dot product over K (gpu.js
+ * kernels have no workgroup memory, so no tiling: near naive speed, see
+ * docs/performance.md). Batch offsets as in the WGSL kernel.
+ */
+function gpujsMatmul(ctx: GpujsKernelContext): string {
+  const transA = boolAttr(ctx.attrs, 'transA', false);
+  const transB = boolAttr(ctx.attrs, 'transB', false);
+  const [aS, bS] = ctx.inDims;
+  const cS = ctx.outDims[0];
+  const d = matDims<Dim>(aS, bS, transA, transB);
+  const [A, B] = ctx.in;
+  const [M, K, N] = [gpujsDim(d.M), gpujsDim(d.K), gpujsDim(d.N)];
+  const lines: string[] = [];
+  const MN = gpujsMul([d.M, d.N]);
+  const batch = cS.slice(0, -2);
+  lines.push(`const t = ${gpujsIdiv('i', MN)};`, `const e = i - t * ${MN};`, `const r = ${gpujsIdiv('e', N)};`, `const c = e - r * ${N};`);
+  let aO = '0';
+  let bO = '0';
+  if (batch.length) {
+    const bc = gpujsUnravel('t', batch, 'bt', lines);
+    const batchStrides = (shape: readonly Dim[]): string[] => {
+      const st = gpujsStrides(shape);
+      return batch.map((_, k) => {
+        const j = k - (batch.length - (shape.length - 2));
+        if (j < 0 || shape[j] === 1) return '0';
+        if (typeof shape[j] === 'number') return st[j];
+        return `(${gpujsDim(shape[j])} === 1 ? 0 : ${st[j]})`;
+      });
+    };
+    aO = gpujsDot(bc, batchStrides(aS));
+    bO = gpujsDot(bc, batchStrides(bS));
+  }
+  lines.push(`const ar = ${aO === '0' ? '' : `${aO} + `}${transA ? 'r' : `r * ${K}`};`);
+  lines.push(`const bc = ${bO === '0' ? '' : `${bO} + `}${transB ? `c * ${K}` : 'c'};`);
+  const aAt = transA ? `ar + k * ${M}` : 'ar + k';
+  const bAt = transB ? 'bc + k' : `bc + k * ${N}`;
+  lines.push('let s = 0;', `for (let k = 0; k < ${K}; k++) {`, `s = s + ${A}[${aAt}] * ${B}[${bAt}];`, '}', 'return s;');
+  return lines.join('\n');
+}
+
 export const matmul: OpDef = {
   name: 'matmul',
   kind: 'out-elementwise-fusable',
@@ -328,6 +369,7 @@ export const matmul: OpDef = {
   },
   cpu: cpuMatmul,
   wgsl: (ctx) => wgslMatmul(ctx),
+  gpujs: gpujsMatmul,
   samples: [
     { inputs: [{ shape: [5, 3] }, { shape: [3, 6] }], note: '2-D, edge rows and columns after the 4x4 blocks' },
     { inputs: [{ shape: [3, 5] }, { shape: [4, 3] }], attrs: { transA: true, transB: true } },

@@ -7,9 +7,9 @@
  */
 import { dimProduct, shapeToString, type Dim, type Shape } from '../dims.js';
 import type { Attrs, DType, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef, type OpSample, type RefTensor, type WgslKernel, type WgslKernelContext } from './types.js';
+import { ShapeError, type CpuKernelContext, type GpujsKernelContext, type OpDef, type OpSample, type RefTensor, type WgslKernel, type WgslKernelContext } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
-import { boolAttr, expectArity, expectDtype, mulExpr, numAttr, numsAttr, wgslDim, wgslDot, wgslMul, wgslNum, wgslStrides, wgslUnravel } from './kernel-util.js';
+import { boolAttr, expectArity, expectDtype, gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsNum, gpujsStrides, gpujsUnravel, mulExpr, numAttr, numsAttr, wgslDim, wgslDot, wgslMul, wgslNum, wgslStrides, wgslUnravel } from './kernel-util.js';
 
 /** Sorted, de-duplicated, normalized axes; empty or absent = all axes. */
 export function reduceAxes(attrs: Attrs, rank: number, op: string): number[] {
@@ -248,6 +248,94 @@ ${loop(finish)}`;
   };
 }
 
+// ---------------------------------------------------------------- gpu.js kernels
+// One thread per output element, which loops over what it reduces (constant
+// bounds: dims are bound before the kernel is made).
+
+/** reduce_sum / mean / max: the kept coordinates give the base; one loop per reduced axis. */
+function gpujsReduce(ctx: GpujsKernelContext, mode: Mode, op: string): string {
+  const shape = ctx.inDims[0];
+  const axes = reduceAxes(ctx.attrs, shape.length, op);
+  const st = gpujsStrides(shape);
+  const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const lines: string[] = [];
+  const kc = gpujsUnravel('i', kept.map((d) => shape[d]), 'k', lines);
+  lines.push(`const base = ${gpujsDot(kc, kept.map((d) => st[d]))};`);
+  lines.push(`let acc = ${mode === 'max' ? gpujsNum(-Infinity) : '0'};`);
+  let close = '';
+  const offs: string[] = ['base'];
+  axes.forEach((a, k) => {
+    lines.push(`for (let r${k} = 0; r${k} < ${gpujsDim(shape[a])}; r${k}++) {`);
+    close += '}';
+    offs.push(st[a] === '1' ? `r${k}` : `r${k} * ${st[a]}`);
+  });
+  lines.push(`const v = ${ctx.in[0]}[${offs.join(' + ')}];`);
+  lines.push(mode === 'max' ? 'acc = v > acc ? v : acc;' : 'acc = acc + v;');
+  lines.push(close);
+  lines.push(mode === 'mean' ? `return acc / ${gpujsMul(axes.map((a) => shape[a]))};` : 'return acc;');
+  return lines.join('\n');
+}
+
+/** outer / axis / inner extents around `axis` as gpu.js source, and the row base of element `i` (statements into lines). */
+function gpujsRow(ctx: GpujsKernelContext, axis: number, rowOf: string, lines: string[]): { R: string; I: string } {
+  const shape = ctx.inDims[0];
+  const R = gpujsDim(shape[axis]);
+  const I = gpujsMul(shape.slice(axis + 1));
+  const RI = gpujsMul(shape.slice(axis));
+  // rowOf: the flat index of an element of the reduced view [O, I] (argmax) or of the full [O, R, I] (softmax)
+  if (rowOf === 'out') {
+    lines.push(`const o = ${gpujsIdiv('i', I)};`, `const ii = i - o * ${I};`);
+  } else {
+    lines.push(`const o = ${gpujsIdiv('i', RI)};`, `const ii = i - ${gpujsIdiv('i', I)} * ${I};`);
+  }
+  lines.push(`const base = o * ${RI} + ii;`);
+  return { R, I };
+}
+
+function gpujsArgmax(ctx: GpujsKernelContext): string {
+  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inDims[0].length, 'argmax');
+  const lines: string[] = [];
+  const { R, I } = gpujsRow(ctx, axis, 'out', lines);
+  const x = ctx.in[0];
+  // the index is counted in a float (gpu.js types a variable once; the loop counter is an int on WebGL)
+  lines.push(
+    `let best = ${x}[base];`,
+    'let bi = 0;',
+    'let at = 0;',
+    `for (let r = 1; r < ${R}; r++) {`,
+    'at = at + 1;',
+    `const v = ${x}[base + r * ${I}];`,
+    'if (v > best) {',
+    'best = v;',
+    'bi = at;',
+    '}',
+    '}',
+    'return bi;',
+  );
+  return lines.join('\n');
+}
+
+function gpujsSoftmax(ctx: GpujsKernelContext, log: boolean, op: string): string {
+  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inDims[0].length, op);
+  const lines: string[] = [];
+  const { R, I } = gpujsRow(ctx, axis, 'in', lines);
+  const x = ctx.in[0];
+  const at = I === '1' ? 'base + r' : `base + r * ${I}`;
+  lines.push(
+    `let m = ${gpujsNum(-Infinity)};`,
+    `for (let r = 0; r < ${R}; r++) {`,
+    `const v = ${x}[${at}];`,
+    'm = v > m ? v : m;',
+    '}',
+    'let s = 0;',
+    `for (let r = 0; r < ${R}; r++) {`,
+    `s = s + Math.exp(${x}[${at}] - m);`,
+    '}',
+    log ? `return ${x}[i] - m - Math.log(s);` : `return Math.exp(${x}[i] - m) / s;`,
+  );
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------- reduce_*
 
 function reduceInfer(op: string, dtypes: DType[]) {
@@ -283,6 +371,7 @@ export const reduce_sum: OpDef = {
   },
   cpu: (ctx) => cpuReduce(ctx, 'sum', 'reduce_sum'),
   wgsl: (ctx) => wgslReduce(ctx, 'sum', 'reduce_sum'),
+  gpujs: (ctx) => gpujsReduce(ctx, 'sum', 'reduce_sum'),
   samples: reduceSamples,
 };
 
@@ -309,6 +398,7 @@ export const reduce_mean: OpDef = {
   },
   cpu: (ctx) => cpuReduce(ctx, 'mean', 'reduce_mean'),
   wgsl: (ctx) => wgslReduce(ctx, 'mean', 'reduce_mean'),
+  gpujs: (ctx) => gpujsReduce(ctx, 'mean', 'reduce_mean'),
   samples: reduceSamples,
 };
 
@@ -334,6 +424,7 @@ export const reduce_max: OpDef = {
   },
   cpu: (ctx) => cpuReduce(ctx, 'max', 'reduce_max'),
   wgsl: (ctx) => wgslReduce(ctx, 'max', 'reduce_max'),
+  gpujs: (ctx) => gpujsReduce(ctx, 'max', 'reduce_max'),
   samples: reduceSamples,
 };
 
@@ -388,6 +479,7 @@ for (let o = 0; o < O; o++) {
 }`;
   },
   wgsl: wgslArgmax,
+  gpujs: gpujsArgmax,
   samples: [
     { inputs: [{ shape: [2, 3] }] },
     { inputs: [{ shape: [2, 3, 4] }], attrs: { axis: 1, keepdims: true } },
@@ -475,6 +567,7 @@ export const softmax: OpDef = {
   },
   cpu: (ctx) => cpuSoftmax(ctx, false, 'softmax'),
   wgsl: (ctx) => wgslSoftmax(ctx, false, 'softmax'),
+  gpujs: (ctx) => gpujsSoftmax(ctx, false, 'softmax'),
   samples: softmaxSamples,
 };
 
@@ -496,5 +589,6 @@ export const log_softmax: OpDef = {
   },
   cpu: (ctx) => cpuSoftmax(ctx, true, 'log_softmax'),
   wgsl: (ctx) => wgslSoftmax(ctx, true, 'log_softmax'),
+  gpujs: (ctx) => gpujsSoftmax(ctx, true, 'log_softmax'),
   samples: softmaxSamples,
 };

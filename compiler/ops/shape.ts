@@ -6,9 +6,9 @@
  */
 import { dimAdd, dimDiv, dimEq, dimProduct, dimSub, dimToJs, evalDim, normDim, shapeEq, shapeToString, type Dim, type DimEnv, type Shape } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type OpDef, type WgslKernel, type WgslKernelContext } from './types.js';
+import { ShapeError, type GpujsKernelContext, type OpDef, type WgslKernel, type WgslKernelContext } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
-import { emitStrides, expectArity, expectDtype, mulExpr, nestedLoops, numAttr, numsAttr, paren, wgslDim, wgslDot, wgslLiteral, wgslMul, wgslPerElement, wgslStrides, wgslUnravel, type Stream } from './kernel-util.js';
+import { emitStrides, expectArity, expectDtype, gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel, mulExpr, nestedLoops, numAttr, numsAttr, paren, wgslDim, wgslDot, wgslLiteral, wgslMul, wgslPerElement, wgslStrides, wgslUnravel, type Stream } from './kernel-util.js';
 
 /** An `ends` entry at least this large means "to the end of the axis" (also for symbolic dims). */
 export const SLICE_END = 2147483647;
@@ -87,6 +87,7 @@ export const reshape: OpDef = {
   grad: ({ b, node, dy }) => [dy[0] && node.inputs[0].type.dtype === 'f32' ? b.reshape(dy[0], node.inputs[0].type.shape) : undefined],
   cpu: (ctx) => copyBody(ctx.in[0], ctx.out[0], mulExpr(ctx.outShape[0])),
   wgsl: (ctx) => wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${ctx.in[0]}[idx];`),
+  gpujs: (ctx) => `return ${ctx.in[0]}[i];`,
   samples: [
     { inputs: [{ shape: [2, 3] }], attrs: { shape: [3, 2] } },
     { inputs: [{ shape: [2, 3, 4] }], attrs: { shape: [-1, 4] } },
@@ -151,6 +152,14 @@ export const transpose: OpDef = {
     const c = wgslUnravel('idx', ctx.outShape[0], 'c', lines);
     lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, perm.map((p) => xs[p]))}];`);
     return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+  },
+  gpujs(ctx) {
+    const perm = permOf(ctx.attrs, ctx.inDims[0].length);
+    const xs = gpujsStrides(ctx.inDims[0]);
+    const lines: string[] = [];
+    const c = gpujsUnravel('i', ctx.outDims[0], 'c', lines);
+    lines.push(`return ${ctx.in[0]}[${gpujsDot(c, perm.map((p) => xs[p]))}];`);
+    return lines.join('\n');
   },
   samples: [
     { inputs: [{ shape: [2, 3] }] },
@@ -223,6 +232,24 @@ export const broadcast_to: OpDef = {
     });
     lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, src)}];`);
     return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
+  },
+  gpujs(ctx) {
+    const inS = ctx.inDims[0];
+    const outS = ctx.outDims[0];
+    const xs = gpujsStrides(inS);
+    const lead = outS.length - inS.length;
+    const lines: string[] = [];
+    const c = gpujsUnravel('i', outS, 'c', lines);
+    const src = outS.map((_, d) => {
+      if (d < lead) return '0';
+      const e = inS[d - lead];
+      if (e === 1) return '0';
+      if (typeof e === 'number') return xs[d - lead];
+      // a symbolic dim bound to 1 broadcasts (the literal comparison folds once dims are bound)
+      return `(${gpujsDim(e)} === 1 ? 0 : ${xs[d - lead]})`;
+    });
+    lines.push(`return ${ctx.in[0]}[${gpujsDot(c, src)}];`);
+    return lines.join('\n');
   },
   samples: [
     { inputs: [{ shape: [3] }], attrs: { shape: [2, 3] } },
@@ -304,6 +331,57 @@ function startWgsl(s: AxisSlice, D: string): string {
   const lit = wgslLiteral(D);
   if (lit !== undefined) return `${resolvePos(s.start, lit)}u`;
   return `u32(clamp(${s.start < 0 ? `i32(${D}) + (${s.start})` : s.start}, 0, i32(${D})))`;
+}
+
+/** Run-time start of an axis as gpu.js source; D is the axis extent (a Dim). */
+function startGpujs(s: AxisSlice, D: Dim): string {
+  if (typeof s.start === 'string') return gpujsDim(s.start);
+  if (s.start === 0) return '0';
+  if (typeof D === 'number') return String(resolvePos(s.start, D));
+  const d = gpujsDim(D);
+  return `Math.min(Math.max(${s.start < 0 ? `${d} + (${s.start})` : s.start}, 0), ${d})`;
+}
+
+/**
+ * gpu.js: one thread per element of `part` (slice) or of `full` (slice_grad),
+ * the same index math as the WGSL kernels below.
+ */
+function sliceGpujs(ctx: GpujsKernelContext, grad: boolean): string {
+  const full = grad ? ctx.outDims[0] : ctx.inDims[0];
+  const part = grad ? ctx.inDims[0] : ctx.outDims[0];
+  const attrs = grad ? present(ctx.attrs) : ctx.attrs;
+  const slices = sliceAxes(attrs, full, grad ? 'slice_grad' : 'slice');
+  const lines: string[] = [];
+  const x = ctx.in[0];
+  if (!grad) {
+    const c = gpujsUnravel('i', part, 'c', lines);
+    const terms = slices.map((sl, d) => {
+      const st = startGpujs(sl, full[d]);
+      const pos = sl.step === 1 || c[d] === '0' ? c[d] : `${c[d]} * ${sl.step}`;
+      return st === '0' ? pos : pos === '0' ? st : `(${st} + ${pos})`;
+    });
+    lines.push(`return ${x}[${gpujsDot(terms, gpujsStrides(full))}];`);
+    return lines.join('\n');
+  }
+  const ps = gpujsStrides(part);
+  const c = gpujsUnravel('i', full, 'c', lines);
+  const conds: string[] = [];
+  const terms: string[] = [];
+  slices.forEach((sl, d) => {
+    lines.push(`const p${d} = ${c[d]} - ${startGpujs(sl, full[d])};`);
+    let q = `p${d}`;
+    if (sl.step !== 1) {
+      // floor division also for negative p (outside the slice, rejected below)
+      lines.push(`const q${d} = Math.floor((p${d} + 0.5) / ${sl.step});`);
+      q = `q${d}`;
+      conds.push(`p${d} - q${d} * ${sl.step} === 0`);
+    }
+    conds.push(`p${d} >= 0`, `${q} < ${gpujsDim(part[d])}`);
+    terms.push(q);
+  });
+  const src = gpujsDot(terms, ps);
+  lines.push(conds.length ? `return ${conds.join(' && ')} ? ${x}[${src}] : 0;` : `return ${x}[${src}];`);
+  return lines.join('\n');
 }
 
 /**
@@ -411,6 +489,7 @@ export const slice: OpDef = {
     return lines.join('\n');
   },
   wgsl: (ctx) => sliceWgsl(ctx, false),
+  gpujs: (ctx) => sliceGpujs(ctx, false),
   samples: [
     { inputs: [{ shape: [2, 5] }], attrs: { axes: [1], starts: [1], ends: [-1] } },
     { inputs: [{ shape: [3, 4, 5] }], attrs: { axes: [0, 2], starts: [-2, 0], ends: [SLICE_END, 5], steps: [1, 2] } },
@@ -456,6 +535,7 @@ export const slice_grad: OpDef = {
     return lines.join('\n');
   },
   wgsl: (ctx) => sliceWgsl(ctx, true),
+  gpujs: (ctx) => sliceGpujs(ctx, true),
   samples: [
     { inputs: [{ shape: [2, 3] }], attrs: { shape: [2, 5], axes: [1], starts: [1], ends: [-1] } },
     { inputs: [{ shape: [2, 4, 3] }], attrs: { shape: [3, 4, 5], axes: [0, 2], starts: [-2, 0], ends: [SLICE_END, 5], steps: [1, 2] } },
@@ -547,6 +627,25 @@ export const concat: OpDef = {
     });
     return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
   },
+  gpujs(ctx) {
+    const outS = ctx.outDims[0];
+    const axis = normAxis(numAttr(ctx.attrs, 'axis', 0), outS.length, 'concat');
+    const I = gpujsMul(outS.slice(axis + 1));
+    const T = gpujsDim(outS[axis]);
+    const lines = [`const cq = ${gpujsIdiv('i', I)};`, `const ii = i - cq * ${I};`, `const o = ${gpujsIdiv('cq', T)};`, `const t = cq - o * ${T};`];
+    // nested ternaries from the last input inwards: t < end_k ? in_k[...] : ...
+    let off: Dim = 0;
+    const picks = ctx.in.map((x, k) => {
+      const A = ctx.inDims[k][axis];
+      const local = off === 0 ? 't' : `(t - ${gpujsDim(off)})`;
+      off = dimAdd(off, A);
+      return { end: gpujsDim(off), read: `${x}[(o * ${gpujsDim(A)} + ${local}) * ${I} + ii]` };
+    });
+    let expr = picks[picks.length - 1].read;
+    for (let k = picks.length - 2; k >= 0; k--) expr = `(t < ${picks[k].end} ? ${picks[k].read} : ${expr})`;
+    lines.push(`return ${expr};`);
+    return lines.join('\n');
+  },
   samples: [
     { inputs: [{ shape: [2, 3] }, { shape: [1, 3] }] },
     { inputs: [{ shape: [2, 3, 2] }, { shape: [2, 1, 2] }, { shape: [2, 2, 2] }], attrs: { axis: 1 } },
@@ -593,6 +692,10 @@ for (let i = 0; i < n; i++) { const v = ${x}[i]; if (v >= 0 && v < ${depth}) ${y
       dimProduct(ctx.outDims[0]),
       `let v = ${ctx.in[0]}[idx / ${depth}u];\n${ctx.out[0]}[idx] = select(0.0, 1.0, v == i32(idx % ${depth}u));`,
     );
+  },
+  gpujs(ctx) {
+    const depth = String(Number(ctx.attrs.depth));
+    return `const r = ${gpujsIdiv('i', depth)};\nconst k = i - r * ${depth};\nreturn ${ctx.in[0]}[r] === k ? 1 : 0;`;
   },
   samples: [{ inputs: [{ shape: [4], dtype: 'i32', range: [0, 3] }], attrs: { depth: 3 } }],
 };

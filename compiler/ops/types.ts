@@ -91,6 +91,44 @@ export interface WgslKernel {
   workgroups: { items: Dim; per: number }[];
 }
 
+/**
+ * What an op's gpu.js renderer gets (non-elementwise ops). A gpu.js kernel
+ * computes ONE output element per thread: the renderer returns the body of a
+ * kernel function that computes element `i` (the flattened row-major index
+ * of output `ctx.out`, already bound as `const i = this.thread.x`) from the
+ * flattened inputs `in0..` and ends with `return <value>;`.
+ *
+ * gpu.js accepts a subset of JS: `const`/`let` numbers, + - * / %, Math.*,
+ * ternaries over comparisons, `for` loops with constant bounds, array reads
+ * `in0[expr]`. Everything is a float on the GPU (i32 and bool included: bool
+ * is 0 or 1), so index math must stay exact in f32: use gpujsIdiv/gpujsUnravel
+ * (kernel-util) rather than `Math.floor(a / b)`, and write no bitwise ops.
+ * Shapes are source text: literals, or `@{B}` placeholders that the runtime
+ * replaces with the bound value before it creates the kernel (per batch size),
+ * so every loop bound is a constant.
+ */
+export interface GpujsKernelContext {
+  node: Node;
+  /** parameter names of the inputs (flattened arrays) */
+  in: string[];
+  /** the output this kernel computes (0 for single-output ops) */
+  out: number;
+  /** per input / output, each dim as gpu.js source (`784`, `@{B}`) */
+  inShape: string[][];
+  outShape: string[][];
+  inDims: Dim[][];
+  outDims: Dim[][];
+  inDtype: DType[];
+  outDtype: DType[];
+  attrs: Attrs;
+}
+
+/** A gpu.js kernel body, and constant arrays it reads (bound as parameters `d0..` after the inputs). */
+export interface GpujsKernel {
+  body: string;
+  data?: number[][];
+}
+
 export interface SampleInput {
   shape: number[];
   dtype?: DType;
@@ -133,6 +171,15 @@ export interface OpDef {
   scalarWgsl?(args: string[], attrs: Attrs, dtypes: DType[]): string;
   /** for other ops: a WGSL compute kernel (see WgslKernelContext, WgslKernel) */
   wgsl?(ctx: WgslKernelContext): WgslKernel;
+  /**
+   * for elementwise/broadcast ops whose scalarJs uses what gpu.js cannot
+   * compile (truthiness of numbers, `|`, Math.expm1/log1p): the same scalar
+   * expression in gpu.js's subset, on operands that are floats (bool: 0 or 1).
+   * Absent: the gpujs renderer uses scalarJs.
+   */
+  scalarGpujs?(args: string[], attrs: Attrs, dtypes: DType[]): string;
+  /** for other ops: a gpu.js kernel computing one output element (see GpujsKernelContext) */
+  gpujs?(ctx: GpujsKernelContext): string | GpujsKernel;
   /** inputs for the registry-wide tests (gradient checks, reference vs CPU kernels) */
   samples: OpSample[];
   /** true for ops whose result depends on nothing but attrs and could be folded (const, fill) */

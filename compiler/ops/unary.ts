@@ -16,6 +16,8 @@ interface UnarySpec {
   f: (x: number, attrs: Attrs) => number;
   /** JS scalar expression over the operand name */
   js: (x: string, attrs: Attrs) => string;
+  /** gpu.js scalar expression, where `js` uses what gpu.js cannot compile (operands are floats; bool 0/1) */
+  gpujs?: (x: string, attrs: Attrs, dtype: DType) => string;
   /** WGSL scalar expression over the operand (logical type of `dtype`: f32, i32 or bool) */
   wgsl: (x: string, attrs: Attrs, dtype: DType) => string;
   /** dx from the input x, output y, cotangent g */
@@ -55,6 +57,8 @@ function unary(spec: UnarySpec): OpDef {
     scalarWgsl: (args, attrs, dtypes) => spec.wgsl(args[0], attrs, dtypes[0] ?? 'f32'),
     samples: spec.samples ?? defaultSamples,
   };
+  const gj = spec.gpujs;
+  if (gj) def.scalarGpujs = (args, attrs, dtypes) => gj(args[0], attrs, dtypes[0] ?? 'f32');
   const g = spec.grad;
   if (g)
     def.grad = ({ b, node, dy }) => {
@@ -204,6 +208,8 @@ export const softplus = unary({
   doc: 'y = ln(1 + e^x), computed stably',
   f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
   js: (x) => `(Math.max(${x}, 0) + Math.log1p(Math.exp(-Math.abs(${x}))))`,
+  // gpu.js has no Math.log1p
+  gpujs: (x) => `(Math.max(${x}, 0) + Math.log(1 + Math.exp(-Math.abs(${x}))))`,
   wgsl: (x) => `(max(${x}, 0.0) + log(1.0 + exp(-abs(${x}))))`,
   grad: (b, x, _y, g) => b.mul(g, b.op('sigmoid', [x])),
   samples: [{ inputs: [{ shape: [2, 3], range: [-4, 4], avoid: [0] }] }],
@@ -228,6 +234,8 @@ export const elu = unary({
   attrNames: ['alpha'],
   f: (x, a) => (x > 0 ? x : alphaOf(a, 1) * Math.expm1(x)),
   js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 1))} * Math.expm1(${x}))`,
+  // gpu.js has no Math.expm1 (exp(x) - 1 loses relative precision only near 0, where elu is ~x)
+  gpujs: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 1))} * (Math.exp(${x}) - 1))`,
   wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 1))} * (exp(${x}) - 1.0), ${x}, ${x} > 0.0)`,
   // for x <= 0: dy/dx = alpha e^x = y + alpha
   grad: (b, x, y, g, a) =>
@@ -275,6 +283,11 @@ export const cast = unary({
     const to = castTarget(attrs);
     return to === 'f32' ? `(${x})` : to === 'i32' ? `(${x} | 0)` : `(${x} !== 0 ? 1 : 0)`;
   },
+  // no bitwise ops in gpu.js: truncate toward zero with floor/ceil
+  gpujs: (x, attrs) => {
+    const to = castTarget(attrs);
+    return to === 'f32' ? `(${x})` : to === 'i32' ? `(${x} < 0 ? Math.ceil(${x}) : Math.floor(${x}))` : `(${x} !== 0 ? 1 : 0)`;
+  },
   wgsl: (x, attrs, from) => {
     const to = castTarget(attrs);
     if (to === from) return x;
@@ -298,6 +311,7 @@ export const logical_not = unary({
   dtypes: ['bool'],
   f: (x) => (x ? 0 : 1),
   js: (x) => `(${x} ? 0 : 1)`,
+  gpujs: (x) => `(${x} !== 0 ? 0 : 1)`,
   wgsl: (x) => `(!${x})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }] }],
 });
