@@ -53,6 +53,20 @@ export interface GemmSpec {
    * caller wrote it there (im2col does), B and its strides are unused.
    */
   prepacked?: boolean;
+  /**
+   * Row range [iLo, iHi) of C to compute (JS expressions; default all of M).
+   * Every element's sum runs in the same order whatever the range, so a GEMM
+   * split by rows over threads gives bit-identical results; iLo should be a
+   * multiple of 4 (the row blocks then match the full GEMM's).
+   */
+  iLo?: string;
+  iHi?: string;
+  /**
+   * Column range [jLo, jHi) of C, prepacked only: jLo a multiple of 4, jHi a
+   * multiple of 4 or N (the tail strip is computed when jHi > N & ~3).
+   */
+  jLo?: string;
+  jHi?: string;
 }
 
 /** K-block size: 256 float64 rows x 4 columns = 8 KiB per packed strip (L1). */
@@ -101,7 +115,11 @@ export function emitGemmPacked(g: GemmSpec): string {
   const hasTail = staticN ? Number(N) % 4 !== 0 : true;
   const hasFull = staticN ? Number(N) >= 4 : true;
   const kc = oneBlock ? K : 'kc';
+  const colRange = g.jLo !== undefined || g.jHi !== undefined;
+  if (colRange && !g.prepacked) throw new Error('internal: a GEMM column range needs prepacked B');
+  const rowRange = g.iLo !== undefined || g.iHi !== undefined;
   const L: string[] = ['{'];
+  if (colRange) L.push(`const jLo = ${g.jLo ?? '0'}, jHi = ${g.jHi ?? N};`);
   if (!staticN) L.push(`const N4 = ${p(N)} & ~3, NT = ${p(N)} & 3;`);
   if (oneBlock) L.push('const k0 = 0;');
   else L.push(`for (let k0 = 0; k0 < ${K}; k0 += ${KC}) {`, `const kc = ${K} - k0 < ${KC} ? ${K} - k0 : ${KC};`);
@@ -161,16 +179,27 @@ export function emitGemmPacked(g: GemmSpec): string {
   };
   const strips = (R: number): string => {
     const parts: string[] = [`const a0 = ${addJs(addJs(g.aOff, mulJs('i', g.aRow)), mulJs('k0', g.aK))};`];
-    if (hasFull) parts.push(`for (let j = 0, pb0 = 0; j < ${N4}; j += 4, pb0 += ${stride4}) {\n${indent(micro(R, false))}\n}`);
-    if (hasTail) parts.push(`${staticN ? '' : `if (${nt} > 0) `}{\nconst j = ${N4}, pb0 = ${mulJs(N4, kc)};\n${indent(micro(R, true))}\n}`);
+    if (hasFull) {
+      const j0 = colRange ? 'jLo' : '0';
+      const jEnd = colRange ? `(jHi < ${N4} ? jHi : ${N4})` : N4;
+      parts.push(`for (let j = ${j0}, pb0 = ${mulJs(j0, kc)}; j < ${jEnd}; j += 4, pb0 += ${stride4}) {\n${indent(micro(R, false))}\n}`);
+    }
+    if (hasTail) {
+      const cond = [staticN ? '' : `${nt} > 0`, colRange ? `jHi > ${N4}` : ''].filter((c) => c).join(' && ');
+      parts.push(`${cond ? `if (${cond}) ` : ''}{\nconst j = ${N4}, pb0 = ${mulJs(N4, kc)};\n${indent(micro(R, true))}\n}`);
+    }
     return parts.join('\n');
   };
+  // with a row range whose start is a multiple of 4, the 2- and 1-row
+  // kernels are only needed where they would be for the whole of M
   const staticM = isNum(M);
   const m = Number(M);
-  L.push('let i = 0;');
-  if (!staticM || m >= 4) L.push(`for (; i + 4 <= ${M}; i += 4) {\n${indent(strips(4))}\n}`);
-  if (!staticM || m % 4 >= 2) L.push(`for (; i + 2 <= ${M}; i += 2) {\n${indent(strips(2))}\n}`);
-  if (!staticM || m % 2 === 1) L.push(`for (; i < ${M}; i++) {\n${indent(strips(1))}\n}`);
+  const iEnd = rowRange ? 'iHi' : M;
+  if (rowRange) L.push(`const iHi = ${g.iHi ?? M};`);
+  L.push(`let i = ${rowRange ? (g.iLo ?? '0') : '0'};`);
+  if (!staticM || m >= 4) L.push(`for (; i + 4 <= ${iEnd}; i += 4) {\n${indent(strips(4))}\n}`);
+  if (!staticM || m % 4 >= 2) L.push(`for (; i + 2 <= ${iEnd}; i += 2) {\n${indent(strips(2))}\n}`);
+  if (!staticM || m % 2 === 1) L.push(`for (; i < ${iEnd}; i++) {\n${indent(strips(1))}\n}`);
   if (!oneBlock) L.push('}');
   L.push('}');
   return L.join('\n');

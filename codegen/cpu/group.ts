@@ -18,7 +18,7 @@ import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { fillConstant, num } from '../../compiler/ops/kernel-util.js';
 import { fusedLoops } from './elementwise.js';
 import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
-import { cpuTemplates } from './templates.js';
+import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
 type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
 
@@ -67,14 +67,22 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
   const buffers = new Map<number, string>();
   group.inputs.forEach((v, i) => buffers.set(v.id, `in${i}`));
   [...group.outputs, ...scratch].forEach((v, i) => buffers.set(v.id, `out${i}`));
+  // the one node phase with a split template (a GEMM) makes the kernel a
+  // split kernel (codegen/cpu/split.ts): r0 -2 runs the phases before it, -3
+  // those after it, a range or the query only that phase
+  const splittable = phases.filter((p) => p.kind === 'node' && cpuSplitTemplates[p.node.op]?.(nodeContext(p.node, buffers)) !== undefined);
+  const splitAt = splittable.length === 1 ? phases.indexOf(splittable[0]) : -1;
   const parts: string[] = [];
-  for (const p of phases) {
-    if (p.kind === 'node') {
-      parts.push(`{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers))}\n}`);
-      continue;
+  phases.forEach((p, i) => {
+    let code: string;
+    if (p.kind === 'node') code = `{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers, i === splitAt))}\n}`;
+    else code = `{ // ${p.nodes.map((n) => n.op).join(' → ')}\n${indent(loopPhase(p, buffers))}\n}`;
+    if (splitAt >= 0) {
+      const cond = i < splitAt ? 'r0 === undefined || r0 === -2' : i > splitAt ? 'r0 === undefined || r0 === -3' : '(r0 ?? 0) >= -1';
+      code = `if (${cond}) ${code}`;
     }
-    parts.push(`{ // ${p.nodes.map((n) => n.op).join(' → ')}\n${indent(loopPhase(p, buffers))}\n}`);
-  }
+    parts.push(code);
+  });
   const all = [...group.outputs, ...scratch];
   return {
     name,
@@ -82,6 +90,7 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
     ins: group.inputs.map((v) => v.type.dtype),
     outs: all.map((v) => v.type.dtype),
     body: parts.join('\n'),
+    ...(splitAt >= 0 ? { split: true } : {}),
   };
 }
 
@@ -92,8 +101,15 @@ function indent(s: string): string {
     .join('\n');
 }
 
-function nodePhase(node: Node, buffers: Map<number, string>): string {
+function nodePhase(node: Node, buffers: Map<number, string>, split = false): string {
   const def = getOp(node.op);
+  const ctx = nodeContext(node, buffers);
+  const body = (split ? cpuSplitTemplates[node.op]?.(ctx) : undefined) ?? cpuTemplates[node.op]?.(ctx) ?? def.cpu?.(ctx);
+  if (body === undefined) throw new Error(`op '${node.op}' has no CPU kernel`);
+  return body;
+}
+
+function nodeContext(node: Node, buffers: Map<number, string>): CpuKernelContext {
   const buf = (v: Value) => {
     const b = buffers.get(v.id);
     if (!b) throw new Error(`internal: no buffer for a value read by ${node.op}`);
@@ -107,9 +123,7 @@ function nodePhase(node: Node, buffers: Map<number, string>): string {
     outShape: node.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
     attrs: node.attrs,
   };
-  const body = cpuTemplates[node.op]?.(ctx) ?? def.cpu?.(ctx);
-  if (body === undefined) throw new Error(`op '${node.op}' has no CPU kernel`);
-  return body;
+  return ctx;
 }
 
 function loopPhase(p: Extract<Phase, { kind: 'loop' }>, buffers: Map<number, string>): string {

@@ -5,6 +5,9 @@
  * A kernel is `function name(ins, outs, dims) { ... }` over typed arrays.
  * Its prologue binds `in0..`, `out0..` to the arrays (typed casts in TS);
  * the body comes from, in order of preference:
+ *   0. a split template (matmul, conv2d and its gradients): the kernel takes
+ *      a row range as two more arguments (`r0`, `r1`), so the CPU backend
+ *      can run one call on several threads (codegen/cpu/split.ts),
  *   1. a codegen template for the op (matmul: blocked, 4-row unrolled),
  *   2. the generic elementwise/broadcast generator (op kind elementwise/broadcast),
  *   3. the op's own `cpu(ctx)` snippet.
@@ -14,7 +17,7 @@ import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { elementwiseBody } from './elementwise.js';
-import { cpuTemplates } from './templates.js';
+import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
 /** A kernel in source form, before it is rendered as JS or TS. */
 export interface CpuKernelSource {
@@ -23,8 +26,10 @@ export interface CpuKernelSource {
   comment: string;
   ins: DType[];
   outs: DType[];
-  /** statements; `in0..`, `out0..` and `dims` are in scope */
+  /** statements; `in0..`, `out0..` and `dims` are in scope (and `r0`, `r1` for a split kernel) */
   body: string;
+  /** a split kernel, called `(ins, outs, dims, r0, r1)` to compute a range of its rows (codegen/cpu/split.ts) */
+  split?: boolean;
 }
 
 /** A group of nodes computed by one kernel (the unit the fusion pass will produce). */
@@ -79,7 +84,8 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
     outShape: group.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
     attrs: node.attrs,
   };
-  let body: string | undefined = cpuTemplates[node.op]?.(ctx);
+  const splitBody = cpuSplitTemplates[node.op]?.(ctx);
+  let body: string | undefined = splitBody ?? cpuTemplates[node.op]?.(ctx);
   if (body !== undefined) {
     // a template covered it
   } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarJs) body = elementwiseBody(node, inNames, outNames);
@@ -91,6 +97,7 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
     ins: group.inputs.map((v) => v.type.dtype),
     outs: group.outputs.map((v) => v.type.dtype),
     body,
+    ...(splitBody !== undefined ? { split: true } : {}),
   };
 }
 
@@ -98,6 +105,8 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
 export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?: string }): string {
   const ts = options.ts;
   const sig = ts ? `(ins: TypedArray[], outs: TypedArray[], dims: Dims): void` : `(ins, outs, dims)`;
+  // a split kernel keeps the kernel signature; its range comes as two more arguments (codegen/cpu/split.ts)
+  const range = k.split ? [`  const r0${ts ? ': number | undefined' : ''} = arguments[3], r1 = arguments[4];`] : [];
   const bind = (prefix: string, arr: string, dtypes: DType[]) =>
     dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${i}]${ts ? ` as ${arrayType[d]}` : ''};`);
   const lines = [
@@ -105,6 +114,7 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
     `function ${k.name}${sig} {`,
     ...bind('in', 'ins', k.ins),
     ...bind('out', 'outs', k.outs),
+    ...range,
     ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
     `}`,
   ];

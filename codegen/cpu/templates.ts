@@ -14,8 +14,23 @@
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { mulExpr } from '../../compiler/ops/kernel-util.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
+import { splitPrologue } from './split.js';
+import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from '../../compiler/ops/conv.js';
 
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
+
+/**
+ * A kernel body that can run a range of its rows: the unit the CPU backend
+ * splits across threads (runtime/threads.ts). `body` starts with
+ * splitPrologue (the query and the range), then computes only the rows
+ * [lo, hi) of its extent; every output element is computed the same way
+ * whatever the range, so any split gives bit-identical results. Rows are
+ * the output rows of a matmul, the images of conv2d and
+ * conv2d_backprop_input, the taps (columns of dw) of
+ * conv2d_backprop_filter.
+ */
+export type CpuSplitTemplate = (ctx: CpuKernelContext) => string | undefined;
+
 
 const isNum = (s: string) => /^\d+$/.test(s);
 /** a * b as JS, folding literals */
@@ -27,6 +42,15 @@ const mul = (a: string, b: string): string => {
   return `${a} * ${b}`;
 };
 function matmul(ctx: CpuKernelContext): string | undefined {
+  return matmulBody(ctx, false);
+}
+
+/** matmul split by output rows (within each batch matrix). */
+function matmulSplit(ctx: CpuKernelContext): string | undefined {
+  return matmulBody(ctx, true);
+}
+
+function matmulBody(ctx: CpuKernelContext, split: boolean): string | undefined {
   const transA = Boolean(ctx.attrs.transA);
   const transB = Boolean(ctx.attrs.transB);
   const [sa, sb] = ctx.inShape;
@@ -71,7 +95,9 @@ function matmul(ctx: CpuKernelContext): string | undefined {
     cOff: batched ? 'cOff' : '0', cRow: n,
     accumulate: false,
     scratch: 'Bp',
+    ...(split ? { iLo: 'rLo', iHi: 'rHi' } : {}),
   };
+  if (split) lines.push(splitPrologue(m, 4, mul('2', mul(mul(batch, m), mul(n, k)))));
   lines.push(gemmScratch(spec));
   const inner = emitGemmPacked(spec);
   if (!batched) {
@@ -92,3 +118,11 @@ function matmul(ctx: CpuKernelContext): string | undefined {
 
 /** op name -> template (templates are codegen's concern, not the op registry's) */
 export const cpuTemplates: Record<string, CpuTemplate> = { matmul };
+
+/** op name -> split template (kernels worth running on several threads) */
+export const cpuSplitTemplates: Record<string, CpuSplitTemplate> = {
+  matmul: matmulSplit,
+  conv2d: (ctx) => convCpuSplit(ctx),
+  conv2d_backprop_input: (ctx) => backpropInputCpuSplit(ctx),
+  conv2d_backprop_filter: (ctx) => backpropFilterCpuSplit(ctx),
+};

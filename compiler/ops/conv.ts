@@ -33,6 +33,7 @@ import { ShapeError, type CpuKernelContext, type OpDef, type OpSample } from './
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from '../../codegen/cpu/gemm.js';
+import { splitPrologue } from '../../codegen/cpu/split.js';
 import { conv2dBackpropFilterWgsl, conv2dBackpropInputWgsl, conv2dWgsl } from '../../codegen/wgsl/ops/conv.js';
 
 // ------------------------------------------------------------------ attributes
@@ -293,7 +294,7 @@ function emitRangeTables(p: ConvProblem): string {
  * Entries of the padding strip are never written and stay zero; padded-away
  * taps are written as zeros.
  */
-function emitIm2colPacked(p: ConvProblem, x: string, bp: string, byPix: boolean): string {
+function emitIm2colPacked(p: ConvProblem, x: string, bp: string, byPix: boolean, tapRange?: [string, string]): string {
   const Cg = p.C / p.groups;
   const HW = p.H * p.W;
   const taps = Cg * p.KH * p.KW;
@@ -306,7 +307,8 @@ let tap = 0;
 for (let c = 0; c < ${Cg}; c++) {
   const xc = xb + c * ${HW};
   for (let kh = 0; kh < ${p.KH}; kh++) {
-    for (let kw = 0; kw < ${p.KW}; kw++, tap++) {
+    for (let kw = 0; kw < ${p.KW}; kw++, tap++) {${tapRange ? `
+      if (tap < ${tapRange[0]} || tap >= ${tapRange[1]}) continue;` : ''}
       const lo = loW[kw], hi = hiW[kw], tb = ${tapBase};
       for (let oh = 0, q = 0; oh < ${p.OH}; oh++, q += ${p.OW}) {
         const ih = oh * ${p.sh} + kh * ${p.dh} - ${p.pt};
@@ -347,6 +349,15 @@ for (let c = 0; c < ${Cg}; c++) {
 }
 
 function convCpu(ctx: CpuKernelContext): string {
+  return convBody(ctx, false);
+}
+
+/** conv2d split by images (the rows of the CPU backend's threads; see codegen/cpu/templates.ts). */
+export function convCpuSplit(ctx: CpuKernelContext): string {
+  return convBody(ctx, true);
+}
+
+function convBody(ctx: CpuKernelContext, split: boolean): string {
   const { p } = inferConv(ctx.node.inputs.map((v) => v.type), ctx.attrs);
   const [x, w] = ctx.in;
   const y = ctx.out[0];
@@ -360,10 +371,10 @@ function convCpu(ctx: CpuKernelContext): string {
     cOff: 'yOff', cRow: String(P), accumulate: false, scratch: 'bp', prepacked: true,
   };
   return `// implicit GEMM per image and group: y_n [${Fg}, ${P}] = W [${Fg}, ${K}] x col [${K}, ${P}] (col im2col'd straight into packed strips)
-${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
+${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
 ${gemmScratch(spec)}
-for (let n = 0; n < N; n++) {
+for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
 ${emitIm2colPacked(p, x, 'bp', true)}
     const wOff = grp * ${Fg * K}, yOff = (n * ${p.F} + grp * ${Fg}) * ${P};
@@ -373,6 +384,19 @@ ${emitGemmPacked(spec)}
 }
 
 function backpropFilterCpu(ctx: CpuKernelContext): string {
+  return backpropFilterBody(ctx, false);
+}
+
+/**
+ * conv2d_backprop_filter split by taps (columns of dw, in strips of 4): a
+ * range im2cols only its own taps and sums over every image and pixel
+ * itself, so no sum crosses threads.
+ */
+export function backpropFilterCpuSplit(ctx: CpuKernelContext): string {
+  return backpropFilterBody(ctx, true);
+}
+
+function backpropFilterBody(ctx: CpuKernelContext, split: boolean): string {
   const { p } = inferBackpropFilter(ctx.node.inputs.map((v) => v.type), ctx.attrs);
   const [x, dy] = ctx.in;
   const dw = ctx.out[0];
@@ -384,23 +408,36 @@ function backpropFilterCpu(ctx: CpuKernelContext): string {
     A: dy, B: '', C: 'acc', M: String(Fg), N: String(K), K: String(P),
     aOff: 'dyOff', aRow: String(P), aK: '1', bOff: '0', bK: '0', bCol: '0',
     cOff: 'accOff', cRow: String(K), accumulate: true, scratch: 'bp', prepacked: true,
+    ...(split ? { jLo: 'rLo', jHi: 'rHi' } : {}),
   };
+  const copy = split
+    ? `for (let f = 0; f < ${p.F}; f++) for (let i = f * ${K} + rLo, e = f * ${K} + rHi; i < e; i++) ${dw}[i] = acc[i];`
+    : `for (let i = 0; i < ${p.F * K}; i++) ${dw}[i] = acc[i];`;
   return `// per image and group: acc [${Fg}, ${K}] += dy_n [${Fg}, ${P}] x col^T [${P}, ${K}] (col^T im2col'd straight into packed strips)
-${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
+${split ? splitPrologue(String(K), 4, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
 ${gemmScratch(spec)}
 const acc = new Float64Array(${p.F * K});
 for (let n = 0; n < N; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
-${emitIm2colPacked(p, x, 'bp', false)}
+${emitIm2colPacked(p, x, 'bp', false, split ? ['rLo', 'rHi'] : undefined)}
     const dyOff = (n * ${p.F} + grp * ${Fg}) * ${P}, accOff = grp * ${Fg * K};
 ${emitGemmPacked(spec)}
   }
 }
-for (let i = 0; i < ${p.F * K}; i++) ${dw}[i] = acc[i];`;
+${copy}`;
 }
 
 function backpropInputCpu(ctx: CpuKernelContext): string {
+  return backpropInputBody(ctx, false);
+}
+
+/** conv2d_backprop_input split by images. */
+export function backpropInputCpuSplit(ctx: CpuKernelContext): string {
+  return backpropInputBody(ctx, true);
+}
+
+function backpropInputBody(ctx: CpuKernelContext, split: boolean): string {
   const { p } = inferBackpropInput(ctx.node.inputs.map((v) => v.type), ctx.attrs);
   const [dy, w] = ctx.in;
   const dx = ctx.out[0];
@@ -411,12 +448,12 @@ function backpropInputCpu(ctx: CpuKernelContext): string {
   const CHW = p.C * p.H * p.W;
   const dInSpec = packedSpec({ A: w, B: dy, C: 'dcol', M: K, N: P, K: Fg, aOff: 'wOff', aRow: 1, aK: K, bOff: 'dyOff', bK: P, bCol: 1, cOff: '0', cRow: P, accumulate: false });
   return `// per image and group: dcol [${K}, ${P}] = W^T [${K}, ${Fg}] x dy_n [${Fg}, ${P}], then col2im
-${emitRangeTables(p)}
 const N = ${ctx.inShape[0][0]};
+${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
 const dcol = new Float64Array(${K * P});
 const dimg = new Float64Array(${CHW});
 ${gemmScratch(dInSpec)}
-for (let n = 0; n < N; n++) {
+for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
   dimg.fill(0);
   for (let grp = 0; grp < ${p.groups}; grp++) {
     const wOff = grp * ${Fg * K}, dyOff = (n * ${p.F} + grp * ${Fg}) * ${P};

@@ -20,6 +20,7 @@ import { ShapeError, type CpuKernelContext, type OpDef, type OpSample } from './
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numsAttr } from './kernel-util.js';
 import { outExtent, windowGeometry } from './conv.js';
+import { avgpool2dGradWgsl, avgpool2dWgsl, maxpool2dGradWgsl, maxpool2dWgsl } from '../../codegen/wgsl/ops/pool.js';
 
 interface PoolProblem {
   C: number;
@@ -284,6 +285,7 @@ export const maxpool2d: OpDef = {
     return [b.op('maxpool2d_grad', [node.inputs[0], dy[0]], windowAttrs(node.attrs))];
   },
   cpu: maxpoolCpu,
+  wgsl: maxpool2dWgsl,
   samples: poolSamples,
 };
 
@@ -313,6 +315,7 @@ export const maxpool2d_grad: OpDef = {
     return [dx];
   },
   cpu: maxpoolGradCpu,
+  wgsl: maxpool2dGradWgsl,
   samples: [
     { inputs: [{ shape: [2, 3, 4, 4] }, { shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2] } },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, note: 'overlapping windows accumulate' },
@@ -346,6 +349,7 @@ export const avgpool2d: OpDef = {
     return [b.op('avgpool2d_grad', [dy[0]], { ...windowAttrs(node.attrs), inputSize: [H, W] })];
   },
   cpu: avgpoolCpu,
+  wgsl: avgpool2dWgsl,
   samples: poolSamples,
 };
 
@@ -375,6 +379,7 @@ export const avgpool2d_grad: OpDef = {
     return [b.op('avgpool2d', [dy[0]], windowAttrs(node.attrs))];
   },
   cpu: avgpoolGradCpu,
+  wgsl: avgpool2dGradWgsl,
   samples: [
     { inputs: [{ shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2], inputSize: [4, 4] } },
     { inputs: [{ shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'padding 1, stride 2' },

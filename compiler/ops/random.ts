@@ -18,6 +18,7 @@ import { evalShape, shapeToString, type Dim } from '../dims.js';
 import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, mulExpr, numAttr } from './kernel-util.js';
+import { randomUniformWgsl } from '../../codegen/wgsl/ops/random.js';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -93,6 +94,7 @@ for (let i = 0; i < n; i++) {
   ${y}[i] = (h >>> 8) / 16777216;
 }`;
   },
+  wgsl: randomUniformWgsl,
   samples: [
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [0, 1000] }], attrs: { shape: [3, 5], salt: 12345 } },
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [-50, 50] }], attrs: { shape: [2, 3, 4], salt: -7 } },

@@ -24,6 +24,7 @@ import type { Attrs, TensorType } from '../ir.js';
 import { ShapeError, type CpuKernelContext, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, mulExpr, numsAttr } from './kernel-util.js';
+import { upsample2dGradWgsl, upsample2dWgsl } from '../../codegen/wgsl/ops/resize.js';
 
 export const UPSAMPLE_MODES = ['nearest', 'bilinear'] as const;
 export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
@@ -230,6 +231,7 @@ export const upsample2d: OpDef = {
     return [b.op('upsample2d_grad', [dy[0]], passAttrs(node.attrs))];
   },
   cpu: upsampleCpu,
+  wgsl: upsample2dWgsl,
   samples: [
     { inputs: [{ shape: [2, 3, 3, 4] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 2, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },
@@ -272,6 +274,7 @@ export const upsample2d_grad: OpDef = {
     return [b.op('upsample2d', [dy[0]], passAttrs(node.attrs))];
   },
   cpu: upsampleGradCpu,
+  wgsl: upsample2dGradWgsl,
   samples: [
     { inputs: [{ shape: [2, 3, 6, 8] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 6, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },

@@ -12,15 +12,24 @@ import { evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import { arrayFor } from '../init.js';
 import type { Dims, KernelFn, ProgramEntry } from '../program.js';
-import type { TypedArray } from '../types.js';
+import { chunkBounds, isShared, resolveThreads, sharedArray, threadPool, type ThreadedCall, type ThreadPool } from '../threads.js';
+import type { DType, TypedArray } from '../types.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
 const MAX_BINDINGS = 4;
+/** a split kernel call runs on the threads from this much work (about 0.25 ms on one core here) */
+export const MIN_FLOPS = 1e6;
+/** chunks per thread of a threaded call (a few, so a late or slowed thread is balanced out) */
+const CHUNKS_PER_THREAD = 2;
 
 interface Call {
   fn: KernelFn;
   ins: TypedArray[];
   outs: TypedArray[];
+  /** set when the call runs on the threads */
+  threaded?: ThreadedCall;
+  /** model arrays copied to their shared shadows before a threaded call */
+  shadows?: { src: TypedArray; dst: TypedArray }[];
 }
 
 interface Binding {
@@ -29,6 +38,10 @@ interface Binding {
   calls: Call[];
   updates: { dst: TypedArray; src: TypedArray }[];
 }
+
+type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims, r0?: number, r1?: number | number[]) => void;
+
+const dtypeOf = (t: TypedArray): DType => (t instanceof Float32Array ? 'f32' : t instanceof Int32Array ? 'i32' : 'bool');
 
 class CpuEntry implements PreparedEntry {
   private bindings = new Map<string, Binding>();
@@ -39,6 +52,7 @@ class CpuEntry implements PreparedEntry {
   constructor(
     private entry: ProgramEntry,
     private stores: Map<string, TypedArray>,
+    private threads: number,
   ) {
     this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
     this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
@@ -54,6 +68,8 @@ class CpuEntry implements PreparedEntry {
     const hit = this.bindings.get(key);
     if (hit) return hit;
     const frozen: Dims = { ...dims };
+    const pool = threadPool(this.threads);
+    const alloc = pool ? sharedArray : arrayFor;
     const buffers = this.entry.buffers.map((b) => {
       if (b.kind === 'param' || b.kind === 'state') {
         const t = this.stores.get(b.ref!);
@@ -61,13 +77,13 @@ class CpuEntry implements PreparedEntry {
         return t;
       }
       const n = evalShape(b.shape, frozen).reduce((a, c) => a * c, 1);
-      return arrayFor(b.dtype, n);
+      return alloc(b.dtype, n);
     });
     const calls: Call[] = [];
     for (const s of this.entry.steps) {
-      const call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: s.outs.map((i) => buffers[i]) };
+      const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: s.outs.map((i) => buffers[i]) };
       if (s.once) call.fn(call.ins, call.outs, frozen);
-      else calls.push(call);
+      else calls.push(pool ? this.threadCall(pool, call, frozen) : call);
     }
     const updates = this.entry.updates
       .map((u) => ({ dst: this.stores.get(u.path)!, src: buffers[u.buffer] }))
@@ -76,9 +92,40 @@ class CpuEntry implements PreparedEntry {
         return u.dst !== u.src;
       });
     const binding: Binding = { dims: frozen, buffers, calls, updates };
-    if (this.bindings.size >= MAX_BINDINGS) this.bindings.delete(this.bindings.keys().next().value!);
+    if (this.bindings.size >= MAX_BINDINGS) {
+      const oldest = this.bindings.keys().next().value!;
+      this.release(this.bindings.get(oldest)!);
+      this.bindings.delete(oldest);
+    }
     this.bindings.set(key, binding);
     return binding;
+  }
+
+  /** The call on the threads when its kernel is split and big enough; else as it is. */
+  private threadCall(pool: ThreadPool, call: Call, dims: Dims): Call {
+    const q: number[] = [];
+    (call.fn as SplitFn)(call.ins, call.outs, dims, -1, q);
+    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !call.outs.every(isShared)) return call;
+    const bounds = chunkBounds(q[0], q[1], this.threads * CHUNKS_PER_THREAD);
+    if (bounds.length < 3) return call;
+    const shadows: { src: TypedArray; dst: TypedArray }[] = [];
+    const workerIns = call.ins.map((t) => {
+      if (isShared(t)) return t;
+      const seen = shadows.find((s) => s.src === t);
+      if (seen) return seen.dst;
+      const dst = sharedArray(dtypeOf(t), t.length);
+      shadows.push({ src: t, dst });
+      return dst;
+    });
+    const threaded = pool.register(call.fn, workerIns, call.outs, dims, bounds);
+    this.pool = pool;
+    return { ...call, threaded, shadows };
+  }
+
+  private pool?: ThreadPool;
+
+  private release(b: Binding): void {
+    this.pool?.drop(b.calls.filter((c) => c.threaded).map((c) => c.threaded!.id));
   }
 
   run(dims: Dims, inputs: Map<string, TypedArray>, hyper?: Record<string, number>): void {
@@ -96,7 +143,13 @@ class CpuEntry implements PreparedEntry {
     const d = b.dims;
     for (let k = 0; k < calls.length; k++) {
       const c = calls[k];
-      c.fn(c.ins, c.outs, d);
+      if (c.threaded) {
+        for (const s of c.shadows!) s.dst.set(s.src);
+        const f = c.fn as SplitFn;
+        f(c.ins, c.outs, d, -2);
+        this.pool!.run(c.threaded, c.fn, c.ins, c.outs, d);
+        f(c.ins, c.outs, d, -3);
+      } else c.fn(c.ins, c.outs, d);
     }
     for (const u of b.updates) u.dst.set(u.src);
     this.last = b;
@@ -110,17 +163,29 @@ class CpuEntry implements PreparedEntry {
   }
 
   dispose(): void {
+    for (const b of this.bindings.values()) this.release(b);
     this.bindings.clear();
     this.last = undefined;
   }
 }
 
+export interface CpuBackendOptions {
+  /** threads to run big kernels on (default: env DNNC_THREADS, else 2 on 2 cores or more; 1: no worker threads) */
+  threads?: number;
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  /** threads used (1 where worker threads are unavailable) */
+  readonly threads: number;
   private entries: CpuEntry[] = [];
 
+  constructor(options: CpuBackendOptions = {}) {
+    this.threads = resolveThreads(options.threads);
+  }
+
   prepare(entry: ProgramEntry, stores: Map<string, TypedArray>): PreparedEntry {
-    const e = new CpuEntry(entry, stores);
+    const e = new CpuEntry(entry, stores, this.threads);
     this.entries.push(e);
     return e;
   }

@@ -12,6 +12,7 @@ import { loadCsv } from './csv.js';
 import { DatasetError } from './errors.js';
 import { loans } from './loans.js';
 import { mnist } from './mnist.js';
+import { ring } from './ring.js';
 import { adding, grammar, reversal, seasonal } from './sequences.js';
 
 export { DatasetError, isUserFacingError } from './errors.js';
@@ -19,6 +20,7 @@ export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
 export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN } from './mnist.js';
 export { Rng } from './random.js';
+export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 
 export type DataArg = string | number | boolean | number[];
@@ -76,6 +78,11 @@ const builtins: Record<string, Builtin> = {
     args: ['split', 'size', 'length', 'seed'],
     usage: 'grammar(split: train|test, size: 6000 | 1000, length: 32, seed: 1)',
     load: (args) => grammar({ split: split(args, 'grammar'), size: num(args, 'size', 'grammar'), length: num(args, 'length', 'grammar'), seed: num(args, 'seed', 'grammar') }),
+  },
+  ring: {
+    args: ['split', 'size', 'modes', 'radius', 'std', 'seed'],
+    usage: 'ring(split: train|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)',
+    load: (args) => ring({ split: split(args, 'ring'), size: num(args, 'size', 'ring'), modes: num(args, 'modes', 'ring'), radius: num(args, 'radius', 'ring'), std: num(args, 'std', 'ring'), seed: num(args, 'seed', 'ring') }),
   },
   csv: {
     args: ['0', 'path', 'label'],
