@@ -59,10 +59,19 @@ export interface GraphUpdate {
   value: Value;
 }
 
+/** A symbolic dim that must not exceed `max` at run time (checked when inputs bind it). */
+export interface DimLimit {
+  dim: string;
+  max: number;
+  /** what imposes it, for the error: "positional(max: 512)" */
+  what: string;
+}
+
 export class Graph {
   nodes: Node[] = [];
   outputs: GraphOutput[] = [];
   updates: GraphUpdate[] = [];
+  limits: DimLimit[] = [];
   private nextId = 0;
 
   constructor(public name: string) {}

@@ -222,3 +222,17 @@ function convert(n: Normalized, what: string): TypedArray {
   }
   return out;
 }
+
+/**
+ * Dims that an entry can only handle up to a size (a positional table's
+ * length): an Error naming the input that brought the dim, what limits it,
+ * and the sizes.
+ */
+export function checkLimits(model: string, inputs: readonly InputSpec[], dims: Record<string, number>, limits: readonly { dim: string; max: number; what: string }[] | undefined): void {
+  for (const l of limits ?? []) {
+    const v = dims[l.dim];
+    if (v === undefined || v <= l.max) continue;
+    const input = inputs.find((i) => i.shape.some((d) => d === l.dim));
+    throw new Error(`${model}: input '${input?.name ?? '?'}' has ${l.dim} = ${v}, longer than ${l.max}, the most ${l.what} allows`);
+  }
+}

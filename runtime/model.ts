@@ -12,7 +12,7 @@ import { createWebGpuBackend } from './backends/webgpu.js';
 import { createGpujsBackend, gpujsGpuMode } from './backends/gpujs.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
-import { bindInputs, type InputSpec } from './inputs.js';
+import { bindInputs, checkLimits, type InputSpec } from './inputs.js';
 import type { Program, ProgramEntry, ProgramTensor } from './program.js';
 import { learningRate } from './schedule.js';
 import { evaluateDataset, fitModel } from './train.js';
@@ -169,6 +169,7 @@ export class CompiledModel implements Model {
 
   private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>) {
     const { dims, data } = bindInputs(this.name, entry.inputs, given, what);
+    checkLimits(this.name, entry.inputs, dims, entry.spec.limits);
     await entry.prepared.run(dims, data, hyper);
     return dims;
   }

@@ -11,7 +11,7 @@
  */
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
-import { bindInputs } from './inputs.js';
+import { bindInputs, checkLimits } from './inputs.js';
 import { CompiledModel, selectBackend } from './model.js';
 import type { TrainerProgram, TrainerStepProgram } from './program.js';
 import { learningRate } from './schedule.js';
@@ -64,8 +64,9 @@ class CompiledTrainer implements Trainer {
     this.alive();
     const s = ps.spec;
     const n = ps.calls + 1;
-    const { dims, data } = bindInputs(`${this.name}.${s.name}`, s.inputs.map((i) => ({ ...i, role: 'train' as const })), batch, 'batch input');
-    void dims;
+    const specs = s.inputs.map((i) => ({ ...i, role: 'train' as const }));
+    const { dims, data } = bindInputs(`${this.name}.${s.name}`, specs, batch, 'batch input');
+    checkLimits(`${this.name}.${s.name}`, specs, dims, s.entry.limits);
     const lr = learningRate(s.schedule, s.optimizer.lr, n, this.plannedSteps);
     await ps.prepared.run(dims, data, { lr, step: n, seed: this.seed });
     ps.calls = n;

@@ -77,6 +77,7 @@ export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {})
     ...plan.entry,
     steps,
     notes: plan.notes,
+    ...(g.limits.length ? { limits: g.limits.map((l) => ({ ...l })) } : {}),
     ...(missing.size ? { wgslMissing: [...missing].sort() } : {}),
     ...(missingGj.size ? { gpujsMissing: [...missingGj].sort() } : {}),
   };

@@ -71,6 +71,8 @@ export interface CallContext {
   update(path: string, value: Value): void;
   /** a scalar the runtime feeds: 'step' (1-based optimizer step) or 'seed' (the model's seed), for in-graph randomness */
   hyper(name: 'step' | 'seed'): Value;
+  /** a symbolic dim this layer can only handle up to `max` (a run-time check when inputs bind it) */
+  limitDim(dim: string, max: number, what: string): void;
   /** static size of a dim, or fail with DNN0011 naming the role */
   staticDim(v: Value, axis: number, role: string): number;
 }

@@ -779,6 +779,12 @@ export class Lowerer {
         if (self.mode === 'train') self.b.graph.updates.push({ path, value });
       },
       hyper: (name) => self.b.hyper(name),
+      limitDim: (dim, max, what) => {
+        const limits = self.b.graph.limits;
+        const prev = limits.find((l) => l.dim === dim);
+        if (!prev) limits.push({ dim, max, what });
+        else if (max < prev.max) Object.assign(prev, { max, what });
+      },
     };
     try {
       return builtin.apply(cx);

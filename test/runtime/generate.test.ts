@@ -53,4 +53,19 @@ test('generated modules of language models export a typed generate helper', () =
   assert.match(text, /import \{ instantiate, generate, /);
 });
 
+test('a sequence longer than the positional table is an error naming the input', async () => {
+  const r = compileSource(
+    `model P { input tokens: i32[B, T]  output y: f32[B, T, 4]  y = embedding(tokens, vocab: 9, dim: 4) + positional(T, 4, max: 8) }`,
+    'p.dnn',
+  );
+  assert.equal(r.diagnostics, []);
+  const m = await instantiate(programFromModel(r.file!.models[0]));
+  const ok = await m.predict({ tokens: { data: new Int32Array(8), shape: [1, 8] } });
+  assert.equal(ok.y.shape, [1, 8, 4]);
+  await m.predict({ tokens: { data: new Int32Array(9), shape: [1, 9] } }).then(
+    () => assert.unreachable('T = 9 > max = 8'),
+    (e: Error) => assert.is(e.message, "P: input 'tokens' has T = 9, longer than 8, the most positional(max: 8) allows"),
+  );
+});
+
 test.run();

@@ -587,7 +587,8 @@ const positional: BuiltinImpl = {
         ? cx.param(`${path}.weight`, [rows, D], { kind: 'normal', std: 1 / Math.sqrt(D) })
         : cx.op('const', [], { data: sinusoidalTable(rows, D), dtype: 'f32', shape: [rows, D] });
     if (typeof T === 'number') return t(cx, table);
-    // symbolic T: the first T rows (T must not exceed max at run time)
+    // symbolic T: the first T rows; the runtime refuses inputs with T > max
+    if (typeof T === 'string' && /^[A-Za-z_]\w*$/.test(T)) cx.limitDim(T, max, `positional(max: ${max})`);
     return t(cx, cx.op('slice', [table], { axes: [0], starts: [0], ends: [T] }));
   },
 };
