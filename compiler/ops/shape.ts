@@ -171,7 +171,10 @@ export const transpose: OpDef = {
 
 export const broadcast_to: OpDef = {
   name: 'broadcast_to',
-  kind: 'injective',
+  // a broadcast pattern: fused loops read the smaller input by broadcast index math
+  kind: 'broadcast',
+  scalarJs: (a) => a[0],
+  scalarWgsl: (a) => a[0],
   doc: 'repeat along dims of size 1 (and new leading dims) to attrs.shape',
   arity: 1,
   attrNames: ['shape'],

@@ -69,11 +69,13 @@ function isView(n: Node): boolean {
 }
 
 /**
- * The most arrays one kernel may read and write: WebGPU guarantees 8 storage
- * buffers per shader stage, so a group never needs more (constant fills are
- * literals and do not count).
+ * The most arrays one kernel may read and write (constant fills are literals
+ * and do not count). WebGPU guarantees 8 storage buffers per shader stage and
+ * desktop adapters offer 10 or more (the webgpu backend asks for the
+ * adapter's limit); 10 lets one Adam update read the parameter, its
+ * gradient, both moments, the learning rate and the step, and write three.
  */
-export const MAX_KERNEL_BUFFERS = 8;
+export const MAX_KERNEL_BUFFERS = 10;
 
 export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: number } = {}): FusionPlan {
   const enabled = options.enabled ?? true;
