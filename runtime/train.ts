@@ -217,7 +217,7 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
       }
       means.add(result, indices.length);
       const seconds = (now() - epochStart) / 1000;
-      const reply = options.onBatch?.({
+      const reply = await options.onBatch?.({
         epoch,
         epochs,
         batch: b + 1,
@@ -239,7 +239,8 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
     }
     const result: EpochResult = { epoch, loss: means.meanLoss, metrics, seconds: (now() - epochStart) / 1000 };
     history.push(result);
-    if (options.onEpoch?.(result) === false) stop = true;
+    // awaited: a callback may score the model between epochs
+    if ((await options.onEpoch?.(result)) === false) stop = true;
   }
 
   return { epochs: history.length, history, metrics: finalMetrics(history, options.validation !== undefined), seconds: (now() - start) / 1000 };

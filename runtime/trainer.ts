@@ -54,6 +54,13 @@ class CompiledTrainer implements Trainer {
       this.steps[s.name] = (batch) => this.runStep(ps, batch);
     }
     if (weights) this.setWeights(weights);
+    // a sync target starts as a copy of its source (DQN's target network = the online one)
+    for (const sy of program.syncs)
+      for (const p of sy.pairs) {
+        if (weights && p.to in weights) continue;
+        this.stores.get(p.to)!.set(this.stores.get(p.from)!);
+        this.impl.upload?.(p.to);
+      }
   }
 
   private alive(): void {

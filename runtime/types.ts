@@ -102,8 +102,9 @@ export interface FitOptions {
   batchSize?: number;
   shuffle?: boolean;
   validation?: Dataset;
-  onBatch?: (p: BatchProgress) => void | false;
-  onEpoch?: (e: EpochResult) => void | false;
+  /** returning (or resolving to) false stops training */
+  onBatch?: (p: BatchProgress) => void | false | Promise<void | false>;
+  onEpoch?: (e: EpochResult) => void | false | Promise<void | false>;
   /** keep going when the loss becomes NaN or Inf (default: stop with an Error naming the step) */
   continueOnNaN?: boolean;
 }

@@ -9,6 +9,7 @@ import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import type { DataSpec, IOSpec, MetricSpec, OptimizerSpec, ScheduleSpec, TrainerSpec, TrainerStep, TrainSpec } from '../compiled.js';
 import { dataFields, type DataFields } from './builtins/data-schemas.js';
+import { builtins } from './builtins/index.js';
 import { CompileAbort, didYouMean } from '../diagnostics.js';
 import { dimSymbols, shapeToString, type Dim } from '../dims.js';
 import { Graph, type Value } from '../ir.js';
@@ -205,7 +206,7 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
     switch (name) {
       case 'data':
       case 'validate':
-        if (v.kind === 'sym') lw.fail('DNN0019', v.span, { name: v.name, hint: didYouMean(v.name, ['loans', 'csv', 'mnist']) });
+        if (v.kind === 'sym') lw.fail('DNN0019', v.span, { name: v.name, hint: didYouMean(v.name, [...builtins.values()].filter((b) => b.kind === 'data').map((b) => b.name)) });
         want('data', 'a data set such as loans(split: train) or csv("file.csv", label: "y")');
         f[name] = (v as Extract<LVal, { kind: 'data' }>).spec;
         if (name === 'data') {
@@ -251,11 +252,15 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
         return;
       case 'metrics': {
         const items = v.kind === 'list' ? v.items : [v];
-        for (const m of items) {
+        const exprs = s.value.kind === 'List' ? s.value.items : [s.value];
+        items.forEach((m, i) => {
+          // a scalar expression reports under the function that computed it: metrics = [mse(recon, image)] -> 'mse'
+          const e = exprs[i];
+          const named = e?.kind === 'Call' ? e.callee.name : e?.kind === 'Pipe' ? e.target.callee.name : 'metric';
           if (m.kind === 'metric') f.metrics.push({ name: uniqueName(m.name, f.metrics), v: m.v });
-          else if (m.kind === 'tensor' && m.v.type.shape.length === 0) f.metrics.push({ name: uniqueName('metric', f.metrics), v: m.v });
+          else if (m.kind === 'tensor' && m.v.type.shape.length === 0) f.metrics.push({ name: uniqueName(named, f.metrics), v: m.v });
           else lw.fail('DNN0017', m.span, { message: `a metric must be accuracy(...) or a scalar expression, got ${describe(m)}` });
-        }
+        });
         return;
       }
     }

@@ -35,7 +35,9 @@ const start = Date.now();
 const fit = await model.fit(train, {
   epochs: flag('--epochs', spec.train!.epochs),
   validation: test,
-  onEpoch: (e) => log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, held-out loss_ratio ${e.metrics.val_loss_ratio?.toFixed(4)}`),
+  onEpoch: (e) => {
+    log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, held-out loss_ratio ${e.metrics.val_loss_ratio?.toFixed(4)}`);
+  },
 });
 
 const encode = (text: string) => Array.from(text, (c) => GRAMMAR_ALPHABET.indexOf(c));

@@ -111,4 +111,10 @@ train GAN {
   assert.match(bad.diagnostics[0].message, /no input of step 'd' has it/);
 });
 
+test('scalar expressions in metrics report under the function that computed them', () => {
+  const r = compile(`model A { input x: f32[B, 4]  output y: f32[B, 4]  y = x |> dense(4) }
+    train A { t: f32[B, 4]  loss = mse(y, t)  metrics = [mae(y, t), mse(y, t), mean(y)] }`);
+  assert.equal(r.file!.models[0].train!.metrics.map((m) => m.name), ['mae', 'mse', 'mean']);
+});
+
 test.run();

@@ -80,6 +80,7 @@ test('DQN: the target network follows the online one every N steps (hard) or by 
   assert.equal(Object.keys(hard.models).sort(), ['Q', 'QT']);
   const w = () => hard.getWeights();
   const same = () => Array.from(w()['QT.dense_1.weight']).every((v, i) => v === w()['Q.dense_1.weight'][i]);
+  assert.ok(same(), 'the target network starts as a copy of the online one');
   await hard.steps.step(batch);
   await hard.steps.step(batch);
   assert.not.ok(same(), 'no sync before the 3rd step');

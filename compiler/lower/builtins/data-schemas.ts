@@ -14,6 +14,10 @@ const schemas: Record<string, () => [string, DType, number[]][]> = {
     ['image', 'f32', [1, 28, 28]],
     ['label', 'i32', []],
   ],
+  ring: () => [
+    ['point', 'f32', [2]],
+    ['mode', 'i32', []],
+  ],
   loans: () => [
     ['features', 'f32', [8]],
     ['label', 'i32', []],

@@ -228,6 +228,19 @@ const datasets: BuiltinImpl[] = [
     splitCheck,
   ),
   dataset(
+    'ring',
+    'ring(split: train|test, size, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
+    [
+      { name: 'split', type: 'sym', optional: true },
+      { name: 'size', type: 'int', optional: true },
+      { name: 'modes', type: 'int', optional: true },
+      { name: 'radius', type: 'num', optional: true },
+      { name: 'std', type: 'num', optional: true },
+      { name: 'seed', type: 'int', optional: true },
+    ],
+    splitCheck,
+  ),
+  dataset(
     'csv',
     'csv("file.csv", label: "column"): numeric columns as features, one label column',
     [

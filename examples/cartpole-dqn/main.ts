@@ -1,0 +1,73 @@
+/**
+ * DQN on CartPole: an epsilon-greedy agent acts with QNet, stores every
+ * transition in a replay buffer and, after each environment step, takes one
+ * optimizer step (the trainer's `step`) on a batch sampled from the buffer.
+ * The targets come from the target network, `models.QNetTarget.predict`,
+ * which the train block's `sync` refreshes every 500 optimizer steps.
+ *
+ *   npx tsx examples/cartpole-dqn/main.ts [--json] [--seed N] [--quick]
+ *
+ * Reports avg_return: the mean return of the last 100 training episodes
+ * (epsilon-greedy; a random policy: about 22; the cap: 500). --quick runs
+ * 6,000 environment steps instead of 40,000 (the CI test).
+ */
+import { Rng } from '../../runtime/data/index.js';
+import { CartPole, meanOfLast } from '../shared/cartpole.js';
+import { logger, parseArgs, report } from '../shared/cli.js';
+import { compileDnn, trainerOf } from '../shared/load.js';
+import { ReplayBuffer } from '../shared/replay.js';
+
+const args = parseArgs();
+const log = logger(args.json);
+
+const STEPS = args.quick ? 6_000 : 40_000; // environment steps
+const WARMUP = 1_000; // random steps before learning starts
+const BATCH = 64;
+const GAMMA = 0.99;
+const EPS_START = 1.0;
+const EPS_END = 0.02;
+const EPS_STEPS = args.quick ? 3_000 : 10_000; // linear decay of epsilon
+
+const dqn = await trainerOf(compileDnn(new URL('./cartpole-dqn.dnn', import.meta.url)), 'DQN', { seed: args.seed });
+const { QNet, QNetTarget } = dqn.models;
+// start the target network as a copy of the online one
+const w = QNet.getWeights();
+QNetTarget.setWeights(Object.fromEntries(Object.entries(w).map(([path, v]) => [path.replace(/^QNet\./, 'QNetTarget.'), v])));
+
+const env = new CartPole(args.seed);
+const rng = new Rng(args.seed + 99);
+const buffer = new ReplayBuffer(50_000, 4);
+const returns: number[] = [];
+
+const started = Date.now();
+let obs = env.reset();
+let episodeReturn = 0;
+for (let t = 1; t <= STEPS; t++) {
+  const eps = Math.max(EPS_END, EPS_START - ((EPS_START - EPS_END) * t) / EPS_STEPS);
+  let action: number;
+  if (rng.next() < eps) action = rng.int(2);
+  else {
+    const { q } = await QNet.predict({ obs: { data: obs, shape: [1, 4] } });
+    action = q.data[1] > q.data[0] ? 1 : 0;
+  }
+  const r = env.step(action);
+  // a truncated episode (the 500-step cap) did not fail: its next state still has a value
+  buffer.add(obs, action, r.reward, r.obs, r.terminated);
+  episodeReturn += r.reward;
+  obs = r.obs;
+  if (r.terminated || r.truncated) {
+    returns.push(episodeReturn);
+    if (returns.length % 25 === 0) log(`step ${t}: episode ${returns.length}, average return of the last 100 ${meanOfLast(returns).toFixed(1)}, epsilon ${eps.toFixed(2)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    episodeReturn = 0;
+    obs = env.reset();
+  }
+  if (t <= WARMUP) continue;
+
+  const b = buffer.sample(BATCH, rng);
+  const { q: qNext } = await QNetTarget.predict({ obs: { data: b.next, shape: [BATCH, 4] } });
+  const target = new Float32Array(BATCH);
+  for (let i = 0; i < BATCH; i++) target[i] = b.reward[i] + (1 - b.done[i]) * GAMMA * Math.max(qNext.data[2 * i], qNext.data[2 * i + 1]);
+  await dqn.steps.step({ obs: { data: b.obs, shape: [BATCH, 4] }, action: b.action, target });
+}
+dqn.dispose();
+report(args.json, { metrics: { avg_return: meanOfLast(returns) }, episodes: returns.length, steps: STEPS, seconds: (Date.now() - started) / 1000 });
