@@ -138,6 +138,7 @@ async function loadEmitter(): Promise<typeof import('../codegen/module/index.js'
 
 interface CompileOpts {
   O0?: boolean;
+  backend?: string;
   out?: string;
   emit: 'ts' | 'js';
   param?: Record<string, number>;
@@ -145,15 +146,27 @@ interface CompileOpts {
 }
 
 async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
-  const { file: compiled } = compileOrReport(file, opts.param);
+  const result = compileOrReport(file, opts.param);
+  await reportBackend(result, opts.backend);
+  const compiled = result.file;
   const emitModule = await loadEmitter();
   const outDir = opts.out ?? dirname(file);
   const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), optimize: !opts.O0, ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
   for (const path of writeFiles(outDir, files)) process.stdout.write(`wrote ${path}\n`);
 }
 
-function cmdCheck(file: string, opts: { param?: Record<string, number> }): void {
-  compileOrReport(file, opts.param);
+/** With --backend webgpu|gpujs: ops that backend has no kernel for are errors, located where they come from. */
+async function reportBackend(result: ReturnType<typeof compileOrReport>, backend: string | undefined): Promise<void> {
+  if (!backend || backend === 'cpu' || backend === 'auto') return;
+  const { backendDiagnostics } = await import('../codegen/backend-support.js');
+  const diags = backendDiagnostics(result.file, backend as 'webgpu' | 'gpujs');
+  if (diags.length === 0) return;
+  printDiagnostics(diags, result.sources, true);
+  throw new DiagnosticsReported();
+}
+
+async function cmdCheck(file: string, opts: { param?: Record<string, number>; backend?: string }): Promise<void> {
+  await reportBackend(compileOrReport(file, opts.param), opts.backend);
   process.stdout.write('ok\n');
 }
 
@@ -432,6 +445,7 @@ function buildProgram(): Command {
     .addOption(new Option('--emit <kind>', 'what to write').choices(['ts', 'js']).default('ts'))
     .option('--runtime <specifier>', 'import specifier of the dnnc runtime in the generated code (default: dnnc)')
     .option('--O0', 'no fusion and no buffer reuse, for comparison and debugging (also spelt -O0)')
+    .addOption(new Option('--backend <name>', 'fail when the module could not run on this backend (ops without a kernel)').choices(['cpu', 'webgpu', 'gpujs', 'auto']))
     .addOption(paramOption())
     .action((file: string, opts: CompileOpts) => cmdCompile(file, opts));
 
@@ -439,8 +453,9 @@ function buildProgram(): Command {
     .command('check')
     .description('report the diagnostics of a .dnn file; prints "ok" when there are none')
     .argument('<file>', 'the .dnn file')
+    .addOption(new Option('--backend <name>', 'also report ops this backend has no kernel for').choices(['cpu', 'webgpu', 'gpujs', 'auto']))
     .addOption(paramOption())
-    .action((file: string, opts: { param?: Record<string, number> }) => cmdCheck(file, opts));
+    .action((file: string, opts: { param?: Record<string, number>; backend?: string }) => cmdCheck(file, opts));
 
   program
     .command('ir')

@@ -37,6 +37,7 @@ export const catalog = {
   DNN0027: { title: 'not differentiable', template: (a: Args) => `${a.message}` },
   DNN0028: { title: 'unknown optimizer', template: (a: Args) => `unknown optimizer '${a.name}'${a.hint ?? ''}` },
   DNN0029: { title: 'csv column', template: (a: Args) => `${a.message}` },
+  DNN0030: { title: 'no kernel on a backend', template: (a: Args) => `the ${a.backend} backend has no kernel for '${a.op}'${a.from}, which '${a.owner}' needs` },
 } as const;
 
 export type DiagnosticCode = keyof typeof catalog;

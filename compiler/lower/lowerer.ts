@@ -393,7 +393,8 @@ export class Lowerer {
         return this.call(e.callee, e.args, undefined, env, e.span);
       case 'Pipe': {
         const input = this.expr(e.input, env);
-        return this.call(e.target.callee, e.target.args, input, env, e.span);
+        // the call's own span: errors and generated nodes point at `dense(10)`, not the whole chain
+        return this.call(e.target.callee, e.target.args, input, env, e.target.span);
       }
       case 'Unary': {
         const v = this.expr(e.operand, env);

@@ -170,7 +170,7 @@ model S {
 test('diagnostics: symbolic T for recurrence, token dtype, heads, attention rank, mask shape', () => {
   assert.equal(diagnostics(`model M { input x: f32[B, T, 3]  output y: f32[B, 4]
   y = x |> lstm(units: 4, return: last) }`), [
-    '2:7 DNN0015 lstm over a symbolic sequence length is not supported yet; give T a fixed size (the input is f32[B, T, 3])',
+    '2:12 DNN0015 lstm over a symbolic sequence length is not supported yet; give T a fixed size (the input is f32[B, T, 3])',
   ]);
   const emb = diagnostics(`model M { input x: f32[B, 3]  output y: f32[B, 3, 4]
   y = embedding(x, vocab: 5, dim: 4) }`);
