@@ -5,6 +5,9 @@
  *   the table for every index (an embedding lookup). An index outside [0, V)
  *   is a run-time Error naming the indices input and the position, e.g.
  *   "token id 70 at position 3 of 'tokens' is outside the vocabulary [0, 65)".
+ *   The GPU kernels (webgpu, gpujs) cannot throw: there an out-of-range id
+ *   is clamped to [0, V - 1] (it reads row 0 or row V - 1), see
+ *   codegen/wgsl/ops/sequence.ts.
  *   Gradient to the table: scatter_add(dy, indices, rows: V); none to the
  *   (integer) indices.
  * scatter_add(updates f32[..., D], indices i32[...]) attrs rows -> f32[rows, D]:
@@ -19,7 +22,8 @@ import { dimEq, evalShape, normDim, shapeToString, type Dim } from '../dims.js';
 import type { Attrs, DType, TensorType } from '../ir.js';
 import { ShapeError, type OpDef } from './types.js';
 import { refTensor, sizeOf, stridesOf } from './util.js';
-import { expectArity, expectDtype, mulExpr, numAttr } from './kernel-util.js';
+import { expectArity, expectDtype, gpujsDim, gpujsIdiv, gpujsMul, mulExpr, numAttr } from './kernel-util.js';
+import { gatherWgsl, iotaWgsl, scatterAddWgsl } from '../../codegen/wgsl/ops/sequence.js';
 
 /** The name of the indices value for run-time messages. */
 function indicesName(attrs: Attrs, fallback: string | undefined): string {
@@ -80,6 +84,16 @@ for (let i = 0, o = 0; i < n; i++) {
   if (!(id >= 0 && id < V)) throw new Error('token id ' + id + ' at position ' + i + ' of ' + ${what} + ' is outside the vocabulary [0, ' + V + ')');
   for (let d = 0, s = id * D; d < D; d++) ${y}[o++] = ${table}[s + d];
 }`;
+  },
+  wgsl: gatherWgsl,
+  gpujs(ctx) {
+    // one thread per output element; an out-of-range id is clamped (a kernel cannot throw)
+    const [table, idx] = ctx.in;
+    const [V, D] = ctx.inShape[0];
+    return `const r = ${gpujsIdiv('i', D)};
+const d = i - r * ${D};
+const id = Math.min(Math.max(${idx}[r], 0), ${V} - 1);
+return ${table}[id * ${D} + d];`;
   },
   samples: [
     { inputs: [{ shape: [5, 3] }, { shape: [4], dtype: 'i32', range: [0, 5] }] },
@@ -142,6 +156,22 @@ for (let i = 0; i < n; i++) {
   for (let d = 0, s = i * D, o = id * D; d < D; d++) ${y}[o + d] += ${upd}[s + d];
 }`;
   },
+  wgsl: scatterAddWgsl,
+  gpujs(ctx) {
+    // one thread per table element: scan every index, adding in the CPU's order (no atomics)
+    const [upd, idx] = ctx.in;
+    const D = gpujsDim(ctx.outDims[0][1]);
+    return `const r = ${gpujsIdiv('i', D)};
+const d = i - r * ${D};
+let acc = 0;
+for (let k = 0; k < ${gpujsMul(ctx.inDims[1])}; k++) {
+  const hit = Math.abs(${idx}[k] - r) < 0.5 ? 1 : 0;
+  if (hit > 0) {
+    acc = acc + ${upd}[k * ${D} + d];
+  }
+}
+return acc;`;
+  },
   samples: [
     { inputs: [{ shape: [4, 3] }, { shape: [4], dtype: 'i32', range: [0, 3] }], attrs: { rows: 5 } },
     { inputs: [{ shape: [2, 3, 2] }, { shape: [2, 3], dtype: 'i32', range: [0, 4] }], attrs: { rows: 4 }, note: 'rank-2 indices, repeated ids' },
@@ -195,6 +225,15 @@ export const iota: OpDef = {
     const inner = mulExpr(shape.slice(ax + 1));
     return `const n = ${mulExpr(shape)}, inner = ${inner}, size = ${shape[ax]};
 for (let i = 0; i < n; i++) ${ctx.out[0]}[i] = Math.floor(i / inner) % size;`;
+  },
+  wgsl: iotaWgsl,
+  gpujs(ctx) {
+    const shape = ctx.outDims[0];
+    const ax = iotaAxis(ctx.attrs, shape.length);
+    const inner = gpujsMul(shape.slice(ax + 1));
+    const size = gpujsDim(shape[ax]);
+    return `const q = ${gpujsIdiv('i', inner)};
+return q - ${gpujsIdiv('q', size)} * ${size};`;
   },
   samples: [
     { inputs: [], attrs: { shape: [3, 4], axis: 1 } },
