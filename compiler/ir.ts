@@ -67,11 +67,20 @@ export interface DimLimit {
   what: string;
 }
 
+/** An integer input whose values must lie in [0, below) (token ids of an embedding), checked on every backend. */
+export interface InputRange {
+  input: string;
+  below: number;
+  /** what imposes it, for the error: "embedding(vocab: 65)" */
+  what: string;
+}
+
 export class Graph {
   nodes: Node[] = [];
   outputs: GraphOutput[] = [];
   updates: GraphUpdate[] = [];
   limits: DimLimit[] = [];
+  ranges: InputRange[] = [];
   private nextId = 0;
 
   constructor(public name: string) {}

@@ -228,7 +228,22 @@ function convert(n: Normalized, what: string): TypedArray {
  * length): an Error naming the input that brought the dim, what limits it,
  * and the sizes.
  */
-export function checkLimits(model: string, inputs: readonly InputSpec[], dims: Record<string, number>, limits: readonly { dim: string; max: number; what: string }[] | undefined): void {
+export function checkLimits(
+  model: string,
+  inputs: readonly InputSpec[],
+  dims: Record<string, number>,
+  limits: readonly { dim: string; max: number; what: string }[] | undefined,
+  ranges?: readonly { input: string; below: number; what: string }[],
+  data?: ReadonlyMap<string, ArrayLike<number>>,
+): void {
+  for (const r of ranges ?? []) {
+    const values = data?.get(r.input);
+    if (!values) continue;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v < 0 || v >= r.below) throw new Error(`${model}: token id ${v} at position ${i} of '${r.input}' is outside the vocabulary [0, ${r.below}) of ${r.what}`);
+    }
+  }
   for (const l of limits ?? []) {
     const v = dims[l.dim];
     if (v === undefined || v <= l.max) continue;

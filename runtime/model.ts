@@ -169,7 +169,7 @@ export class CompiledModel implements Model {
 
   private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>) {
     const { dims, data } = bindInputs(this.name, entry.inputs, given, what);
-    checkLimits(this.name, entry.inputs, dims, entry.spec.limits);
+    checkLimits(this.name, entry.inputs, dims, entry.spec.limits, entry.spec.ranges, data);
     await entry.prepared.run(dims, data, hyper);
     return dims;
   }

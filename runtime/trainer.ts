@@ -73,7 +73,7 @@ class CompiledTrainer implements Trainer {
     const n = ps.calls + 1;
     const specs = s.inputs.map((i) => ({ ...i, role: 'train' as const }));
     const { dims, data } = bindInputs(`${this.name}.${s.name}`, specs, batch, 'batch input');
-    checkLimits(`${this.name}.${s.name}`, specs, dims, s.entry.limits);
+    checkLimits(`${this.name}.${s.name}`, specs, dims, s.entry.limits, s.entry.ranges, data);
     const lr = learningRate(s.schedule, s.optimizer.lr, n, this.plannedSteps);
     await ps.prepared.run(dims, data, { lr, step: n, seed: this.seed });
     ps.calls = n;

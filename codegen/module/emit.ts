@@ -127,6 +127,7 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
     `${i2}kernels: { ${kernels.join(', ')} },`,
     ...(wgsl ? [`${i2}wgsl: { ${kernels.filter((k) => wgsl.has(k)).map((k) => `${k}: ${wgslConst(k)}`).join(', ')} },`] : []),
     ...(e.limits?.length ? [`${i2}limits: ${lit(e.limits)},`] : []),
+    ...(e.ranges?.length ? [`${i2}ranges: ${lit(e.ranges)},`] : []),
     ...(e.wgslMissing?.length ? [`${i2}wgslMissing: ${lit(e.wgslMissing)},`] : []),
     ...(gpujs ? [`${i2}gpujs: { ${kernels.filter((k) => gpujs.has(k)).map((k) => `${k}: ${gpujsConst(k)}`).join(', ')} },`] : []),
     ...(e.gpujsMissing?.length ? [`${i2}gpujsMissing: ${lit(e.gpujsMissing)},`] : []),

@@ -78,6 +78,7 @@ export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {})
     steps,
     notes: plan.notes,
     ...(g.limits.length ? { limits: g.limits.map((l) => ({ ...l })) } : {}),
+    ...(g.ranges.length ? { ranges: g.ranges.map((r) => ({ ...r })) } : {}),
     ...(missing.size ? { wgslMissing: [...missing].sort() } : {}),
     ...(missingGj.size ? { gpujsMissing: [...missingGj].sort() } : {}),
   };

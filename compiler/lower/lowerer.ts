@@ -18,6 +18,9 @@ import { builtins } from './builtins/index.js';
 import { Env } from './env.js';
 import { asDim, describe, type LVal } from './values.js';
 
+/** The most inputs one concat kernel reads (plus its output: 8 arrays, WebGPU's guaranteed minimum). */
+const CONCAT_FAN_IN = 7;
+
 /** Unwinds a statement whose failure was already reported (or follows from one that was). */
 export class SilentAbort extends Error {}
 
@@ -439,6 +442,12 @@ export class Lowerer {
 
   /** Add a registry op at `span`; a shape rule failure becomes a located diagnostic. */
   op(name: string, inputs: Value[], attrs: Record<string, unknown>, span: Span): Value {
+    // a kernel binds a bounded number of arrays (GPU storage-buffer limits): a wide concat becomes a tree
+    if (name === 'concat' && inputs.length > CONCAT_FAN_IN) {
+      const parts: Value[] = [];
+      for (let i = 0; i < inputs.length; i += CONCAT_FAN_IN) parts.push(this.op('concat', inputs.slice(i, i + CONCAT_FAN_IN), attrs, span));
+      return this.op('concat', parts, attrs, span);
+    }
     this.b.span = span;
     try {
       return this.b.op(name, inputs, attrs as never);
@@ -780,6 +789,14 @@ export class Lowerer {
         if (self.mode === 'train') self.b.graph.updates.push({ path, value });
       },
       hyper: (name) => self.b.hyper(name),
+      limitInput: (v, below, what) => {
+        if (v.node.op !== 'input') return; // computed ids are checked by the kernels that read them
+        const name = String(v.node.attrs.name);
+        const ranges = self.b.graph.ranges;
+        const prev = ranges.find((r) => r.input === name);
+        if (!prev) ranges.push({ input: name, below, what });
+        else if (below < prev.below) Object.assign(prev, { below, what });
+      },
       limitDim: (dim, max, what) => {
         const limits = self.b.graph.limits;
         const prev = limits.find((l) => l.dim === dim);

@@ -180,4 +180,17 @@ test("'auto' does not pick gpujs in gpu.js's cpu or webasm mode", async () => {
   }
 });
 
+test('token ids outside the vocabulary are refused before the kernels run (gather would clamp on a GPU)', async () => {
+  const { compileSource } = await import('../../compiler/compile.js');
+  const { programFromModel } = await import('../../codegen/module/plan-model.js');
+  const { instantiate } = await import('../../runtime/index.js');
+  const r = compileSource(`model E { input ids: i32[B, 4]  output y: f32[B, 4, 3]  y = embedding(ids, vocab: 65, dim: 3) }`, 'e.dnn');
+  const m = await instantiate(programFromModel(r.file!.models[0]), { backend: 'gpujs', gpujs: { mode: 'cpu' } });
+  await m.predict({ ids: { data: Int32Array.of(1, 2, 3, 70), shape: [1, 4] } }).then(
+    () => assert.unreachable('no error for token id 70'),
+    (e: Error) => assert.match(e.message, "token id 70 at position 3 of 'ids' is outside the vocabulary [0, 65)"),
+  );
+  m.dispose();
+});
+
 test.run();

@@ -545,6 +545,7 @@ const embedding: BuiltinImpl = {
     if (dim <= 0) cx.fail('DNN0022', { message: `embedding: dim must be a positive integer, got ${dim}` }, { span: cx.args.span('dim') });
     const path = cx.layerPath('embedding');
     const table = cx.param(`${path}.weight`, [vocab, dim], { kind: 'normal', std: 1 / Math.sqrt(dim) });
+    cx.limitInput(tokens, vocab, `embedding(vocab: ${vocab})`);
     return t(cx, cx.op('gather', [table, tokens], { what: tokens.name ?? 'the token ids' }));
   },
 };
