@@ -26,9 +26,12 @@
  *   --peers=cpu,wasm              which TF.js backends (default: both; --peers= for none)
  *   --quick                       fewer samples (a smoke run; the JSON is marked quick)
  *   --out=PATH                    write the JSON there instead ("-": do not write)
+ *   --threads=N                   our CPU backend's threads (default: its default, 2 on 2 cores; 1: none)
+ *   --single=0                    do not also time ours on one thread (by default, when ours runs
+ *                                 threaded, each case is timed on one thread too: column "dnnc 1 thr")
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
@@ -40,6 +43,7 @@ import { instantiate } from '../runtime/index.js';
 import { mnist } from '../runtime/data/mnist.js';
 import { Rng } from '../runtime/data/random.js';
 import type { Model } from '../runtime/types.js';
+import { resolveThreads } from '../runtime/threads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 64;
@@ -53,6 +57,9 @@ const quick = argv.includes('--quick');
 const only = new Set((opt('only') ?? 'lenet5,mlp784,matmul').split(',').filter(Boolean));
 const peerNames = (opt('peers') ?? 'cpu,wasm').split(',').filter(Boolean) as PeerName[];
 const outPath = opt('out') ?? join(here, 'results', `${new Date().toISOString().slice(0, 10)}-cpu.json`);
+const threads = resolveThreads(opt('threads') !== undefined ? Number(opt('threads')) : undefined);
+/** also time ours on one thread (when ours is threaded) */
+const single = threads > 1 && opt('single') !== '0';
 
 // ------------------------------------------------------------ measuring
 
@@ -109,7 +116,7 @@ async function measure(fn: () => unknown | Promise<unknown>, expectSeconds: numb
 
 type Ours = { model: Model; compileMs: number } | { notCompiled: string };
 
-async function ours(file: string): Promise<Ours> {
+async function ours(file: string, nThreads = threads): Promise<Ours> {
   const path = join(here, 'models', file);
   const t0 = performance.now();
   const res = compileSource(readFileSync(path, 'utf8'), path);
@@ -121,7 +128,7 @@ async function ours(file: string): Promise<Ours> {
     throw new Error(`bench/models/${file} does not compile: ${why}`);
   }
   const program = programFromModel(res.file.models[0]);
-  return { model: await instantiate(program, { seed: 1, backend: 'cpu' }), compileMs };
+  return { model: await instantiate(program, { seed: 1, backend: 'cpu', threads: nThreads }), compileMs };
 }
 
 // ------------------------------------------------------------ TF.js
@@ -191,6 +198,8 @@ interface Row {
   case: string;
   what: string;
   ours: Outcome;
+  /** ours on one thread, when ours runs threaded */
+  oursSingle?: Outcome;
   peers: Partial<Record<PeerName, Outcome>>;
   /** peer median / our median: > 1 means ours is faster */
   ratios: Partial<Record<PeerName, number>>;
@@ -255,6 +264,14 @@ async function networkCase(opts: {
   const trainOurs = await timeOurs(o, (m) => () => m.trainStep(batch.ours), opts.expectTrain.ours);
   const predictOurs = await timeOurs(o, (m) => () => m.predict({ image: batch.ours.image }), opts.expectPredict.ours);
   if ('model' in o) o.model.dispose();
+  let trainSingle: Outcome | undefined;
+  let predictSingle: Outcome | undefined;
+  if (single) {
+    const o1 = await ours(opts.file, 1);
+    trainSingle = await timeOurs(o1, (m) => () => m.trainStep(batch.ours), 2 * opts.expectTrain.ours);
+    predictSingle = await timeOurs(o1, (m) => () => m.predict({ image: batch.ours.image }), 2 * opts.expectPredict.ours);
+    if ('model' in o1) o1.model.dispose();
+  }
   const train: Row['peers'] = {};
   const predict: Row['peers'] = {};
   for (const p of peerNames) {
@@ -277,8 +294,8 @@ async function networkCase(opts: {
       r.dispose();
     }
   }
-  addRow({ case: `${opts.id}.train`, what: `${opts.what}: one Adam step, batch ${BATCH}`, ours: trainOurs, peers: train, target: opts.trainTarget });
-  addRow({ case: `${opts.id}.predict`, what: `${opts.what}: predict, batch ${BATCH}`, ours: predictOurs, peers: predict });
+  addRow({ case: `${opts.id}.train`, what: `${opts.what}: one Adam step, batch ${BATCH}`, ours: trainOurs, ...(trainSingle ? { oursSingle: trainSingle } : {}), peers: train, target: opts.trainTarget });
+  addRow({ case: `${opts.id}.predict`, what: `${opts.what}: predict, batch ${BATCH}`, ours: predictOurs, ...(predictSingle ? { oursSingle: predictSingle } : {}), peers: predict });
 }
 
 async function matmulCase(): Promise<void> {
@@ -291,6 +308,12 @@ async function matmulCase(): Promise<void> {
   const inputs = { a: { data: a, shape: [n, n] }, b: { data: b, shape: [n, n] } };
   const mine = await timeOurs(o, (m) => () => m.predict(inputs), 1);
   if ('model' in o) o.model.dispose();
+  let mineSingle: Outcome | undefined;
+  if (single) {
+    const o1 = await ours('matmul.dnn', 1);
+    mineSingle = await timeOurs(o1, (m) => () => m.predict(inputs), 1);
+    if ('model' in o1) o1.model.dispose();
+  }
   const peers: Row['peers'] = {};
   for (const p of peerNames) {
     await useBackend(p);
@@ -315,7 +338,7 @@ async function matmulCase(): Promise<void> {
       tb.dispose();
     }
   }
-  addRow({ case: `matmul${n}`, what: `f32 matmul ${n}×${n} @ ${n}×${n} (${((2 * n ** 3) / 1e9).toFixed(2)} GFLOP)`, ours: mine, peers, target: { peer: 'cpu', ratio: 10 } });
+  addRow({ case: `matmul${n}`, what: `f32 matmul ${n}×${n} @ ${n}×${n} (${((2 * n ** 3) / 1e9).toFixed(2)} GFLOP)`, ours: mine, ...(mineSingle ? { oursSingle: mineSingle } : {}), peers, target: { peer: 'cpu', ratio: 10 } });
 }
 
 // ------------------------------------------------------------ printing
@@ -327,8 +350,8 @@ function ms(o: Outcome | undefined): string {
   return `${t >= 100 ? t.toFixed(0) : t >= 10 ? t.toFixed(1) : t.toFixed(2)} ms`;
 }
 const ratio = (x: number | undefined) => (x === undefined ? '-' : x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`);
-const cols = ['case', 'dnnc', 'tfjs cpu', 'tfjs wasm', 'vs cpu', 'vs wasm', 'target'];
-const widths = [16, 16, 16, 16, 8, 8, 24];
+const cols = ['case', 'dnnc', 'dnnc 1 thr', 'tfjs cpu', 'tfjs wasm', 'vs cpu', 'vs wasm', 'target'];
+const widths = [16, 12, 12, 16, 16, 8, 8, 24];
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' ').trimEnd();
 
 function printHeader(): void {
@@ -337,16 +360,19 @@ function printHeader(): void {
 
 function printRow(r: Row): void {
   const t = r.target ? `≥${r.target.ratio}× ${r.target.peer}${r.target.met === undefined ? '' : r.target.met ? ' (met)' : ' (not met)'}` : '';
-  process.stdout.write(line([r.case, ms(r.ours), ms(r.peers.cpu), ms(r.peers.wasm), ratio(r.ratios.cpu), ratio(r.ratios.wasm), t]) + '\n');
+  process.stdout.write(line([r.case, ms(r.ours), ms(r.oursSingle), ms(r.peers.cpu), ms(r.peers.wasm), ratio(r.ratios.cpu), ratio(r.ratios.wasm), t]) + '\n');
 }
 
 // ------------------------------------------------------------ main
 
+let startLoad = 0;
+
 async function main(): Promise<void> {
   const cpu = cpus();
+  startLoad = Number(loadavg()[0].toFixed(2));
   process.stdout.write(
     `dnnc CPU benchmark: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, TF.js ${tf.version.tfjs}` +
-      `${quick ? ' (quick)' : ''}\nmedians of benchmark.js samples; "vs" = peer time / dnnc time (> 1: dnnc is faster)\n\n`,
+      `${quick ? ' (quick)' : ''}, dnnc on ${threads} thread${threads > 1 ? 's' : ''}, load average ${loadavg()[0].toFixed(1)}\nmedians of benchmark.js samples; "vs" = peer time / dnnc time (> 1: dnnc is faster)\n\n`,
   );
   printHeader();
   if (only.has('lenet5'))
@@ -377,6 +403,9 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     quick,
+    threads,
+    /** the 1-minute load average at the start and the end of the run (the machine is shared) */
+    loadAverage: [startLoad, Number(loadavg()[0].toFixed(2))],
     machine: { cpus: cpu.length, model: cpu[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
     peers: { tfjs: tf.version.tfjs, backends: peerNames },
     batch: BATCH,
@@ -384,6 +413,7 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({
       ...r,
       ours: roundOutcome(r.ours),
+      ...(r.oursSingle ? { oursSingle: roundOutcome(r.oursSingle) } : {}),
       peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, roundOutcome(v)])),
       ratios: Object.fromEntries(Object.entries(r.ratios).map(([k, v]) => [k, Number(v.toPrecision(3))])),
     })),

@@ -4,10 +4,13 @@
  * warm-up, and the kernels are printed by total time, then summed by op
  * (the last part of the kernel name: matmul, conv2d, add, ...).
  *
- *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20] [--cpu]
+ *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20] [--cpu] [--threads=N]
  *
- * --cpu times with process.cpuUsage() (this process's CPU time) instead of
- * the wall clock: on a shared, loaded machine it is much steadier.
+ * --cpu times with process.cpuUsage() (this process's CPU time, all its
+ * threads) instead of the wall clock: on a shared, loaded machine it is much
+ * steadier. --threads: the CPU backend's threads (default: its default, 2
+ * on 2 cores; DNNC_THREADS works too). A threaded kernel call is timed
+ * whole, from its first phase to its last (all threads' chunks in between).
  *
  * The inputs are the first 64 images of mnist(split: train); the model's
  * input must be image: f32[B, 1, 28, 28] or f32[B, 784].
@@ -36,6 +39,7 @@ const entryName = (argv.find((a) => a.startsWith('--entry='))?.slice(8) ?? 'trai
 const cpuClock = argv.includes('--cpu');
 const now = cpuClock ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 const steps = Number(argv.find((a) => a.startsWith('--steps='))?.slice(8) ?? 20);
+const threadsArg = argv.find((a) => a.startsWith('--threads='))?.slice(10);
 
 async function main(): Promise<void> {
   const res = compileSource(readFileSync(file, 'utf8'), file);
@@ -48,16 +52,27 @@ async function main(): Promise<void> {
   const total = new Map<string, number>();
   const calls = new Map<string, number>();
   let timing = false;
-  for (const [name, fn] of Object.entries(entry.kernels)) {
-    entry.kernels[name] = ((ins, outs, dims) => {
-      if (!timing) return fn(ins, outs, dims);
+  type Split = (ins: unknown[], outs: unknown[], dims: unknown, r0?: number, r1?: unknown) => void;
+  const started = new Map<string, number>();
+  const add = (name: string, ms: number) => {
+    total.set(name, (total.get(name) ?? 0) + ms);
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+  };
+  for (const [name, k] of Object.entries(entry.kernels)) {
+    const fn = k as unknown as Split;
+    // a split kernel's extra arguments pass through: a threaded call is k(-2), chunks, k(-3)
+    const wrapped = (ins: unknown[], outs: unknown[], dims: unknown, r0?: number, r1?: unknown) => {
+      if (!timing || (r0 !== undefined && r0 !== -2 && r0 !== -3)) return fn(ins, outs, dims, r0, r1);
+      if (r0 === -2) started.set(name, now());
       const t0 = now();
-      fn(ins, outs, dims);
-      total.set(name, (total.get(name) ?? 0) + now() - t0);
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-    }) as KernelFn;
+      fn(ins, outs, dims, r0, r1);
+      if (r0 === undefined) add(name, now() - t0);
+      else if (r0 === -3) add(name, now() - started.get(name)!);
+    };
+    // the workers run the kernel itself (its source), not this wrapper
+    entry.kernels[name] = Object.assign(wrapped, { kernel: k }) as unknown as KernelFn;
   }
-  const m = await instantiate(program, { seed: 1 });
+  const m = await instantiate(program, { seed: 1, ...(threadsArg !== undefined ? { threads: Number(threadsArg) } : {}) });
   const d = mnist({ split: 'train' });
   const flat = model.inputs[0].shape.length === 2;
   const image = { data: d.fields.image.data.slice(0, BATCH * 784), shape: flat ? [BATCH, 784] : [BATCH, 1, 28, 28] };
@@ -79,7 +94,7 @@ async function main(): Promise<void> {
     byOp.set(kind, (byOp.get(kind) ?? 0) + k.ms);
   }
   const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`.padStart(6);
-  process.stdout.write(`${file} ${entryName}, batch ${BATCH}: ${wall.toFixed(2)} ms${cpuClock ? ' of CPU time' : ''} per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
+  process.stdout.write(`${file} ${entryName}, batch ${BATCH}, ${(m as unknown as { impl?: { threads?: number } }).impl?.threads ?? 1} thread(s): ${wall.toFixed(2)} ms${cpuClock ? ' of CPU time' : ''} per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
   process.stdout.write('by op:\n');
   for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${op.padEnd(30)} ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}\n`);
   process.stdout.write(`  ${'(outside kernels)'.padEnd(30)} ${(wall - inKernels).toFixed(3).padStart(9)} ms ${pct(wall - inKernels)}\n\ntop kernels:\n`);

@@ -54,16 +54,12 @@ export interface GemmSpec {
    */
   prepacked?: boolean;
   /**
-   * Row range [iLo, iHi) of C to compute (JS expressions; default all of M).
-   * Every element's sum runs in the same order whatever the range, so a GEMM
-   * split by rows over threads gives bit-identical results; iLo should be a
-   * multiple of 4 (the row blocks then match the full GEMM's).
-   */
-  iLo?: string;
-  iHi?: string;
-  /**
-   * Column range [jLo, jHi) of C, prepacked only: jLo a multiple of 4, jHi a
-   * multiple of 4 or N (the tail strip is computed when jHi > N & ~3).
+   * Column range [jLo, jHi) of C to compute (JS expressions; default all of
+   * N): jLo a multiple of 4, jHi a multiple of 4 or N (the tail strip is
+   * computed when jHi > N & ~3). Only the strips of the range are packed
+   * (or, prepacked, read), so a GEMM split by columns over threads packs
+   * each part of B once. Every element's sum runs in the same order
+   * whatever the range: a split GEMM gives bit-identical results.
    */
   jLo?: string;
   jHi?: string;
@@ -116,8 +112,6 @@ export function emitGemmPacked(g: GemmSpec): string {
   const hasFull = staticN ? Number(N) >= 4 : true;
   const kc = oneBlock ? K : 'kc';
   const colRange = g.jLo !== undefined || g.jHi !== undefined;
-  if (colRange && !g.prepacked) throw new Error('internal: a GEMM column range needs prepacked B');
-  const rowRange = g.iLo !== undefined || g.iHi !== undefined;
   const L: string[] = ['{'];
   if (colRange) L.push(`const jLo = ${g.jLo ?? '0'}, jHi = ${g.jHi ?? N};`);
   if (!staticN) L.push(`const N4 = ${p(N)} & ~3, NT = ${p(N)} & 3;`);
@@ -126,10 +120,10 @@ export function emitGemmPacked(g: GemmSpec): string {
   // 1. pack B[k0 : k0 + kc, :] into strips of 4 columns
   const bStart = (j: string) => addJs(addJs(g.bOff, mulJs('k0', g.bK)), mulJs(j, g.bCol));
   const col = (c: number) => (c === 0 ? 's' : `s + ${mulJs(String(c), g.bCol)}`);
-  if (!g.prepacked) L.push('let q = 0;');
+  if (!g.prepacked) L.push(colRange ? `let q = ${mulJs('jLo', kc)};` : 'let q = 0;');
   if (hasFull && !g.prepacked)
     L.push(
-      `for (let j = 0; j < ${N4}; j += 4) {`,
+      colRange ? `for (let j = jLo, je = jHi < ${N4} ? jHi : ${N4}; j < je; j += 4) {` : `for (let j = 0; j < ${N4}; j += 4) {`,
       `  for (let k = 0, s = ${bStart('j')}; k < ${kc}; k++, s += ${g.bK}, q += 4) {`,
       `    ${[0, 1, 2, 3].map((c) => `${Bp}[q${c ? ` + ${c}` : ''}] = ${B}[${col(c)}];`).join(' ')}`,
       '  }',
@@ -137,8 +131,9 @@ export function emitGemmPacked(g: GemmSpec): string {
     );
   if (hasTail && !g.prepacked) {
     const guarded = (c: number) => (c === 0 ? `${B}[s]` : staticN ? (c < Number(nt) ? `${B}[${col(c)}]` : '0') : `${nt} > ${c} ? ${B}[${col(c)}] : 0`);
+    const cond = [staticN ? '' : `${nt} > 0`, colRange ? `jHi > ${N4}` : ''].filter((c) => c).join(' && ');
     L.push(
-      `${staticN ? '' : `if (${nt} > 0) `}for (let k = 0, s = ${bStart(N4)}; k < ${kc}; k++, s += ${g.bK}, q += 4) {`,
+      `${cond ? `if (${cond}) ` : ''}for (let k = 0, s = ${bStart(N4)}; k < ${kc}; k++, s += ${g.bK}, q += 4) {`,
       `  ${[0, 1, 2, 3].map((c) => `${Bp}[q${c ? ` + ${c}` : ''}] = ${guarded(c)};`).join(' ')}`,
       '}',
     );
@@ -190,16 +185,12 @@ export function emitGemmPacked(g: GemmSpec): string {
     }
     return parts.join('\n');
   };
-  // with a row range whose start is a multiple of 4, the 2- and 1-row
-  // kernels are only needed where they would be for the whole of M
   const staticM = isNum(M);
   const m = Number(M);
-  const iEnd = rowRange ? 'iHi' : M;
-  if (rowRange) L.push(`const iHi = ${g.iHi ?? M};`);
-  L.push(`let i = ${rowRange ? (g.iLo ?? '0') : '0'};`);
-  if (!staticM || m >= 4) L.push(`for (; i + 4 <= ${iEnd}; i += 4) {\n${indent(strips(4))}\n}`);
-  if (!staticM || m % 4 >= 2) L.push(`for (; i + 2 <= ${iEnd}; i += 2) {\n${indent(strips(2))}\n}`);
-  if (!staticM || m % 2 === 1) L.push(`for (; i < ${iEnd}; i++) {\n${indent(strips(1))}\n}`);
+  L.push('let i = 0;');
+  if (!staticM || m >= 4) L.push(`for (; i + 4 <= ${M}; i += 4) {\n${indent(strips(4))}\n}`);
+  if (!staticM || m % 4 >= 2) L.push(`for (; i + 2 <= ${M}; i += 2) {\n${indent(strips(2))}\n}`);
+  if (!staticM || m % 2 === 1) L.push(`for (; i < ${M}; i++) {\n${indent(strips(1))}\n}`);
   if (!oneBlock) L.push('}');
   L.push('}');
   return L.join('\n');

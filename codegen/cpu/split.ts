@@ -12,8 +12,9 @@
  * so a threaded call is: k(-2); the ranges, on all threads; k(-3).
  * Chunk boundaries are multiples of `align`, except the end. Every output
  * element is computed by exactly one row and in the same order whatever the
- * range, so any split gives bit-identical results. Rows are the output rows
- * of a matmul (within each batch matrix), the images of conv2d and
+ * range, so any split gives bit-identical results. The "rows" are the
+ * output columns of a matmul (strips of 4, in every batch matrix: each
+ * thread packs only its part of B), the images of conv2d and
  * conv2d_backprop_input, and the taps (columns of dw, strips of 4) of
  * conv2d_backprop_filter, whose sums over images and pixels then never
  * cross threads.

@@ -10,6 +10,8 @@
  *     float64 strips of 4 columns, a 4x4 register-blocked micro-kernel with
  *     float64 accumulators (closer to the float64 reference than a float32
  *     running sum). Strides are literals when the shapes are static.
+ *  3. The split form (cpuSplitTemplates) computes a range of C's columns,
+ *     in strips of 4, for threads (codegen/cpu/split.ts).
  */
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { mulExpr } from '../../compiler/ops/kernel-util.js';
@@ -20,14 +22,9 @@ import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from '../
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
 
 /**
- * A kernel body that can run a range of its rows: the unit the CPU backend
- * splits across threads (runtime/threads.ts). `body` starts with
- * splitPrologue (the query and the range), then computes only the rows
- * [lo, hi) of its extent; every output element is computed the same way
- * whatever the range, so any split gives bit-identical results. Rows are
- * the output rows of a matmul, the images of conv2d and
- * conv2d_backprop_input, the taps (columns of dw) of
- * conv2d_backprop_filter.
+ * A split template: the body of a split kernel (codegen/cpu/split.ts), one
+ * that can compute a range of its rows so the CPU backend can run a call on
+ * several threads; it starts with splitPrologue.
  */
 export type CpuSplitTemplate = (ctx: CpuKernelContext) => string | undefined;
 
@@ -45,7 +42,7 @@ function matmul(ctx: CpuKernelContext): string | undefined {
   return matmulBody(ctx, false);
 }
 
-/** matmul split by output rows (within each batch matrix). */
+/** matmul split by output columns, in strips of 4 (each part of B is packed by one thread only). */
 function matmulSplit(ctx: CpuKernelContext): string | undefined {
   return matmulBody(ctx, true);
 }
@@ -95,9 +92,9 @@ function matmulBody(ctx: CpuKernelContext, split: boolean): string | undefined {
     cOff: batched ? 'cOff' : '0', cRow: n,
     accumulate: false,
     scratch: 'Bp',
-    ...(split ? { iLo: 'rLo', iHi: 'rHi' } : {}),
+    ...(split ? { jLo: 'rLo', jHi: 'rHi' } : {}),
   };
-  if (split) lines.push(splitPrologue(m, 4, mul('2', mul(mul(batch, m), mul(n, k)))));
+  if (split) lines.push(splitPrologue(n, 4, mul('2', mul(mul(batch, m), mul(n, k)))));
   lines.push(gemmScratch(spec));
   const inner = emitGemmPacked(spec);
   if (!batched) {

@@ -35,6 +35,7 @@ import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from '../../codegen/cpu/gemm.js';
 import { splitPrologue } from '../../codegen/cpu/split.js';
 import { conv2dBackpropFilterWgsl, conv2dBackpropInputWgsl, conv2dWgsl } from '../../codegen/wgsl/ops/conv.js';
+import { conv2dBackpropFilterGpujs, conv2dBackpropInputGpujs, conv2dGpujs } from '../../codegen/gpujs/ops/conv.js';
 
 // ------------------------------------------------------------------ attributes
 
@@ -510,6 +511,7 @@ export const conv2d: OpDef = {
   },
   cpu: convCpu,
   wgsl: conv2dWgsl,
+  gpujs: conv2dGpujs,
   samples: convSamples,
 };
 
@@ -545,6 +547,7 @@ export const conv2d_backprop_input: OpDef = {
   },
   cpu: backpropInputCpu,
   wgsl: conv2dBackpropInputWgsl,
+  gpujs: conv2dBackpropInputGpujs,
   samples: [
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { inputSize: [5, 5] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'stride 2, padding 1' },
@@ -584,6 +587,7 @@ export const conv2d_backprop_filter: OpDef = {
   },
   cpu: backpropFilterCpu,
   wgsl: conv2dBackpropFilterWgsl,
+  gpujs: conv2dBackpropFilterGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { kernel: [3, 3] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], kernel: [3, 3] }, note: 'stride 2, padding 1' },
