@@ -184,6 +184,9 @@ export class ThreadPool {
         w.on('error', () => {
           this.broken = true;
         });
+        w.on('exit', () => {
+          this.broken = true;
+        });
         port1.unref?.();
         this.ports.push(port1);
         // the kernels already known to the other workers
@@ -275,7 +278,10 @@ export class ThreadPool {
       mine++;
     }
     // a worker holding a chunk finishes it (kernels are plain loops; they end)
-    for (let d = Atomics.load(c, DONE); d < claimed; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
+    for (let d = Atomics.load(c, DONE); d < claimed; d = Atomics.load(c, DONE)) {
+      if (this.broken) throw new Error('internal: the worker thread stopped while running a kernel; DNNC_THREADS=1 runs without threads');
+      Atomics.wait(c, DONE, d, 1000);
+    }
     this.lastMine = mine;
     if (failure !== undefined) throw failure;
     if (Atomics.load(c, ERR)) throw new Error(`internal: a worker thread failed in a kernel (see the error above); DNNC_THREADS=1 runs without threads`);

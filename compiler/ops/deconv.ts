@@ -31,6 +31,7 @@ import { conv2d_backprop_input } from './conv.js';
 import { ShapeError, type OpDef, type WgslKernelContext } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
+import { conv2dTransposeGpujs } from '../../codegen/gpujs/ops/conv.js';
 
 const OP = 'conv2d_transpose';
 
@@ -173,6 +174,7 @@ export const conv2d_transpose: OpDef = {
     // conv2d_backprop_input(dy = x, w) with inputSize = this op's output extent
     return conv2d_backprop_input.cpu!({ ...ctx, attrs: { ...convAttrs(p), inputSize: [p.OH, p.OW] } });
   },
+  gpujs: conv2dTransposeGpujs,
   // the same delegation for WGSL, present as soon as conv2d_backprop_input has a WGSL kernel
   ...(conv2d_backprop_input.wgsl
     ? {

@@ -21,6 +21,7 @@ import { refTensor } from './util.js';
 import { expectArity, expectDtype, numsAttr } from './kernel-util.js';
 import { outExtent, windowGeometry } from './conv.js';
 import { avgpool2dGradWgsl, avgpool2dWgsl, maxpool2dGradWgsl, maxpool2dWgsl } from '../../codegen/wgsl/ops/pool.js';
+import { avgpool2dGpujs, avgpool2dGradGpujs, maxpool2dGpujs, maxpool2dGradGpujs } from '../../codegen/gpujs/ops/pool.js';
 
 interface PoolProblem {
   C: number;
@@ -286,6 +287,7 @@ export const maxpool2d: OpDef = {
   },
   cpu: maxpoolCpu,
   wgsl: maxpool2dWgsl,
+  gpujs: maxpool2dGpujs,
   samples: poolSamples,
 };
 
@@ -316,6 +318,7 @@ export const maxpool2d_grad: OpDef = {
   },
   cpu: maxpoolGradCpu,
   wgsl: maxpool2dGradWgsl,
+  gpujs: maxpool2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 4, 4] }, { shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2] } },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, note: 'overlapping windows accumulate' },
@@ -350,6 +353,7 @@ export const avgpool2d: OpDef = {
   },
   cpu: avgpoolCpu,
   wgsl: avgpool2dWgsl,
+  gpujs: avgpool2dGpujs,
   samples: poolSamples,
 };
 
@@ -380,6 +384,7 @@ export const avgpool2d_grad: OpDef = {
   },
   cpu: avgpoolGradCpu,
   wgsl: avgpool2dGradWgsl,
+  gpujs: avgpool2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2], inputSize: [4, 4] } },
     { inputs: [{ shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'padding 1, stride 2' },

@@ -19,6 +19,7 @@ import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, mulExpr, num, numAttr } from './kernel-util.js';
 import { randomNormalWgsl } from '../../codegen/wgsl/ops/random.js';
+import { randomNormalGpujs } from '../../codegen/gpujs/ops/random.js';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -88,6 +89,7 @@ for (let i = 0; i < n; i++) {
 }`;
   },
   wgsl: randomNormalWgsl,
+  gpujs: randomNormalGpujs,
   samples: [
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [0, 1000] }], attrs: { shape: [3, 5], salt: 12345 } },
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [-50, 50] }], attrs: { shape: [2, 3, 4], salt: -7, mean: 0.5, std: 2 } },

@@ -19,6 +19,7 @@ import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, mulExpr, numAttr } from './kernel-util.js';
 import { randomUniformWgsl } from '../../codegen/wgsl/ops/random.js';
+import { randomUniformGpujs } from '../../codegen/gpujs/ops/random.js';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -95,6 +96,7 @@ for (let i = 0; i < n; i++) {
 }`;
   },
   wgsl: randomUniformWgsl,
+  gpujs: randomUniformGpujs,
   samples: [
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [0, 1000] }], attrs: { shape: [3, 5], salt: 12345 } },
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [-50, 50] }], attrs: { shape: [2, 3, 4], salt: -7 } },

@@ -25,6 +25,7 @@ import { ShapeError, type CpuKernelContext, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, mulExpr, numsAttr } from './kernel-util.js';
 import { upsample2dGradWgsl, upsample2dWgsl } from '../../codegen/wgsl/ops/resize.js';
+import { upsample2dGpujs, upsample2dGradGpujs } from '../../codegen/gpujs/ops/resize.js';
 
 export const UPSAMPLE_MODES = ['nearest', 'bilinear'] as const;
 export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
@@ -232,6 +233,7 @@ export const upsample2d: OpDef = {
   },
   cpu: upsampleCpu,
   wgsl: upsample2dWgsl,
+  gpujs: upsample2dGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 3, 4] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 2, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },
@@ -275,6 +277,7 @@ export const upsample2d_grad: OpDef = {
   },
   cpu: upsampleGradCpu,
   wgsl: upsample2dGradWgsl,
+  gpujs: upsample2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 6, 8] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 6, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },
