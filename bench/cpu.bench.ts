@@ -34,7 +34,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Benchmark from 'benchmark';
+import { measure as measureWith, type Timing } from './measure.js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compileSource } from '../compiler/compile.js';
@@ -63,54 +63,10 @@ const single = threads > 1 && opt('single') !== '0';
 
 // ------------------------------------------------------------ measuring
 
-interface Timing {
-  /** median seconds per operation over benchmark.js's samples */
-  median: number;
-  mean: number;
-  /** relative margin of error, percent (benchmark.js) */
-  rme: number;
-  samples: number;
-}
 type Outcome = { status: 'ok'; timing: Timing } | { status: 'not compiled yet' | 'n/a' | 'failed'; reason: string };
 
-/**
- * Times `fn` with benchmark.js. Slow cases (an expected second or more per
- * call) take 2–3 samples of one call each; fast ones take at least 5 samples
- * within about 3 s. One untimed call runs first (warm-up, JIT, allocation).
- */
-async function measure(fn: () => unknown | Promise<unknown>, expectSeconds: number): Promise<Timing> {
-  await fn();
-  const slow = expectSeconds >= 1;
-  const bench = new Benchmark({
-    defer: true,
-    async: true,
-    minSamples: slow ? 2 : quick ? 3 : 5,
-    maxTime: slow ? (quick ? expectSeconds : 2.5 * expectSeconds) : quick ? 1 : 3,
-    minTime: slow ? 0 : quick ? 0.05 : 0.1,
-    initCount: 1,
-    // benchmark.js re-compiles `fn` from its source unless told not to; closures need the real function
-    fn: (deferred: Benchmark.Deferred) => {
-      Promise.resolve(fn()).then(
-        () => deferred.resolve(),
-        (e) => {
-          failure = e;
-          deferred.resolve();
-        },
-      );
-    },
-  } as Benchmark.Options);
-  let failure: unknown;
-  await new Promise<void>((resolve, reject) => {
-    bench.on('complete', () => resolve());
-    bench.on('error', (e: Benchmark.Event) => reject((e.target as unknown as { error?: unknown }).error ?? new Error('benchmark failed')));
-    bench.run({ async: true });
-  });
-  if (failure) throw failure;
-  const sample = [...bench.stats.sample].sort((a, b) => a - b);
-  const mid = sample.length >> 1;
-  const median = sample.length % 2 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2;
-  return { median, mean: bench.stats.mean, rme: bench.stats.rme, samples: sample.length };
-}
+/** benchmark.js timing shared by the suites (bench/measure.ts), with this run's --quick */
+const measure = (fn: () => unknown | Promise<unknown>, expectSeconds: number): Promise<Timing> => measureWith(fn, expectSeconds, quick);
 
 // ------------------------------------------------------------ our side
 
