@@ -152,23 +152,7 @@ test('the generated module embeds gpu.js kernels and create({ backend: gpujs }) 
   }
 });
 
-test('a model with ops lacking a gpu.js kernel is refused, naming them', async () => {
-  // any registry op without a gpu.js renderer, as a one-node model
-  const def = allOps().find((d) => d.kind !== 'leaf' && !hasGpujs(d.name) && d.samples.length > 0);
-  if (!def) {
-    console.log('\n  [skipped] every op has a gpu.js kernel: nothing to refuse');
-    return;
-  }
-  const s = def.samples[0];
-  const model = oneNodeModel(def, s.inputs.map((i) => i.shape), s.inputs.map((i) => i.dtype ?? 'f32'), s.attrs);
-  assert.equal(missingGpujs(model).map((m) => m.op), [def.name]);
-  try {
-    await instantiate(programFromModel(model), GJ);
-    assert.unreachable('instantiate should refuse');
-  } catch (e) {
-    assert.match((e as Error).message, `cannot run on the gpujs backend: no gpu.js kernel for op(s) ${def.name}`);
-  }
-});
+// refusing a model whose op lacks a gpu.js kernel: test/gpujs/conv-models.test.ts (it removes a renderer for the test)
 
 test("'auto' does not pick gpujs in gpu.js's cpu or webasm mode", async () => {
   const program = programFromModel(compileModel(SMALL, 'small.dnn'));
