@@ -2,8 +2,8 @@
  * examples/cartpole-reinforce and examples/cartpole-dqn (CI, fixed seeds):
  * short runs of the RL loops against the TypeScript CartPole. A random
  * policy averages a return of about 22.
- * Measured when written: REINFORCE 185.6 after 200 episodes; DQN 41.6
- * after 6,000 environment steps. (Full runs: README.md of each example.)
+ * Measured when written: REINFORCE 185.6 after 200 episodes; DQN 55.0
+ * after 6,000 environment steps (double DQN, soft target updates). (Full runs: README.md of each example.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,7 +41,7 @@ test('REINFORCE: 200 episodes lift the average return well above a random policy
 
 test('DQN: 6,000 steps lift the average return above a random policy', () => {
   const r = runExample('cartpole-dqn');
-  assert.ok(r.metrics.avg_return >= 30, `average return of the last 100 episodes ${r.metrics.avg_return}`);
+  assert.ok(r.metrics.avg_return >= 40, `average return of the last 100 episodes ${r.metrics.avg_return}`);
 });
 
 test.run();
