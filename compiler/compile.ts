@@ -156,17 +156,19 @@ function lowerSync(lw: Lowerer, sy: A.Sync, t: A.TrainDecl, models: CompiledMode
     models.push(to);
   }
   const rel = (path: string, model: string) => path.slice(model.length + 1);
-  const toParams = new Map(to.params.map((p) => [rel(p.path, to!.name), p]));
+  // parameters and model state (batchnorm running statistics) both follow the source
+  const fromTensors = [...from.params, ...from.state];
+  const toParams = new Map([...to.params, ...to.state].map((p) => [rel(p.path, to!.name), p]));
   const pairs: SyncSpec['pairs'] = [];
   const mismatch = () =>
     lw.diag.error('DNN0022', sy.span, {
       message: `sync ${sy.from.name} -> ${sy.to.name}: the models have different architectures (parameters ${from.params.map((p) => `${rel(p.path, from.name)}${shapeToString(p.shape)}`).join(', ')} vs ${to!.params.map((p) => `${rel(p.path, to!.name)}${shapeToString(p.shape)}`).join(', ')})`,
     });
-  if (toParams.size !== from.params.length) {
+  if (toParams.size !== fromTensors.length) {
     mismatch();
     return undefined;
   }
-  for (const p of from.params) {
+  for (const p of fromTensors) {
     const q = toParams.get(rel(p.path, from.name));
     if (!q || q.shape.length !== p.shape.length || q.shape.some((d, i) => d !== p.shape[i])) {
       mismatch();

@@ -111,6 +111,17 @@ train GAN {
   assert.match(bad.diagnostics[0].message, /no input of step 'd' has it/);
 });
 
+test('a sync carries model state too (batchnorm running statistics)', () => {
+  const r = compile(`model N { input x: f32[B, 4]  output y: f32[B, 2]  y = x |> dense(4) |> batchnorm |> dense(2) }
+    train T on N { t: f32[B, 2]  loss = mse(y, t)  sync N -> NAvg every 1 steps tau: 0.01 }`);
+  assert.equal(r.diagnostics.map((d) => d.message), []);
+  const f = r.file!;
+  const stateFrom = f.models[0].state.map((s) => s.path);
+  assert.ok(stateFrom.length >= 2);
+  const pairs = f.trainers![0].syncs[0].pairs.map((p) => p.from);
+  for (const s of stateFrom) assert.ok(pairs.includes(s), `${s} is synced`);
+});
+
 test('scalar expressions in metrics report under the function that computed them', () => {
   const r = compile(`model A { input x: f32[B, 4]  output y: f32[B, 4]  y = x |> dense(4) }
     train A { t: f32[B, 4]  loss = mse(y, t)  metrics = [mae(y, t), mse(y, t), mean(y)] }`);
