@@ -22,39 +22,9 @@ import { instantiate } from '../../runtime/index.js';
 import type { CreateOptions, Model } from '../../runtime/types.js';
 import type { Program } from '../../runtime/program.js';
 import { assertClose, oneNodeModel, rng } from './helpers.js';
+import { compileModel, floats, labels, SMALL } from '../helpers/cross-backend.js';
 
 const GJ: CreateOptions = { backend: 'gpujs', gpujs: { mode: 'cpu' } };
-
-function compileModel(source: string, file: string): CompiledModel {
-  const res = compileSource(source, file);
-  assert.equal(res.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
-  return res.file!.models.find((m) => m.train) ?? res.file!.models[0];
-}
-
-const SMALL = `
-model Small {
-  input  x: f32[B, 6]
-  output y: f32[B, 3]
-  y = x |> dense(5) |> sigmoid |> dense(4) |> relu |> dense(3) |> softmax
-}
-train Small {
-  label     : i32[B]
-  loss      = cross_entropy(y, label)
-  optimizer = adam(lr: 0.05)
-  batch     = 8
-  epochs    = 1
-  metrics   = [accuracy(y, label)]
-}
-`;
-
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  const next = rng(seed);
-  return Float32Array.from({ length: n }, () => scale * (2 * next() - 1));
-}
-function labels(n: number, classes: number, seed: number): Int32Array {
-  const next = rng(seed);
-  return Int32Array.from({ length: n }, () => Math.floor(next() * classes));
-}
 
 async function pair(program: Program): Promise<[Model, Model]> {
   return [await instantiate(program, { backend: 'cpu', seed: 7 }), await instantiate(program, { ...GJ, seed: 7 })];
