@@ -2,8 +2,11 @@
  * Trains the DCGAN of dcgan.dnn on the 8,000 MNIST training digits, writes
  * 64 generated digits to examples/dcgan/samples.png, and scores 500
  * generated digits with a classifier: digit_confidence is the share that
- * the LeNet-5 of examples/mnist/mnist.dnn, trained here for 2 epochs first
- * (about 97% held-out accuracy), labels with probability >= 0.9.
+ * the LeNet-5 of examples/mnist/mnist.dnn, trained here for 5 epochs first
+ * (0.9785 held-out accuracy), labels with probability >= 0.9. The digits are
+ * drawn from GeneratorEMA (the moving average of the generator that the
+ * `sync` of dcgan.dnn keeps); digit_confidence_generator scores the trained
+ * Generator itself on the same latent vectors.
  *
  *   npx tsx examples/dcgan/main.ts [--json] [--seed N] [--quick]
  *
@@ -27,7 +30,7 @@ const since = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const lenetFile = compileDnn(new URL('../mnist/mnist.dnn', import.meta.url));
 const lenetSpec = lenetFile.models.find((m) => m.name === 'LeNet')!.train!;
 const lenet = await modelOf(lenetFile, 'LeNet', { seed: args.seed });
-const judgeEpochs = args.quick ? 1 : 2;
+const judgeEpochs = args.quick ? 1 : 5;
 const judged = await lenet.fit(mnist({ split: 'train' }), { epochs: judgeEpochs, batchSize: lenetSpec.batch, validation: mnist({ split: 'test' }) });
 log(`classifier: LeNet-5, ${judgeEpochs} epoch(s), held-out accuracy ${judged.metrics.accuracy.toFixed(4)} (${since()})`);
 
@@ -42,15 +45,15 @@ const Z = 64;
 const PX = 28 * 28;
 
 /** n digits from the generator, for a fixed stream of latent vectors */
-async function generate(n: number, seed: number): Promise<Float32Array> {
+async function generate(n: number, seed: number, from: 'Generator' | 'GeneratorEMA' = 'GeneratorEMA'): Promise<Float32Array> {
   const rng = new Rng(seed);
   const z = Float32Array.from({ length: n * Z }, () => rng.normal());
-  return (await gan.models.Generator.predict({ z: { data: z, shape: [n, Z] } })).img.data as Float32Array;
+  return (await gan.models[from].predict({ z: { data: z, shape: [n, Z] } })).img.data as Float32Array;
 }
 
 /** the share of n generated digits the classifier labels with probability >= 0.9 */
-async function confidence(judge: Model, n: number): Promise<number> {
-  const img = await generate(n, args.seed + 500);
+async function confidence(judge: Model, n: number, from: 'Generator' | 'GeneratorEMA' = 'GeneratorEMA'): Promise<number> {
+  const img = await generate(n, args.seed + 500, from);
   const { logits } = await judge.predict({ image: { data: img.map((v) => (v + 1) / 2), shape: [n, 1, 28, 28] } });
   let sure = 0;
   for (let i = 0; i < n; i++) {
@@ -65,7 +68,7 @@ async function confidence(judge: Model, n: number): Promise<number> {
 /** how far the generated pixels' mean is from the real digits' (mostly black, about -0.74): a first thing a generator learns */
 async function pixelGapNow(): Promise<number> {
   const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
-  return Math.abs(mean(await generate(500, args.seed + 500)) - mean(data.fields.image.data as Float32Array));
+  return Math.abs(mean(await generate(500, args.seed + 500, 'Generator')) - mean(data.fields.image.data as Float32Array));
 }
 const pixelGapStart = await pixelGapNow();
 
@@ -82,11 +85,12 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     d += (await gan.steps.discriminator(batch)).loss;
     g += (await gan.steps.generator(batch)).loss;
   }
-  log(`epoch ${epoch}/${epochs}: discriminator loss ${(d / batches.length).toFixed(3)}, generator loss ${(g / batches.length).toFixed(3)}, digit_confidence ${(await confidence(lenet, 500)).toFixed(3)} (${since()})`);
+  log(`epoch ${epoch}/${epochs}: discriminator loss ${(d / batches.length).toFixed(3)}, generator loss ${(g / batches.length).toFixed(3)}, digit_confidence ${(await confidence(lenet, 500)).toFixed(3)} (EMA; the trained Generator itself: ${(await confidence(lenet, 500, 'Generator')).toFixed(3)}) (${since()})`);
 }
 const ganSeconds = (Date.now() - ganStarted) / 1000;
 
 const digitConfidence = await confidence(lenet, 500);
+const digitConfidenceRaw = await confidence(lenet, 500, 'Generator');
 const pixelGap = await pixelGapNow();
 if (!args.quick) {
   const png = fileURLToPath(new URL('./samples.png', import.meta.url));
@@ -96,7 +100,7 @@ if (!args.quick) {
 gan.dispose();
 lenet.dispose();
 report(args.json, {
-  metrics: { digit_confidence: digitConfidence, classifier_accuracy: judged.metrics.accuracy, pixel_gap: pixelGap, pixel_gap_start: pixelGapStart },
+  metrics: { digit_confidence: digitConfidence, digit_confidence_generator: digitConfidenceRaw, classifier_accuracy: judged.metrics.accuracy, pixel_gap: pixelGap, pixel_gap_start: pixelGapStart },
   epochs,
   gan_seconds: ganSeconds,
   seconds: (Date.now() - started) / 1000,
