@@ -5,36 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { programFromModel } from '../../codegen/module/plan-model.js';
-import { compileSource } from '../../compiler/compile.js';
-import { loadDataset } from '../../runtime/data/index.js';
-import { instantiate } from '../../runtime/index.js';
-import type { Dataset } from '../../runtime/types.js';
-
-/** the first n samples of a data set */
-function head(d: Dataset, n: number): Dataset {
-  const fields: Dataset['fields'] = {};
-  for (const [k, f] of Object.entries(d.fields)) {
-    const per = f.sampleShape.reduce((a, b) => a * b, 1);
-    fields[k] = { ...f, data: f.data.slice(0, n * per) };
-  }
-  return { name: d.name, size: Math.min(n, d.size), fields };
-}
+import { learn } from '../helpers/learning.js';
 
 test('the character LSTM learns the grammar text (held-out loss_ratio)', async () => {
   const source = readFileSync(new URL('../../examples/charlm/charlm.dnn', import.meta.url), 'utf8');
-  const res = compileSource(source, 'charlm.dnn');
-  assert.equal(res.diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.code} ${d.message}`), []);
-  const m = res.file!.models.find((x) => x.train)!;
-  const t = m.train!;
-  const model = await instantiate(programFromModel(m), { seed: 1 });
-  const train = head(loadDataset(t.data!, '.'), 2000);
-  const validation = head(loadDataset(t.validate!, '.'), 500);
-  const started = Date.now();
-  const r = await model.fit(train, { epochs: 1, batchSize: t.batch, validation });
-  const seconds = (Date.now() - started) / 1000;
-  const v = r.metrics.loss_ratio;
-  if (process.env.SEQ_DEBUG) console.log(`${JSON.stringify(r.metrics)} in ${seconds.toFixed(1)} s`);
+  const { metrics: r, seconds } = await learn(source, 'charlm.dnn', { train: 2000, validation: 500, epochs: 1 });
+  const v = r.loss_ratio;
   assert.ok(v <= 0.45, `loss_ratio ${v} after ${seconds.toFixed(1)} s (want <= 0.45: a bigram model scores 0.51)`);
 });
 
