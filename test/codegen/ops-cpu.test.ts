@@ -16,6 +16,7 @@ import { programFromModel } from '../../codegen/module/plan-model.js';
 import { planCpuEntry } from '../../codegen/cpu/plan.js';
 import { instantiate } from '../../runtime/index.js';
 import type { Tensor } from '../../runtime/types.js';
+import { oneNodeModel } from '../helpers/registry.js';
 
 function rng(seed: number) {
   let a = seed >>> 0;
@@ -58,23 +59,6 @@ function close(got: Tensor, want: RefTensor, label: string): void {
   }
 }
 
-/** A one-node model: inputs x0.., the op, outputs y0.. */
-function oneNodeModel(def: OpDef, shapes: Dim[][], dtypes: DType[], attrs: OpSample['attrs']): CompiledModel {
-  const g = new Graph(def.name);
-  const b = new GraphBuilder(g);
-  b.scope = `T.${def.name}`;
-  const ins = shapes.map((s, i) => b.input(`x${i}`, dtypes[i], s));
-  const outs = b.opN(def.name, ins, attrs ?? {});
-  g.outputs = outs.map((v, i) => ({ name: `y${i}`, value: v }));
-  return {
-    name: def.name,
-    inputs: ins.map((v, i) => ({ name: `x${i}`, dtype: v.type.dtype, shape: v.type.shape })),
-    outputs: outs.map((v, i) => ({ name: `y${i}`, dtype: v.type.dtype, shape: v.type.shape })),
-    params: [],
-    state: [],
-    predict: g,
-  };
-}
 
 /** Replace the leading dim of the highest-rank inputs by B when they agree on it. */
 function symbolicShapes(sample: OpSample): { shapes: Dim[][]; B: number } | undefined {

@@ -8,10 +8,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GraphBuilder } from '../../compiler/builder.js';
 import type { CompiledModel } from '../../compiler/compiled.js';
 import type { Dim } from '../../compiler/dims.js';
-import { Graph, type DType } from '../../compiler/ir.js';
+import type { DType } from '../../compiler/ir.js';
 import { allOps } from '../../compiler/ops/index.js';
 import * as leaves from '../../compiler/ops/leaves.js';
 import * as unary from '../../compiler/ops/unary.js';
@@ -25,40 +24,8 @@ import { hasWgsl } from '../../codegen/wgsl/index.js';
 import { instantiate } from '../../runtime/index.js';
 import type { Tensor, TypedArray } from '../../runtime/types.js';
 import { assertClose, haveWebGpu, rng } from './helpers.js';
+import { oneNodeModel, sampleData } from '../helpers/registry.js';
 
-function sampleData(s: OpSample['inputs'][number], next: () => number): { dtype: DType; shape: number[]; data: TypedArray } {
-  const dtype = s.dtype ?? 'f32';
-  const n = s.shape.reduce((a, b) => a * b, 1);
-  const values: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (dtype === 'f32') {
-      const [lo, hi] = s.range ?? [-1, 1];
-      let v = Math.fround(lo + (hi - lo) * next());
-      if (s.avoid) for (const a of s.avoid) if (Math.abs(v - a) < 0.05) v = Math.fround(v + 0.1);
-      values.push(v);
-    } else if (dtype === 'i32') values.push(Math.floor(next() * (s.range?.[1] ?? 5)));
-    else values.push(next() < 0.5 ? 0 : 1);
-  }
-  const data = dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint8Array.from(values);
-  return { dtype, shape: s.shape, data };
-}
-
-function oneNodeModel(def: OpDef, shapes: Dim[][], dtypes: DType[], attrs: OpSample['attrs']): CompiledModel {
-  const g = new Graph(def.name);
-  const b = new GraphBuilder(g);
-  b.scope = `T.${def.name}`;
-  const ins = shapes.map((s, i) => b.input(`x${i}`, dtypes[i], s));
-  const outs = b.opN(def.name, ins, attrs ?? {});
-  g.outputs = outs.map((v, i) => ({ name: `y${i}`, value: v }));
-  return {
-    name: def.name,
-    inputs: ins.map((v, i) => ({ name: `x${i}`, dtype: v.type.dtype, shape: v.type.shape })),
-    outputs: outs.map((v, i) => ({ name: `y${i}`, dtype: v.type.dtype, shape: v.type.shape })),
-    params: [],
-    state: [],
-    predict: g,
-  };
-}
 
 function symbolicShapes(sample: OpSample): Dim[][] | undefined {
   const ranks = sample.inputs.map((s) => s.shape.length);
