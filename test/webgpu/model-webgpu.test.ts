@@ -13,6 +13,7 @@ import type { CompiledModel } from '../../compiler/compiled.js';
 import { GraphBuilder } from '../../compiler/builder.js';
 import { Graph } from '../../compiler/ir.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
+import { DEFAULT_MATMUL_TILING, LARGE_MATMUL_TILING, overrideMatmulTiling, pickMatmulTiling, type MatmulTiling } from '../../compiler/ops/linalg.js';
 import { missingKernels } from '../../codegen/wgsl/index.js';
 import { instantiate } from '../../runtime/index.js';
 import type { Model, TypedArray } from '../../runtime/types.js';
@@ -110,6 +111,44 @@ function matmulModel(sa: (number | string)[], sb: (number | string)[], transA: b
     predict: g,
   };
 }
+
+test('every matmul tiling (the large one and the bench sweep\'s) is right at sizes that are not tile multiples', async () => {
+  if (!(await haveWebGpu())) return;
+  const tilings: MatmulTiling[] = [
+    LARGE_MATMUL_TILING,
+    { TM: 128, TN: 64, RM: 8, RN: 4, TK: 16 },
+    { TM: 64, TN: 64, RM: 8, RN: 8, TK: 32 },
+    { TM: 256, TN: 128, RM: 16, RN: 8, TK: 8 },
+  ];
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[131, 37], [37, 150], false, false],
+    [[37, 131], [150, 37], true, true],
+    [[2, 140, 20], [2, 20, 129], false, false],
+  ];
+  for (const t of tilings) {
+    overrideMatmulTiling(t);
+    try {
+      for (const [sa, sb, tA, tB] of cases) {
+        const [cpu, gpu] = await pair(programFromModel(matmulModel(sa, sb, tA, tB)));
+        try {
+          const feed = { a: { data: floats(sa.reduce((p, q) => p * q, 1), 5) as TypedArray, shape: sa }, b: { data: floats(sb.reduce((p, q) => p * q, 1), 6) as TypedArray, shape: sb } };
+          const want = await cpu.predict(feed);
+          const got = await gpu.predict(feed);
+          assertClose(got.c.data, want.c.data, `matmul ${JSON.stringify([sa, sb, tA, tB])} tiling ${JSON.stringify(t)}`, 1e-4);
+        } finally {
+          cpu.dispose();
+          gpu.dispose();
+        }
+      }
+    } finally {
+      overrideMatmulTiling(undefined);
+    }
+  }
+  // the rule: static sizes from 1024 up get the large tiles
+  assert.equal(pickMatmulTiling(1024, 2048), LARGE_MATMUL_TILING);
+  assert.equal(pickMatmulTiling(1023, 2048), DEFAULT_MATMUL_TILING);
+  assert.equal(pickMatmulTiling('B', 4096), DEFAULT_MATMUL_TILING);
+});
 
 test('matmul at awkward sizes: 67x45 @ 45x93, transposed variants, batched, symbolic batch', async () => {
   if (!(await haveWebGpu())) return;
