@@ -30,7 +30,11 @@ export function entryStats(g: Graph, options: { optimize: boolean; batch: number
   const bytes = (kinds: string[]) =>
     entry.buffers.filter((b) => kinds.includes(b.kind)).reduce((sum, b) => sum + evalShape(b.shape, dims).reduce((x, y) => x * y, 1) * BYTES[b.dtype], 0);
   const launched = entry.steps.filter((s) => !s.once);
-  const passes = launched.map((s) => pool.wgsl.get(s.kernel)?.passes.length);
+  // a packed multi-tensor kernel is one dispatch (its operands are co-located by the plan's packs and the store arena)
+  const passes = launched.map((s) => {
+    const w = pool.wgsl.get(s.kernel);
+    return w && (w.packed ? 1 : w.passes.length);
+  });
   return {
     dispatches: launched.length,
     ...(passes.every((p) => p !== undefined) ? { webgpuDispatches: passes.reduce((a, b) => a! + b!, 0) } : {}),

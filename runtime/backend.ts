@@ -15,6 +15,8 @@ export interface PreparedEntry {
   run(dims: Dims, inputs: Map<string, TypedArray>, hyper?: Record<string, number>): void | Promise<void>;
   /** an output of the last run: a view valid until the next run (copy it to keep it) */
   output(name: string): TypedArray | Promise<TypedArray>;
+  /** GPU backends: the kernel launches the last run recorded (diagnostics and tests) */
+  dispatchCount?(): number | undefined;
   dispose(): void;
 }
 

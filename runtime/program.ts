@@ -50,6 +50,12 @@ export interface ProgramBuffer {
   ref?: string;
   /** readable name of the (first) value held, for comments and debugging */
   name?: string;
+  /**
+   * temp slots with the same pack number share one device buffer on webgpu
+   * (each at an offset aligned to 256 bytes), so that one multi-tensor kernel
+   * can address all of them (WgslKernelSpec.packed); other backends ignore it
+   */
+  pack?: number;
 }
 
 export interface ProgramStep {
@@ -86,6 +92,28 @@ export interface WgslPass {
 export interface WgslKernelSpec {
   passes: WgslPass[];
   temps: { dtype: DType; shape: Dim[] }[];
+  /** a multi-tensor kernel's single dispatch, used instead of `passes` when its operands are co-located */
+  packed?: WgslPackedPass;
+}
+
+/**
+ * A multi-tensor kernel as one dispatch over all its members (tensors): each
+ * binding serves one role (the gradients, the first moments, ...) and must
+ * hold that role's argument of every member in ONE device buffer (a pack or
+ * the store arena); when they do not, the runtime runs `passes` instead.
+ * Bindings in group 0: `reads` (read-only storage), `writes` (storage), then
+ * `table`: u32 element offsets, [member][binding], that the runtime fills
+ * from where each argument lies in its buffer. Workgroups: x over the
+ * elements of the longest member (`workgroupSize` each), y over members.
+ */
+export interface WgslPackedPass {
+  code: string;
+  /** per binding, per member: the argument (step ins, then outs) */
+  reads: number[][];
+  writes: number[][];
+  /** elements of each member */
+  lengths: number[];
+  workgroupSize: number;
 }
 
 /**

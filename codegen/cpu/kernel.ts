@@ -39,6 +39,17 @@ export interface KernelGroup {
   inputs: Value[];
   /** values written, in argument order */
   outputs: Value[];
+  /**
+   * how many of the last `outputs` are scratch: values a CPU kernel passes
+   * between its phases, not needed outside the group (a GPU kernel that keeps
+   * them in registers need not write them)
+   */
+  scratch?: number;
+  /**
+   * a multi-tensor group (codegen/cpu/multi.ts): its members, whose inputs
+   * and outputs (scratch included) concatenated are this group's
+   */
+  members?: KernelGroup[];
 }
 
 export const arrayType: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };

@@ -26,6 +26,7 @@ import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/pro
 import { fuseGraph } from '../../compiler/passes/fuse.js';
 import { generateGroupKernel, groupScratch } from './group.js';
 import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup } from './kernel.js';
+import { memberRoles, multiCpuKernel } from './multi.js';
 
 const LEAVES = new Set(['input', 'param', 'state', 'const']);
 
@@ -92,6 +93,24 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
   });
   for (const v of graph.roots()) pinned.add(rootOf(v));
 
+  // 3b. packs: each role of a multi-tensor group whose operands are all temps
+  // gets them in one pack, so the GPU can update every tensor in one dispatch
+  const packOf = new Map<Value, number>();
+  const packSlots = new Set<number>();
+  let packs = 0;
+  for (const grp of fused) {
+    if (!grp.members) continue;
+    const roles = grp.members.map((m) => memberRoles({ nodes: m.nodes, inputs: m.inputs, outputs: m.outputs }));
+    const positions = [...roles[0].reads.map((_, i) => (r: typeof roles[0]) => r.reads[i]), ...roles[0].writes.map((_, i) => (r: typeof roles[0]) => r.writes[i])];
+    for (const at of positions) {
+      const vals = roles.map((r) => at(r)).map((v) => v && rootOf(v));
+      const temp = (v: Value | undefined) => v !== undefined && !LEAVES.has(v.node.op) && v.type.shape.length > 0 && !packOf.has(v);
+      if (!vals.every(temp) || new Set(vals).size !== vals.length) continue;
+      for (const v of vals) packOf.set(v!, packs);
+      packs++;
+    }
+  }
+
   // 4. slots and steps
   const buffers: ProgramBuffer[] = [];
   const slotOf = new Map<Value, number>();
@@ -116,6 +135,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
   const release = (r: Value) => {
     if (!reuse || pinned.has(r)) return;
     const s = slotOf.get(r);
+    if (s !== undefined && packSlots.has(s)) return;
     if (s === undefined || buffers[s].kind !== 'temp') return;
     const key = sizeKey(r);
     const list = pool.get(key) ?? [];
@@ -123,6 +143,14 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     pool.set(key, list);
   };
   const takeTemp = (v: Value): number => {
+    const pk = packOf.get(v);
+    if (pk !== undefined) {
+      // a pack member: a slot of its own in its pack's buffer, never reused
+      const s = newSlot({ dtype: v.type.dtype, shape: v.type.shape, kind: 'temp', name: v.name ?? valueName(v), pack: pk });
+      packSlots.add(s);
+      slotOf.set(v, s);
+      return s;
+    }
     const free = pool.get(sizeKey(v));
     const s = reuse && free && free.length ? free.pop()! : newSlot({ dtype: v.type.dtype, shape: v.type.shape, kind: 'temp', name: v.name ?? valueName(v) });
     slotOf.set(v, s);
@@ -159,12 +187,35 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
   fused.forEach((grp, idx) => {
     if (grp.kind === 'view' && isView(grp.nodes[0])) return;
     const name = kernelName(kIndex++, grp.anchor);
+    if (grp.members) {
+      // one multi-tensor kernel over its members, each with its own arguments
+      const members: KernelGroup[] = [];
+      const sources: CpuKernelSource[] = [];
+      grp.members.forEach((m, k) => {
+        const single = m.nodes.length === 1;
+        const base: KernelGroup = single ? singleNodeGroup(m.nodes[0]) : { nodes: m.nodes, inputs: m.inputs, outputs: m.outputs };
+        const scratch = single ? [] : groupScratch(base);
+        members.push(scratch.length ? { ...base, outputs: [...base.outputs, ...scratch], scratch: scratch.length } : base);
+        sources.push(single ? generateKernel(`${name}_${k}`, base) : generateGroupKernel(`${name}_${k}`, base, scratch));
+      });
+      const group: KernelGroup = { nodes: members.flatMap((m) => m.nodes), inputs: members.flatMap((m) => m.inputs), outputs: members.flatMap((m) => m.outputs), members };
+      kernels.push(multiCpuKernel(name, `${members.length} tensors: ${sources[0].comment}`, sources));
+      kernelGroups.push(group);
+      const ins = group.inputs.map(slot);
+      const outs = group.outputs.map(takeTemp);
+      steps.push({ kernel: name, ins, outs });
+      notes.push(`${members.length} tensors: ${grp.members.map((m) => m.outputs.map(nameOf).join(', ')).join('; ')}`);
+      const written = new Set(grp.outputs);
+      for (const v of group.outputs) if (!written.has(v) || lastUse.get(v) === undefined) release(v);
+      for (const v of group.inputs) if (lastUse.get(rootOf(v)) === idx) release(rootOf(v));
+      return;
+    }
     // a single node keeps its own argument order (an input may repeat: mul(y, y)) and all its outputs
     const single = grp.nodes.length === 1;
     const group: KernelGroup = single ? singleNodeGroup(grp.nodes[0]) : { nodes: grp.nodes, inputs: grp.inputs, outputs: grp.outputs };
     const scratch = single ? [] : groupScratch(group);
     kernels.push(single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch));
-    kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch] } : group);
+    kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch], scratch: scratch.length } : group);
     const ins = group.inputs.map(slot);
     const outs = [...group.outputs.map(takeTemp), ...scratch.map(takeTemp)];
     steps.push({ kernel: name, ins, outs });

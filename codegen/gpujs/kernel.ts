@@ -32,6 +32,7 @@ import { fillConstant, gpujsDim, gpujsDot, gpujsNum, gpujsStrides, gpujsUnravel 
 import type { GpujsKernelContext } from '../../compiler/ops/types.js';
 import type { GpujsKernelSpec, GpujsPass } from '../../runtime/program.js';
 import type { KernelGroup } from '../cpu/kernel.js';
+import { multiArgMap } from '../cpu/multi.js';
 
 const scalarOf = (op: string) => {
   const d = getOp(op);
@@ -79,6 +80,16 @@ function fn(params: string[], body: string): string {
  */
 export function generateGpujsKernel(group: KernelGroup): GpujsKernelSpec | undefined {
   if (!group.nodes.every((n) => hasGpujs(n.op))) return undefined;
+  if (group.members) {
+    // a multi-tensor group: its members' passes one after another (arguments renumbered)
+    const parts = group.members.map((m) => generateGpujsKernel(m));
+    if (parts.some((p) => !p)) return undefined;
+    const map = multiArgMap(group.members.map((m, k) => ({ ins: m.inputs.length, outs: m.outputs.length, temps: parts[k]!.temps.length })));
+    return {
+      passes: parts.flatMap((p, k) => p!.passes.map((ps) => ({ ...ps, reads: ps.reads.map((a) => map(k, a)), write: map(k, ps.write) }))),
+      temps: parts.flatMap((p) => p!.temps),
+    };
+  }
   const phases: Phase[] = [];
   for (const n of group.nodes) {
     const last = phases[phases.length - 1];

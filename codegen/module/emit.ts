@@ -77,7 +77,11 @@ function wgslText(name: string, w: WgslKernelSpec, comment: string): string {
       return `    {\n      reads: ${lit(p.reads)}, writes: ${lit(p.writes)}, dims: ${lit(p.dims)}, workgroupSize: ${lit(p.workgroupSize)},\n      workgroups: ${lit(p.workgroups)},\n      code: \`\n${code}\`,\n    },`;
     })
     .join('\n');
-  return `/** WGSL: ${comment} */\nconst ${wgslConst(name)}: WgslKernelSpec = {\n  temps: ${lit(w.temps)},\n  passes: [\n${passes}\n  ],\n};`;
+  const esc = (code: string) => code.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
+  const packed = w.packed
+    ? `\n  // one dispatch for all ${w.packed.lengths.length} tensors when each binding's operands share a device buffer\n  packed: {\n    reads: ${lit(w.packed.reads)}, writes: ${lit(w.packed.writes)}, lengths: ${lit(w.packed.lengths)}, workgroupSize: ${w.packed.workgroupSize},\n    code: \`\n${esc(w.packed.code)}\`,\n  },`
+    : '';
+  return `/** WGSL: ${comment} */\nconst ${wgslConst(name)}: WgslKernelSpec = {\n  temps: ${lit(w.temps)},\n  passes: [\n${passes}\n  ],${packed}\n};`;
 }
 
 /** The name of the gpu.js constant of a kernel. */

@@ -51,7 +51,7 @@ export class KernelPool {
 /** The WGSL form of a planned kernel: the spec without name and comment (the pool names it). */
 function wgslOf(group: KernelGroup, name: string): WgslKernelSpec | undefined {
   const k = generateWgslKernel(name, group);
-  return k && { passes: k.passes, temps: k.temps };
+  return k && { passes: k.passes, temps: k.temps, ...(k.packed ? { packed: k.packed } : {}) };
 }
 
 export function signatureOf(model: CompiledModel): Program['signature'] {

@@ -31,9 +31,27 @@ import type { WgslKernel } from '../../compiler/ops/types.js';
  * their arrays.
  */
 export function loopWgsl(nodes: Node[], domain: Dim[], buffer: (v: Value) => string, stores: { value: Value; name: string }[]): WgslKernel {
+  return wgslPerElement(dimProduct(domain), loopLines(nodes, domain, buffer, stores).lines.join('\n'));
+}
+
+/**
+ * The statements that compute `nodes` at flat index `idx` of `domain` and
+ * store `stores` there; `preset` values are WGSL expressions already in scope
+ * (an epilogue's accumulator) instead of loads; `base(v)` / a store's `base`
+ * offset an array's index (a tensor inside a packed buffer). Returns the
+ * lines and the local holding each computed value.
+ */
+export function loopLines(
+  nodes: Node[],
+  domain: Dim[],
+  buffer: (v: Value) => string,
+  stores: { value: Value; name: string; base?: string }[],
+  preset: Map<Value, string> = new Map(),
+  base?: (v: Value) => string | undefined,
+): { lines: string[]; local: Map<Value, string> } {
   const inside = new Set<Value>(nodes.flatMap((n) => n.outputs));
   const loads: Value[] = [];
-  const literals = new Map<Value, string>();
+  const literals = new Map<Value, string>(preset);
   for (const n of nodes)
     for (const v of n.inputs) {
       if (inside.has(v) || loads.includes(v) || literals.has(v)) continue;
@@ -70,7 +88,8 @@ export function loopWgsl(nodes: Node[], domain: Dim[], buffer: (v: Value) => str
       const strides = merged.map((_, j) => (merged[j].full[k] ? wgslMul(sizes.slice(j + 1).filter((_s, i) => merged[j + 1 + i].full[k])) : '0u'));
       off = wgslDot(coords, strides);
     }
-    lines.push(`let a${k} = ${wgslLoad(`${buffer(v)}[${off}]`, v.type.dtype)};`);
+    const at = base?.(v);
+    lines.push(`let a${k} = ${wgslLoad(`${buffer(v)}[${at ? `${at} + ${off}` : off}]`, v.type.dtype)};`);
     local.set(v, `a${k}`);
   });
   for (const n of nodes) {
@@ -85,8 +104,8 @@ export function loopWgsl(nodes: Node[], domain: Dim[], buffer: (v: Value) => str
     lines.push(`let ${name} = ${expr};`);
     local.set(n.outputs[0], name);
   }
-  for (const s of stores) lines.push(`${s.name}[idx] = ${wgslStore(local.get(s.value)!, s.value.type.dtype)};`);
-  return wgslPerElement(dimProduct(domain), lines.join('\n'));
+  for (const s of stores) lines.push(`${s.name}[${s.base ? `${s.base} + idx` : 'idx'}] = ${wgslStore(local.get(s.value)!, s.value.type.dtype)};`);
+  return { lines, local };
 }
 
 /** The kernel of one elementwise/broadcast node. */

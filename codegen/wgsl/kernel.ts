@@ -18,7 +18,9 @@ import { fillConstant, wgslDim, wgslStorageType } from '../../compiler/ops/kerne
 import type { WgslKernel, WgslKernelContext } from '../../compiler/ops/types.js';
 import type { WgslKernelSpec, WgslPass } from '../../runtime/program.js';
 import { kernelComment, type KernelGroup } from '../cpu/kernel.js';
-import { elementwiseWgsl, loopWgsl } from './elementwise.js';
+import { multiArgMap } from '../cpu/multi.js';
+import { packedMultiWgsl } from './multi.js';
+import { elementwiseWgsl, loopLines, loopWgsl } from './elementwise.js';
 
 /** A WGSL kernel ready for the program: name, one-line comment, and the spec the runtime dispatches. */
 export interface WgslKernelSource extends WgslKernelSpec {
@@ -38,44 +40,139 @@ export function hasWgsl(opName: string): boolean {
   return Boolean(((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarWgsl) || def.wgsl);
 }
 
-type Phase = { loop: true; nodes: Node[]; domain: Dim[] } | { loop: false; node: Node };
+type LoopPhase = { loop: true; nodes: Node[]; domain: Dim[] };
+type Phase = LoopPhase | { loop: false; node: Node };
+
+/** One shader: a loop phase alone, or a node with, optionally, a loop phase as the loader of its input 0 and one as the epilogue of its output 0. */
+type PassPlan = { loop: LoopPhase } | { node: Node; pro?: LoopPhase; epi?: LoopPhase };
+
+// placeholders a node renderer gets instead of the array names, rewritten into calls of the fused loader / epilogue
+const PRO = 'PROLOGUE_IN';
+const EPI = 'EPILOGUE_OUT';
 
 /**
  * The WGSL kernel of a group, or undefined when one of its ops has no WGSL
- * renderer. A group becomes one pass per phase: a run of elementwise/broadcast
- * nodes over one domain is one fused shader (intermediates stay in
- * registers); any other node is a pass of its own. Values crossing passes live
- * in the group's outputs (the plan's scratch included) or in temps.
+ * renderer.
+ *
+ * Algorithm:
+ *  1. Phases: a run of elementwise/broadcast nodes over one domain is a loop
+ *     phase (intermediates in registers); any other node is a node phase.
+ *     Scalar nodes that only feed loops and are not written ride along in the
+ *     next loop (computed per thread).
+ *  2. Passes: a node phase absorbs the loop phase before it as the loader of
+ *     its input 0 when it is a reduction and that loop feeds nothing else, and
+ *     the loop phase after it as the epilogue of its output 0 when that loop
+ *     runs over the node's output domain. The renderer writes `PROLOGUE_IN[i]`
+ *     and `EPILOGUE_OUT[i] = v;`, rewritten into calls of module-scope
+ *     functions that compute the loop at flat index i (`fused_load(i)`,
+ *     `fused_store(i, v)`); a renderer whose text does not fit that form keeps
+ *     separate passes.
+ *  3. Values crossing passes live in the group's outputs (the plan's scratch
+ *     included) or in temps.
+ *
+ * Before: conv2d, then add(bias) + relu: 2 passes, the conv output in memory.
+ * After:  1 pass; conv2d's store calls fused_store(i, acc), which adds the
+ *         bias, applies relu and writes the result.
  */
 export function generateWgslKernel(name: string, group: KernelGroup): WgslKernelSource | undefined {
   if (!group.nodes.every((n) => hasWgsl(n.op))) return undefined;
+  if (group.members) return concatMembers(name, group);
   const phases: Phase[] = [];
+  // scalar nodes that only feed loop nodes and are not written (a recomputed
+  // scalar chain such as Adam's bias corrections) ride along in the next loop
+  // pass, computed per thread, instead of being a pass of their own
+  const outputs = new Set(group.outputs.slice(0, group.outputs.length - (group.scratch ?? 0)));
+  const floating = (n: Node) =>
+    isLoopOp(n) &&
+    n.outputs[0].type.shape.length === 0 &&
+    !outputs.has(n.outputs[0]) &&
+    group.nodes.every((u) => !u.inputs.includes(n.outputs[0]) || isLoopOp(u));
+  let pending: Node[] = [];
+  const flush = () => {
+    if (pending.length) phases.push({ loop: true, nodes: pending, domain: [] });
+    pending = [];
+  };
   for (const n of group.nodes) {
     const last = phases[phases.length - 1];
-    if (isLoopOp(n)) {
+    if (floating(n)) pending.push(n);
+    else if (isLoopOp(n)) {
       const domain = n.outputs[0].type.shape;
-      if (last && last.loop && shapeEq(last.domain, domain)) last.nodes.push(n);
-      else phases.push({ loop: true, nodes: [n], domain });
-    } else phases.push({ loop: false, node: n });
+      if (last && last.loop && shapeEq(last.domain, domain)) last.nodes.push(...pending, n);
+      else phases.push({ loop: true, nodes: [...pending, n], domain });
+      pending = [];
+    } else {
+      flush();
+      phases.push({ loop: false, node: n });
+    }
   }
-  const nodesOf = (p: Phase) => (p.loop ? p.nodes : [p.node]);
+  flush();
+
+  // 2. passes
+  const producedBy = (p: LoopPhase) => new Set(p.nodes.flatMap((n) => n.outputs));
+  const readersOf = (v: Value) => group.nodes.filter((n) => n.inputs.includes(v));
+  const canLoad = (pro: Phase | undefined, n: Node): pro is LoopPhase => {
+    if (!pro || !pro.loop || getOp(n.op).kind !== 'reduce') return false;
+    const x = n.inputs[0];
+    const made = producedBy(pro);
+    if (!made.has(x) || x.type.dtype !== 'f32' || !shapeEq(pro.domain, x.type.shape)) return false;
+    // the loop's values feed only input 0 of n
+    if (n.inputs.some((v, i) => i > 0 && made.has(v))) return false;
+    return [...made].every((v) => !outputs.has(v) && readersOf(v).every((u) => u === n || pro.nodes.includes(u)));
+  };
+  const canStore = (n: Node, epi: Phase | undefined): epi is LoopPhase => {
+    if (!epi || !epi.loop) return false;
+    const k = getOp(n.op).kind;
+    if (k !== 'reduce' && k !== 'out-elementwise-fusable' && k !== 'injective' && k !== 'opaque') return false;
+    const y = n.outputs[0];
+    if (y.type.dtype === 'bool' || !shapeEq(epi.domain, y.type.shape)) return false;
+    return epi.nodes.some((u) => u.inputs.includes(y)) && n.outputs.slice(1).every((o) => !epi.nodes.some((u) => u.inputs.includes(o)));
+  };
+  const plans: PassPlan[] = [];
+  for (let i = 0; i < phases.length; i++) {
+    const p = phases[i];
+    if (p.loop) {
+      plans.push({ loop: p });
+      continue;
+    }
+    const prev = plans[plans.length - 1];
+    const pro = prev && 'loop' in prev && canLoad(prev.loop, p.node) ? prev.loop : undefined;
+    if (pro) plans.pop();
+    const next = phases[i + 1];
+    const epi = canStore(p.node, next) ? (next as LoopPhase) : undefined;
+    if (epi) i++;
+    plans.push({ node: p.node, pro, epi });
+  }
+  // a fused plan whose renderer text does not fit the placeholders falls back to separate passes
+  const expanded: PassPlan[] = [];
+  for (const plan of plans) {
+    if ('node' in plan && (plan.pro || plan.epi) && !fusedRenderable(plan)) {
+      if (plan.pro) expanded.push({ loop: plan.pro });
+      expanded.push({ node: plan.node });
+      if (plan.epi) expanded.push({ loop: plan.epi });
+    } else expanded.push(plan);
+  }
+
   // argument index of each value that lives in memory
   const arg = new Map<Value, number>();
   group.inputs.forEach((v, i) => arg.set(v, i));
   group.outputs.forEach((v, i) => arg.set(v, group.inputs.length + i));
   const temps: { dtype: DType; shape: Dim[] }[] = [];
   const argCount = () => group.inputs.length + group.outputs.length + temps.length;
-  const phaseOf = new Map<Node, number>();
-  phases.forEach((p, i) => nodesOf(p).forEach((n) => phaseOf.set(n, i)));
+  const nodesOfPlan = (pl: PassPlan) => ('loop' in pl ? pl.loop.nodes : [...(pl.pro?.nodes ?? []), pl.node, ...(pl.epi?.nodes ?? [])]);
+  const planOf = new Map<Node, number>();
+  expanded.forEach((pl, i) => nodesOfPlan(pl).forEach((n) => planOf.set(n, i)));
   const passes: WgslPass[] = [];
-  phases.forEach((p, pi) => {
-    const nodes = nodesOf(p);
+  expanded.forEach((pl, pi) => {
+    const nodes = nodesOfPlan(pl);
     const produced = new Set(nodes.flatMap((n) => n.outputs));
-    // values written by this pass: group outputs, values read by later passes, and every output of a node pass
+    const anchor = 'node' in pl ? pl.node : undefined;
+    // values this pass writes: group outputs, values later passes read, and the outputs of a lone node
     const writes: Value[] = [];
     for (const v of produced) {
-      const later = group.nodes.some((n) => (phaseOf.get(n) ?? -1) > pi && n.inputs.includes(v));
-      if (arg.has(v) || later || !p.loop) {
+      const later = group.nodes.some((n) => (planOf.get(n) ?? -1) > pi && n.inputs.includes(v));
+      const inRegisters = !anchor || (pl as { pro?: LoopPhase }).pro?.nodes.includes(v.node) || (pl as { epi?: LoopPhase }).epi?.nodes.includes(v.node) || (v === anchor.outputs[0] && (pl as { epi?: LoopPhase }).epi);
+      // scratch (a CPU kernel's between-phase value) is written only when a later pass reads it
+      if (outputs.has(v) || later || !inRegisters) {
         if (!arg.has(v)) {
           arg.set(v, argCount());
           temps.push({ dtype: v.type.dtype, shape: v.type.shape });
@@ -84,42 +181,170 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
       }
     }
     const reads: Value[] = [];
-    // a loop pass writes constant fills as literals, so it does not bind them
-    for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !reads.includes(v) && !(p.loop && fillConstant(v) !== undefined)) reads.push(v);
+    // loops write constant fills as literals, so they do not bind them
+    const literalOk = (n: Node) => isLoopOp(n);
+    for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !reads.includes(v) && !(literalOk(n) && fillConstant(v) !== undefined)) reads.push(v);
     const inNames = reads.map((_, i) => `in${i}`);
     const outNames = writes.map((_, i) => `out${i}`);
+    const nameOf = (v: Value) => {
+      const r = reads.indexOf(v);
+      if (r >= 0) return inNames[r];
+      const w = writes.indexOf(v);
+      if (w >= 0) return outNames[w];
+      throw new Error(`internal: value ${v.id} has no array in this pass`);
+    };
     let k: WgslKernel;
-    if (p.loop) {
-      const rn = new Map(reads.map((v, i) => [v, inNames[i]] as const));
-      k = loopWgsl(p.nodes, p.domain, (v) => rn.get(v)!, writes.map((v, i) => ({ value: v, name: outNames[i] })));
-    } else {
-      const node = p.node;
-      const def = getOp(node.op);
-      const ins = node.inputs.map((v) => inNames[reads.indexOf(v)]);
-      const outs = node.outputs.map((v) => outNames[writes.indexOf(v)]);
-      if (isLoopOp(node) || (def.kind === 'elementwise' || def.kind === 'broadcast')) k = elementwiseWgsl(node, ins, outs);
-      else {
-        const ctx: WgslKernelContext = {
-          node,
-          in: ins,
-          out: outs,
-          inShape: node.inputs.map((v) => v.type.shape.map(wgslDim)),
-          outShape: node.outputs.map((v) => v.type.shape.map(wgslDim)),
-          inDims: node.inputs.map((v) => v.type.shape),
-          outDims: node.outputs.map((v) => v.type.shape),
-          inType: node.inputs.map((v) => wgslStorageType(v.type.dtype)),
-          outType: node.outputs.map((v) => wgslStorageType(v.type.dtype)),
-          attrs: node.attrs,
-        };
-        k = def.wgsl!(ctx);
-      }
-    }
+    if ('loop' in pl) {
+      k = loopWgsl(pl.loop.nodes, pl.loop.domain, nameOf, writes.filter((v) => produced.has(v)).map((v) => ({ value: v, name: nameOf(v) })));
+    } else k = renderFused(pl, nameOf, writes);
     const sub: KernelGroup = { nodes, inputs: reads, outputs: writes };
     // no kernel name in the shader text: identical kernels of different entries share one constant
-    const label = phases.length > 1 ? `pass ${pi + 1}/${phases.length}` : '';
+    const label = expanded.length > 1 ? `pass ${pi + 1}/${expanded.length}` : '';
     passes.push({ ...assemble(label, kernelComment(sub), sub, k, inNames, outNames), reads: reads.map((v) => arg.get(v)!), writes: writes.map((v) => arg.get(v)!) });
   });
   return { name, comment: kernelComment(group), passes, temps };
+}
+
+/** A multi-tensor group as its members' passes one after another (arguments renumbered: codegen/cpu/multi.ts). */
+function concatMembers(name: string, group: KernelGroup): WgslKernelSource | undefined {
+  const parts = group.members!.map((m, k) => generateWgslKernel(`${name}_${k}`, m));
+  if (parts.some((p) => !p)) return undefined;
+  const map = multiArgMap(group.members!.map((m, k) => ({ ins: m.inputs.length, outs: m.outputs.length, temps: parts[k]!.temps.length })));
+  const packed = packedMultiWgsl(group, parts.map((p) => p!.temps.length));
+  return {
+    name,
+    comment: kernelComment(group),
+    passes: parts.flatMap((p, k) => p!.passes.map((ps) => ({ ...ps, reads: ps.reads.map((a) => map(k, a)), writes: ps.writes.map((a) => map(k, a)) }))),
+    temps: parts.flatMap((p) => p!.temps),
+    ...(packed ? { packed } : {}),
+  };
+}
+
+/** The WGSL type of a value in registers (bool is u32 only in storage). */
+function wgslLogicalType(dtype: DType): string {
+  return dtype === 'bool' ? 'bool' : dtype;
+}
+
+/** The renderer context of a node, its arrays named by `nameOf` (placeholders for a fused loader / epilogue). */
+function nodeContext(node: Node, ins: string[], outs: string[]): WgslKernelContext {
+  return {
+    node,
+    in: ins,
+    out: outs,
+    inShape: node.inputs.map((v) => v.type.shape.map(wgslDim)),
+    outShape: node.outputs.map((v) => v.type.shape.map(wgslDim)),
+    inDims: node.inputs.map((v) => v.type.shape),
+    outDims: node.outputs.map((v) => v.type.shape),
+    inType: node.inputs.map((v) => wgslStorageType(v.type.dtype)),
+    outType: node.outputs.map((v) => wgslStorageType(v.type.dtype)),
+    attrs: node.attrs,
+  };
+}
+
+/** A node's own kernel (elementwise generator or the op's renderer). */
+function renderNode(node: Node, ins: string[], outs: string[]): WgslKernel {
+  const def = getOp(node.op);
+  if (def.kind === 'elementwise' || def.kind === 'broadcast') return elementwiseWgsl(node, ins, outs);
+  return def.wgsl!(nodeContext(node, ins, outs));
+}
+
+/** Whether a fused plan's renderer text takes the placeholders (rendered with dummy names; false falls back to separate passes). */
+function fusedRenderable(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase }): boolean {
+  const { node } = pl;
+  const ins = node.inputs.map((_, i) => (i === 0 && pl.pro ? PRO : `in${i}`));
+  const outs = node.outputs.map((_, i) => (i === 0 && pl.epi ? EPI : `out${i}`));
+  if (isLoopOp(node)) return false;
+  try {
+    const k = renderNode(node, ins, outs);
+    return rewritePlaceholders(`${k.decls ?? ''}
+${k.body}`) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `PROLOGUE_IN[e]` → `fused_load(e)`, `EPILOGUE_OUT[e] = v;` → `fused_store(e, v);`
+ * (brackets and the value matched with nesting); undefined when a placeholder
+ * is used any other way (read from the output, passed whole, ...).
+ */
+function rewritePlaceholders(text: string): string | undefined {
+  let out = '';
+  let i = 0;
+  const closing = (from: number, open: string, close: string): number => {
+    let depth = 0;
+    for (let j = from; j < text.length; j++) {
+      if (text[j] === open) depth++;
+      else if (text[j] === close && --depth === 0) return j;
+    }
+    return -1;
+  };
+  while (i < text.length) {
+    const p = text.indexOf(PRO, i);
+    const e = text.indexOf(EPI, i);
+    const at = p < 0 ? e : e < 0 ? p : Math.min(p, e);
+    if (at < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, at);
+    const isPro = at === p;
+    const name = isPro ? PRO : EPI;
+    let j = at + name.length;
+    if (text[j] !== '[') return undefined;
+    const end = closing(j, '[', ']');
+    if (end < 0) return undefined;
+    const index = text.slice(j + 1, end);
+    if (index.includes(PRO) || index.includes(EPI)) return undefined;
+    if (isPro) {
+      out += `fused_load(${index})`;
+      i = end + 1;
+      continue;
+    }
+    // EPILOGUE_OUT[e] = v;
+    const m = /^\s*=(?!=)/.exec(text.slice(end + 1));
+    if (!m) return undefined;
+    j = end + 1 + m[0].length;
+    let depth = 0;
+    let k = j;
+    for (; k < text.length; k++) {
+      const c = text[k];
+      if (c === '(' || c === '[') depth++;
+      else if (c === ')' || c === ']') depth--;
+      else if (c === ';' && depth === 0) break;
+    }
+    if (k >= text.length) return undefined;
+    const value = text.slice(j, k).trim();
+    if (value.includes(EPI)) return undefined;
+    out += `fused_store(${index}, ${value});`;
+    i = k + 1;
+  }
+  return out;
+}
+
+/** A node pass with its fused loader and/or epilogue: the renderer's text with the placeholders rewritten, plus the two functions. */
+function renderFused(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase }, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
+  const { node } = pl;
+  const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : nameOf(v)));
+  const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : writes.includes(v) ? nameOf(v) : `unused${i}`));
+  const k = renderNode(node, ins, outs);
+  if (!pl.pro && !pl.epi) return k;
+  const decls: string[] = [];
+  if (pl.pro) {
+    const x = node.inputs[0];
+    const { lines, local } = loopLines(pl.pro.nodes, pl.pro.domain, nameOf, writes.filter((v) => pl.pro!.nodes.includes(v.node)).map((v) => ({ value: v, name: nameOf(v) })));
+    decls.push(`fn fused_load(idx: u32) -> ${wgslLogicalType(x.type.dtype)} {`, ...lines.map((l) => `  ${l}`), `  return ${local.get(x)};`, `}`);
+  }
+  if (pl.epi) {
+    const y = node.outputs[0];
+    const stores = writes.filter((v) => pl.epi!.nodes.includes(v.node)).map((v) => ({ value: v, name: nameOf(v) }));
+    const { lines } = loopLines(pl.epi.nodes, pl.epi.domain, nameOf, stores, new Map([[y, 'acc']]));
+    if (writes.includes(y)) lines.push(`${nameOf(y)}[idx] = acc;`);
+    decls.push(`fn fused_store(idx: u32, acc: ${wgslLogicalType(y.type.dtype)}) {`, ...lines.map((l) => `  ${l}`), `}`);
+  }
+  const text = rewritePlaceholders(`${k.decls ?? ''}\n@@BODY@@\n${k.body}`)!;
+  const [kDecls, body] = text.split('\n@@BODY@@\n');
+  return { ...k, decls: [kDecls, ...decls].filter(Boolean).join('\n'), body };
 }
 
 function assemble(name: string, comment: string, group: KernelGroup, k: WgslKernel, inNames: string[], outNames: string[]): Omit<WgslPass, 'reads' | 'writes'> {

@@ -18,10 +18,12 @@ import * as resize from './resize.js';
 import * as randomNormal from './random-normal.js';
 import * as control from './control.js';
 import * as sequence from './sequence.js';
+import * as xent from './xent.js';
+import * as count from './count.js';
 
 const registry = new Map<string, OpDef>();
 
-for (const family of [leaves, unary, binary, reduce, shape, linalg, nn, conv, pool, random, deconv, resize, randomNormal, control, sequence]) {
+for (const family of [leaves, unary, binary, reduce, shape, linalg, nn, conv, pool, random, deconv, resize, randomNormal, control, sequence, xent, count]) {
   for (const def of Object.values(family) as unknown[]) {
     if (!isOpDef(def)) continue;
     if (registry.has(def.name)) throw new Error(`op '${def.name}' is defined twice`);

@@ -263,7 +263,7 @@ const poolSamples: OpSample[] = [
 
 export const maxpool2d: OpDef = {
   name: 'maxpool2d',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // one output element per thread: an elementwise consumer fuses into its store
   doc: 'max over kh x kw windows of x [N, C, H, W]; attrs kernel [kh, kw], strides (default kernel), pads [t, l, b, r] (padding never wins)',
   arity: 1,
   attrNames: ['kernel', 'strides', 'pads'],
@@ -293,7 +293,7 @@ export const maxpool2d: OpDef = {
 
 export const maxpool2d_grad: OpDef = {
   name: 'maxpool2d_grad',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // one output element per thread: an elementwise consumer fuses into its store
   doc: 'gradient of maxpool2d: x [N, C, H, W], dy [N, C, OH, OW] -> dx, each dy added at the arg-max of its window (first on ties)',
   arity: 2,
   attrNames: ['kernel', 'strides', 'pads'],
@@ -327,7 +327,7 @@ export const maxpool2d_grad: OpDef = {
 
 export const avgpool2d: OpDef = {
   name: 'avgpool2d',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // one output element per thread: an elementwise consumer fuses into its store
   doc: 'mean over kh x kw windows of x [N, C, H, W] (padding not counted); attrs kernel [kh, kw], strides (default kernel), pads [t, l, b, r]',
   arity: 1,
   attrNames: ['kernel', 'strides', 'pads'],
@@ -359,7 +359,7 @@ export const avgpool2d: OpDef = {
 
 export const avgpool2d_grad: OpDef = {
   name: 'avgpool2d_grad',
-  kind: 'opaque',
+  kind: 'out-elementwise-fusable', // one output element per thread: an elementwise consumer fuses into its store
   doc: 'gradient of avgpool2d: dy [N, C, OH, OW] -> dx [N, C, H, W] (attrs as avgpool2d plus inputSize [H, W])',
   arity: 1,
   attrNames: ['kernel', 'strides', 'pads', 'inputSize'],

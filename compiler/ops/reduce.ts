@@ -132,10 +132,10 @@ function aroundAxis(shape: readonly string[], axis: number): { O: string; R: str
 // ---------------------------------------------------------------- WGSL kernels
 
 /** Threads per workgroup of the WGSL reductions (one workgroup per output element / row). */
-const RED_WG = 64;
+export const RED_WG = 64;
 
 /** The tree reduction of `red[0..RED_WG)` into red[0] (all threads take part: uniform control flow). */
-function wgslTree(combine: (a: string, b: string) => string): string {
+export function wgslTree(combine: (a: string, b: string) => string): string {
   return `workgroupBarrier();
 for (var s = ${RED_WG / 2}u; s > 0u; s = s >> 1u) {
   if (li < s) { red[li] = ${combine('red[li]', 'red[li + s]')}; }
@@ -389,12 +389,11 @@ export const reduce_mean: OpDef = {
     const shape = x.type.shape;
     const axes = reduceAxes(node.attrs, shape.length, 'reduce_mean');
     const count = dimProduct(axes.map((a) => shape[a]));
-    // 1/count: a literal when static, else computed at run time from a ones tensor of the reduced dims
+    // 1/count: a literal when static, else the count of the reduced dims at run time (no kernel of its own)
     const scaled =
-      typeof count === 'number'
-        ? b.mul(dy[0], b.scalar(1 / count))
-        : b.div(dy[0], b.op('reduce_sum', [b.fill(1, axes.map((a) => shape[a]))], { axes: [], keepdims: false }));
-    return [b.broadcastTo(b.reshape(scaled, keptShape(shape, axes)), shape)];
+      typeof count === 'number' ? b.mul(dy[0], b.scalar(1 / count)) : b.div(dy[0], b.op('element_count', [], { shape: axes.map((a) => shape[a]) }));
+    // a scalar broadcasts as it is (no reshape: the chain stays one elementwise producer)
+    return [b.broadcastTo(scaled.type.shape.length === 0 ? scaled : b.reshape(scaled, keptShape(shape, axes)), shape)];
   },
   cpu: (ctx) => cpuReduce(ctx, 'mean', 'reduce_mean'),
   wgsl: (ctx) => wgslReduce(ctx, 'mean', 'reduce_mean'),

@@ -170,7 +170,8 @@ export const relu = unary({
   f: (x) => (x > 0 ? x : 0),
   js: (x) => `(${x} > 0 ? ${x} : 0)`,
   wgsl: (x) => `max(${x}, 0.0)`,
-  grad: (b, x, _y, g) => b.mul(g, b.op('step', [x])),
+  // from the output (y > 0 exactly where x > 0): the pre-activation need not be kept, so it fuses into its producer's epilogue
+  grad: (b, _x, y, g) => b.mul(g, b.op('step', [y])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],
 });
 
@@ -224,7 +225,8 @@ export const leaky_relu = unary({
   f: (x, a) => (x > 0 ? x : alphaOf(a, 0.01) * x),
   js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 0.01))} * ${x})`,
   wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 0.01))} * ${x}, ${x}, ${x} > 0.0)`,
-  grad: (b, x, _y, g, a) => b.op('where', [b.op('greater', [x, b.scalar(0)]), g, b.mul(g, b.scalar(alphaOf(a, 0.01)))]),
+  // with alpha >= 0, y > 0 exactly where x > 0: test the output, so the input need not be kept (as relu)
+  grad: (b, x, y, g, a) => b.op('where', [b.op('greater', [alphaOf(a, 0.01) >= 0 ? y : x, b.scalar(0)]), g, b.mul(g, b.scalar(alphaOf(a, 0.01)))]),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }, { inputs: [{ shape: [4], avoid: [0] }], attrs: { alpha: 0.2 } }],
 });
 

@@ -29,7 +29,7 @@ import { getOp } from '../ops/index.js';
 import { fillConstant } from '../ops/kernel-util.js';
 import type { PatternKind } from '../ops/types.js';
 
-export type GroupKind = 'elementwise' | 'epilogue' | 'reduce' | 'view' | 'single';
+export type GroupKind = 'elementwise' | 'epilogue' | 'reduce' | 'view' | 'single' | 'multi';
 
 export interface FusedGroup {
   id: number;
@@ -42,6 +42,12 @@ export interface FusedGroup {
   inputs: Value[];
   /** values used outside the group (or graph outputs/updates) */
   outputs: Value[];
+  /**
+   * kind 'multi': the same elementwise update applied to several tensors in
+   * one kernel (the optimizer step of every parameter); each member is one
+   * such chain, `nodes`/`inputs`/`outputs` are the members' concatenated
+   */
+  members?: FusedGroup[];
 }
 
 export interface Boundary {
@@ -82,7 +88,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
   const maxBuffers = options.maxBuffers ?? MAX_KERNEL_BUFFERS;
   const users = g.users();
   const roots = new Set(g.roots().map((v) => v.id));
-  const fits = (nodes: Node[]) => bufferCount(nodes, users, roots) <= maxBuffers;
+  const fits = (nodes: Node[], copied?: Set<number>) => bufferCount(nodes, users, roots, copied) <= maxBuffers;
   const groupOf = new Map<number, FusedGroup>(); // node id -> group
   const groups: FusedGroup[] = [];
   const newGroup = (n: Node, kind: GroupKind): FusedGroup => {
@@ -173,6 +179,8 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
     mergeMultiUse(groups, groupOf, users, g, fits);
     inlineScalars(groups, groupOf, users, roots, fits);
   }
+  const updated = new Set(g.updates.map((u) => u.value.id));
+  const outputIds = new Set(g.outputs.map((o) => o.value.id));
   for (const grp of groups) grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
   const kept = orderGroups(
     groups.filter((grp) => grp.nodes.length > 0),
@@ -180,7 +188,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
   );
   kept.forEach((grp, i) => (grp.id = i));
   const boundaries: Boundary[] = [];
-  for (const grp of kept) {
+  const fillIo = (grp: FusedGroup) => {
     const inside = new Set(grp.nodes.map((n) => n.id));
     const seenIn = new Set<number>();
     for (const n of grp.nodes)
@@ -197,8 +205,100 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
         const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !kept.some((other) => other !== grp && other.nodes.includes(u) && other.nodes.includes(n)));
         if (roots.has(o.id) || elsewhere) grp.outputs.push(o);
       }
+  };
+  kept.forEach(fillIo);
+  const final = enabled ? mergeMultiTensor(kept, updated, outputIds) : kept;
+  final.forEach((grp, i) => (grp.id = i));
+  return { groups: final, boundaries: enabled ? remapBoundaries(boundaries, kept, final) : boundaries, dispatches: final.filter((grp) => grp.kind !== 'view').length };
+}
+
+/**
+ * Step 6 (horizontal, multi-tensor): elementwise groups that only write
+ * updates (graph updates, no entry outputs) and compute the same chain —
+ * same ops, attributes, constants and shared operands, differing only in the
+ * per-tensor arrays — become one 'multi' group: one kernel applies the update
+ * to every tensor (the optimizer step of all parameters). Members keep their
+ * own inputs and outputs; the group goes where its last member was (nothing
+ * reads updates, so the order stays valid).
+ */
+function mergeMultiTensor(groups: FusedGroup[], updated: Set<number>, outputIds: Set<number>): FusedGroup[] {
+  const byKey = new Map<string, FusedGroup[]>();
+  for (const grp of groups) {
+    if (grp.kind !== 'elementwise' || grp.outputs.length === 0) continue;
+    if (grp.outputs.some((o) => !updated.has(o.id) || outputIds.has(o.id))) continue;
+    // static shapes only: a member's size is part of its kernel
+    if (grp.nodes.some((n) => n.outputs.some((o) => o.type.shape.some((d) => typeof d !== 'number')))) continue;
+    const key = chainKey(grp);
+    const list = byKey.get(key) ?? [];
+    list.push(grp);
+    byKey.set(key, list);
   }
-  return { groups: kept, boundaries, dispatches: kept.filter((grp) => grp.kind !== 'view').length };
+  const merged = new Map<FusedGroup, FusedGroup>();
+  for (const list of byKey.values()) {
+    if (list.length < 2) continue;
+    const last = list[list.length - 1];
+    const multi: FusedGroup = {
+      id: -1,
+      nodes: list.flatMap((m) => m.nodes),
+      anchor: last.anchor,
+      kind: 'multi',
+      inputs: list.flatMap((m) => m.inputs),
+      outputs: list.flatMap((m) => m.outputs),
+      members: list,
+    };
+    for (const m of list) merged.set(m, m === last ? multi : (undefined as unknown as FusedGroup));
+  }
+  const out: FusedGroup[] = [];
+  for (const grp of groups) {
+    if (!merged.has(grp)) out.push(grp);
+    else if (merged.get(grp)) out.push(merged.get(grp)!);
+  }
+  return out;
+}
+
+/**
+ * The shape-free form of an elementwise chain, independent of the order of
+ * its nodes: each output as an expression tree of ops and attributes over
+ * constant fills (=c), shared operands (@id: scalars read from leaves, e.g.
+ * the learning rate) and per-tensor arrays (*k, numbered in the order a
+ * left-to-right walk from the outputs meets them).
+ */
+function chainKey(grp: FusedGroup): string {
+  const inside = new Map<number, Node>();
+  for (const n of grp.nodes) for (const o of n.outputs) inside.set(o.id, n);
+  const perTensor = new Map<number, number>();
+  const memo = new Map<number, string>();
+  const key = (v: Value): string => {
+    const hit = memo.get(v.id);
+    if (hit !== undefined) return hit;
+    const n = inside.get(v.id);
+    let k: string;
+    if (n) k = `${n.op}${JSON.stringify(n.attrs)}.${v.index}(${n.inputs.map(key).join(',')})`;
+    else {
+      const c = fillConstant(v);
+      if (c !== undefined && v.type.shape.length === 0) k = `=${c}`;
+      else if (v.type.shape.length === 0 && LEAVES.has(v.node.op)) k = `@${v.id}`;
+      else {
+        if (!perTensor.has(v.id)) perTensor.set(v.id, perTensor.size);
+        k = `*${perTensor.get(v.id)}:${v.type.dtype}`;
+      }
+    }
+    memo.set(v.id, k);
+    return k;
+  };
+  const k = grp.outputs.map(key).join(' | ');
+  // shared subexpressions repeat in the text: a chain too big to compare this way is not merged
+  return k.length > 20000 ? `#unique${grp.id}:${grp.anchor.id}` : k;
+}
+
+/** Boundaries between groups renumbered after multi-tensor merging (a boundary into or out of a member points at its multi group). */
+function remapBoundaries(bs: Boundary[], before: FusedGroup[], after: FusedGroup[]): Boundary[] {
+  const to = new Map<number, number>();
+  before.forEach((grp, i) => {
+    const j = after.findIndex((a) => a === grp || a.members?.includes(grp));
+    to.set(i, j);
+  });
+  return bs.map((b) => ({ ...b, from: to.get(b.from) ?? b.from, to: to.get(b.to) ?? b.to }));
 }
 
 /** The iteration domain of an elementwise or epilogue group: its anchor's output shape. */
@@ -239,10 +339,11 @@ function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
 
 /**
  * Step 3c: elementwise groups over scalars (shape []) — e.g. Adam's bias
- * corrections from the step count — are recomputed inside each consumer
+ * corrections from the step count, a mean's 1/B — are recomputed inside each
+ * consumer (an elementwise chain, an epilogue, or a reduction's loader)
  * instead of being a dispatch of their own.
  */
-function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, roots: Set<number>, fits: (nodes: Node[]) => boolean): void {
+function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, roots: Set<number>, fits: (nodes: Node[], copied?: Set<number>) => boolean): void {
   for (const s of groups) {
     if (s.nodes.length === 0 || s.kind !== 'elementwise' || domainOf(s).length !== 0) continue;
     if (s.nodes.some((n) => n.outputs.some((o) => roots.has(o.id)))) continue;
@@ -252,19 +353,32 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
     const inside = new Set(s.nodes.map((n) => n.id));
     const consumers = new Set<FusedGroup>();
     for (const n of s.nodes) for (const o of n.outputs) for (const u of users.get(o.id) ?? []) if (!inside.has(u.id)) consumers.add(groupOf.get(u.id)!);
-    if ([...consumers].some((c) => !c || (c.kind !== 'elementwise' && c.kind !== 'epilogue') || !fits([...s.nodes, ...c.nodes]))) continue;
+    // each consumer gets its own copy of the chain, which it never writes out; a
+    // reduction takes it only into its loader (elementwise users of the scalar)
+    const takes = (c: FusedGroup) => {
+      if (c.kind === 'elementwise' || c.kind === 'epilogue') return true;
+      if (c.kind !== 'reduce') return false;
+      const readers = c.nodes.filter((u) => u.inputs.some((v) => inside.has(v.node.id)));
+      return readers.every((u) => ['elementwise', 'broadcast'].includes(kindOf(u)) && c.nodes.indexOf(u) < c.nodes.indexOf(c.anchor));
+    };
+    if ([...consumers].some((c) => !c || !takes(c) || !fits([...s.nodes, ...c.nodes], inside))) continue;
     for (const c of consumers) c.nodes.unshift(...s.nodes.filter((n) => !c.nodes.includes(n)));
     s.nodes = [];
   }
 }
 
-/** Arrays a kernel over `nodes` binds: outside values it reads (constant fills excepted) and values it must write. */
-function bufferCount(nodes: Node[], users: Map<number, Node[]>, roots: Set<number>): number {
+/**
+ * Arrays a kernel over `nodes` binds: outside values it reads (constant fills
+ * excepted) and values it must write; nodes in `copied` are a private copy
+ * (a recomputed scalar chain) whose values are never written.
+ */
+function bufferCount(nodes: Node[], users: Map<number, Node[]>, roots: Set<number>, copied?: Set<number>): number {
   const inside = new Set(nodes.map((n) => n.id));
   const reads = new Set<number>();
   let writes = 0;
   for (const n of nodes) {
     for (const v of n.inputs) if (!inside.has(v.node.id) && fillConstant(v) === undefined) reads.add(v.id);
+    if (copied?.has(n.id)) continue;
     for (const o of n.outputs) if (roots.has(o.id) || (users.get(o.id) ?? []).some((u) => !inside.has(u.id))) writes++;
   }
   return reads.size + writes;
@@ -328,7 +442,7 @@ function explain(v: Value, from: FusedGroup, to: FusedGroup, users: Map<number, 
   if (from.kind === 'view' || to.kind === 'view') return 'a reshape is a view of its input: no kernel, no copy';
   if (roots.has(v.id)) return 'the value is an entry output or an update, so it must be written to memory';
   if (n > 1) return `the value has ${n} users, so it is computed once and stored`;
-  if (ck === 'out-elementwise-fusable') return `${consumer.op} loads its operands in tiles; producers are not inlined into it`;
+  if (ck === 'out-elementwise-fusable') return `${consumer.op} reads its operands in tiles or windows; producers are not inlined into it`;
   if (ck === 'opaque' || ck === 'injective') return `${consumer.op} reads its input in a different order than it is produced`;
   if (ck === 'reduce') return from.kind === 'elementwise' ? 'the reduction already has a loader' : `a ${from.kind} group cannot feed a reduction's loader`;
   if (!shapeEq(v.type.shape, consumer.outputs[0].type.shape)) return `broadcast from [${v.type.shape.join(', ')}] to [${consumer.outputs[0].type.shape.join(', ')}]: fusing would recompute the producer per element`;
@@ -340,9 +454,10 @@ function explain(v: Value, from: FusedGroup, to: FusedGroup, users: Map<number, 
 export function printFusion(g: Graph, plan: FusionPlan, explainBoundaries: boolean): string {
   const lines = [`fusion ${g.name}: ${plan.dispatches} dispatches, ${plan.groups.length} groups`];
   for (const grp of plan.groups) {
-    const ops = grp.nodes.map((n) => n.op).join(' → ');
-    const scope = grp.anchor.scope ? `   # ${grp.anchor.scope}` : '';
-    lines.push(`  group ${grp.id} [${grp.kind}] ${ops}${scope}`);
+    const m = grp.members;
+    const ops = (m ? m[0].nodes : grp.nodes).map((n) => n.op).join(' → ');
+    const scope = m ? `   # ${m.map((x) => x.anchor.scope ?? '?').join(', ')}` : grp.anchor.scope ? `   # ${grp.anchor.scope}` : '';
+    lines.push(`  group ${grp.id} [${grp.kind}${m ? ` ×${m.length}` : ''}] ${ops}${scope}`);
     if (explainBoundaries)
       for (const b of plan.boundaries.filter((x) => x.to === grp.id)) lines.push(`    ← group ${b.from} (${b.value.node.op}): ${b.reason}`);
   }

@@ -20,10 +20,15 @@
  *   step allocates nothing. Pipelines are made once per distinct shader.
  * - Storage: f32 as f32, i32 as i32, bool as u32 (0/1); the host side keeps
  *   Uint8Array for bool and converts on upload and readback.
+ * - Memory: the model's params and state live in ONE buffer (the store arena,
+ *   each tensor at an aligned offset), and the temps of a pack
+ *   (ProgramBuffer.pack) share one buffer, so a multi-tensor kernel
+ *   (WgslKernelSpec.packed) binds each role once and updates every tensor in
+ *   one dispatch; other kernels bind the tensors' ranges.
  */
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
-import type { Dims, ProgramEntry, WgslKernelSpec, WgslPass } from '../program.js';
+import type { Dims, ProgramEntry, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
 import type { DType, TypedArray } from '../types.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
@@ -122,6 +127,27 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
 
 const storageBytes = (n: number) => Math.max(4, n * 4);
 
+/** A tensor's place on the device: a range of a buffer (the whole of it, or a slot of the arena or a pack). */
+interface GpuSlice {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** Offsets of tensors laid one after another, each aligned (binding offsets must be multiples of the device's alignment). */
+function layout(sizes: number[], align: number): { offsets: number[]; total: number } {
+  let total = 0;
+  const offsets = sizes.map((n) => {
+    const at = Math.ceil(total / align) * align;
+    total = at + n;
+    return at;
+  });
+  return { offsets, total: Math.max(4, total) };
+}
+
+/** Bytes of alignment for tensors that share a buffer: 256 (the largest minStorageBufferOffsetAlignment WebGPU allows). */
+const PACK_ALIGN = 256;
+
 function toStorage(data: TypedArray, dtype: DType): ArrayBufferView {
   return dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
 }
@@ -145,6 +171,10 @@ function writeAll(device: GPUDevice, buf: GPUBuffer, data: ArrayBufferView): voi
   device.queue.writeBuffer(buf, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
 
+function writeAt(device: GPUDevice, s: GpuSlice, data: ArrayBufferView): void {
+  device.queue.writeBuffer(s.buffer, s.offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}
+
 // ---------------------------------------------------------------- one entry
 
 interface Dispatch {
@@ -155,12 +185,12 @@ interface Dispatch {
 
 interface Binding {
   dims: Dims;
-  buffers: GPUBuffer[];
+  buffers: GpuSlice[];
   sizes: number[];
   owned: GPUBuffer[];
   dispatches: Dispatch[];
-  updates: { src: GPUBuffer; dst: GPUBuffer; bytes: number }[];
-  staging: Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GPUBuffer; host?: TypedArray }>;
+  updates: { src: GpuSlice; dst: GpuSlice; bytes: number }[];
+  staging: Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GpuSlice; host?: TypedArray }>;
   /** the outputs of the last run, once read back */
   readback?: Promise<void>;
 }
@@ -219,9 +249,19 @@ class WebGpuEntry implements PreparedEntry {
       return b;
     };
     const sizes = e.buffers.map((b) => evalShape(b.shape, dims).reduce((a, c) => a * c, 1));
-    const buffers = e.buffers.map((b, i) => {
-      if (b.kind === 'param' || b.kind === 'state') return this.backend.storeBuffer(b.ref!);
-      return newBuffer(storageBytes(sizes[i]), b.name ?? `b${i}`);
+    const whole = (buffer: GPUBuffer): GpuSlice => ({ buffer, offset: 0, size: buffer.size });
+    // the slots of each pack share one buffer
+    const packSlices = new Map<number, GpuSlice>();
+    const packIds = [...new Set(e.buffers.flatMap((b) => (b.kind === 'temp' && b.pack !== undefined ? [b.pack] : [])))];
+    for (const id of packIds) {
+      const slots = e.buffers.flatMap((b, i) => (b.kind === 'temp' && b.pack === id ? [i] : []));
+      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])), PACK_ALIGN);
+      const buf = newBuffer(total, `pack ${id}`);
+      slots.forEach((i, k) => packSlices.set(i, { buffer: buf, offset: offsets[k], size: storageBytes(sizes[i]) }));
+    }
+    const buffers: GpuSlice[] = e.buffers.map((b, i) => {
+      if (b.kind === 'param' || b.kind === 'state') return this.backend.storeSlice(b.ref!);
+      return packSlices.get(i) ?? whole(newBuffer(storageBytes(sizes[i]), b.name ?? `b${i}`));
     });
     const uniforms = new Map<string, GPUBuffer>();
     const uniform = (names: string[]): GPUBuffer => {
@@ -244,16 +284,24 @@ class WebGpuEntry implements PreparedEntry {
     const once: Dispatch[] = [];
     for (const step of e.steps) {
       const spec: WgslKernelSpec = e.wgsl![step.kernel];
-      const temps = spec.temps.map((t, i) => newBuffer(storageBytes(evalShape(t.shape, dims).reduce((a, c) => a * c, 1)), `${step.kernel}.temp${i}`));
-      const args = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i]), ...temps];
+      const stepArgs = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i])];
+      if (spec.packed && !step.once) {
+        const d = await this.packedDispatch(spec.packed, stepArgs, step.kernel, newBuffer);
+        if (d) {
+          dispatches.push(d);
+          continue;
+        }
+      }
+      const temps = spec.temps.map((t, i) => whole(newBuffer(storageBytes(evalShape(t.shape, dims).reduce((a, c) => a * c, 1)), `${step.kernel}.temp${i}`)));
+      const args = [...stepArgs, ...temps];
       for (const pass of spec.passes) {
         const counts = this.counts(pass, dims, maxPerDim);
         if (counts[0] * counts[1] * counts[2] === 0) continue;
         const pipeline = await this.backend.pipeline(pass, step.kernel);
         const entries: GPUBindGroupEntry[] = [];
         let b = 0;
-        for (const a of pass.reads) entries.push({ binding: b++, resource: { buffer: args[a] } });
-        for (const a of pass.writes) entries.push({ binding: b++, resource: { buffer: args[a] } });
+        for (const a of pass.reads) entries.push({ binding: b++, resource: { buffer: args[a].buffer, offset: args[a].offset, size: args[a].size } });
+        for (const a of pass.writes) entries.push({ binding: b++, resource: { buffer: args[a].buffer, offset: args[a].offset, size: args[a].size } });
         if (pass.dims.length) entries.push({ binding: b++, resource: { buffer: uniform(pass.dims) } });
         const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: step.kernel });
         (step.once ? once : dispatches).push({ pipeline, bindGroup, counts });
@@ -265,14 +313,40 @@ class WebGpuEntry implements PreparedEntry {
       device.queue.submit([enc.finish()]);
     }
     const updates = e.updates
-      .map((u) => ({ src: buffers[u.buffer], dst: this.backend.storeBuffer(u.path), bytes: storageBytes(sizes[u.buffer]) }))
-      .filter((u) => u.src !== u.dst);
-    const staging = new Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GPUBuffer }>();
+      .map((u) => ({ src: buffers[u.buffer], dst: this.backend.storeSlice(u.path), bytes: storageBytes(sizes[u.buffer]) }))
+      .filter((u) => u.src.buffer !== u.dst.buffer || u.src.offset !== u.dst.offset);
+    const staging = new Map<string, { buf: GPUBuffer; bytes: number; n: number; dtype: DType; src: GpuSlice }>();
     for (const o of e.outputs) {
       const bytes = storageBytes(sizes[o.buffer]);
       staging.set(o.name, { buf: newBuffer(bytes, `read ${o.name}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST), bytes, n: sizes[o.buffer], dtype: o.dtype, src: buffers[o.buffer] });
     }
     return { dims, buffers, sizes, owned, dispatches, updates, staging };
+  }
+
+  /**
+   * The single dispatch of a multi-tensor kernel, when every binding's
+   * operands (one per member) lie in one buffer; undefined otherwise (the
+   * caller runs the per-member passes). The table holds each operand's
+   * element offset in its buffer.
+   */
+  private async packedDispatch(p: WgslPackedPass, args: GpuSlice[], kernel: string, newBuffer: (bytes: number, label: string, use?: number) => GPUBuffer): Promise<Dispatch | undefined> {
+    const roles = [...p.reads, ...p.writes];
+    const shared = roles.map((members) => members.map((a) => args[a].buffer));
+    if (!shared.every((bufs) => bufs.every((b) => b === bufs[0]))) return undefined;
+    const device = this.device;
+    const members = p.lengths.length;
+    const table = new Uint32Array(members * roles.length);
+    for (let m = 0; m < members; m++) roles.forEach((r, b) => (table[m * roles.length + b] = args[r[m]].offset / 4));
+    const tableBuf = newBuffer(table.byteLength, `${kernel}.table`);
+    writeAll(device, tableBuf, table);
+    const pipeline = await this.backend.packedPipeline(p, kernel);
+    const entries: GPUBindGroupEntry[] = roles.map((r, b) => ({ binding: b, resource: { buffer: shared[b][0] } }));
+    entries.push({ binding: roles.length, resource: { buffer: tableBuf } });
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: kernel });
+    const x = Math.ceil(Math.max(...p.lengths) / p.workgroupSize);
+    const max = device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || members > max) return undefined;
+    return { pipeline, bindGroup, counts: [x, members, 1] };
   }
 
   private counts(pass: WgslPass, dims: Dims, maxPerDim: number): [number, number, number] {
@@ -304,7 +378,7 @@ class WebGpuEntry implements PreparedEntry {
     const device = this.device;
     for (const [name, data] of inputs) {
       const i = this.inputIndex.get(name);
-      if (i !== undefined) writeAll(device, b.buffers[i], toStorage(data, this.entry.buffers[i].dtype));
+      if (i !== undefined) writeAt(device, b.buffers[i], toStorage(data, this.entry.buffers[i].dtype));
     }
     if (hyper)
       for (const name in hyper) {
@@ -312,12 +386,12 @@ class WebGpuEntry implements PreparedEntry {
         if (i === undefined) continue;
         const dt = this.entry.buffers[i].dtype;
         const v = hyper[name];
-        writeAll(device, b.buffers[i], dt === 'f32' ? Float32Array.of(v) : dt === 'i32' ? Int32Array.of(v) : Uint32Array.of(v ? 1 : 0));
+        writeAt(device, b.buffers[i], dt === 'f32' ? Float32Array.of(v) : dt === 'i32' ? Int32Array.of(v) : Uint32Array.of(v ? 1 : 0));
       }
     const enc = device.createCommandEncoder();
     this.encode(enc, b.dispatches);
-    for (const u of b.updates) enc.copyBufferToBuffer(u.src, 0, u.dst, 0, u.bytes);
-    for (const s of b.staging.values()) enc.copyBufferToBuffer(s.src, 0, s.buf, 0, s.bytes);
+    for (const u of b.updates) enc.copyBufferToBuffer(u.src.buffer, u.src.offset, u.dst.buffer, u.dst.offset, u.bytes);
+    for (const s of b.staging.values()) enc.copyBufferToBuffer(s.src.buffer, s.src.offset, s.buf, 0, s.bytes);
     device.queue.submit([enc.finish()]);
     b.readback = undefined;
     this.last = b;
@@ -342,6 +416,10 @@ class WebGpuEntry implements PreparedEntry {
     return s.host!;
   }
 
+  dispatchCount(): number | undefined {
+    return this.last?.dispatches.length;
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const p of this.bindings.values()) void p.then((b) => b.owned.forEach((x) => x.destroy()), () => undefined);
@@ -359,7 +437,10 @@ export class WebGpuBackend implements Backend {
   private ctx: GpuContext | undefined;
   private stores: Map<string, TypedArray> | undefined;
   private dtypes = new Map<string, DType>();
+  /** stores outside the arena (added after it was laid out, or all of them when it would exceed a binding) */
   private storeBuffers = new Map<string, GPUBuffer>();
+  private arena: { buffer: GPUBuffer; offsets: Map<string, number> } | undefined;
+  private arenaTried = false;
   private entries: WebGpuEntry[] = [];
 
   constructor(ctx: GpuContext) {
@@ -384,24 +465,51 @@ export class WebGpuBackend implements Backend {
     return e;
   }
 
-  /** The GPU buffer of a param/state tensor, created and uploaded from the host array on first use. */
-  storeBuffer(path: string): GPUBuffer {
-    let buf = this.storeBuffers.get(path);
-    if (buf) return buf;
+  /**
+   * Where a param/state tensor lives on the device: its range of the store
+   * arena, laid out (and uploaded) on first use for every tensor known then;
+   * a tensor added later, or every tensor when the arena would exceed one
+   * binding, gets a buffer of its own.
+   */
+  storeSlice(path: string): GpuSlice {
     const host = this.stores?.get(path);
     if (!host) throw new Error(`internal: no tensor for '${path}'`);
-    buf = this.device.createBuffer({ size: storageBytes(host.length), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: path });
-    this.storeBuffers.set(path, buf);
-    this.upload(path);
-    return buf;
+    const size = storageBytes(host.length);
+    if (!this.arenaTried && this.stores) {
+      this.arenaTried = true;
+      this.arena = this.makeArena(this.stores);
+    }
+    const at = this.arena?.offsets.get(path);
+    if (this.arena && at !== undefined) return { buffer: this.arena.buffer, offset: at, size };
+    let buf = this.storeBuffers.get(path);
+    if (!buf) {
+      buf = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: path });
+      this.storeBuffers.set(path, buf);
+      this.upload(path);
+    }
+    return { buffer: buf, offset: 0, size };
   }
 
-  /** Copy the host array of `path` to its GPU buffer (after setWeights); nothing to do before first use. */
+  private makeArena(stores: Map<string, TypedArray>): { buffer: GPUBuffer; offsets: Map<string, number> } | undefined {
+    const paths = [...stores.keys()];
+    if (paths.length === 0) return undefined;
+    const { offsets, total } = layout(paths.map((p) => storageBytes(stores.get(p)!.length)), PACK_ALIGN);
+    const lim = this.device.limits;
+    if (total > lim.maxStorageBufferBindingSize || total > lim.maxBufferSize) return undefined;
+    const buffer = this.device.createBuffer({ size: Math.ceil(total / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'stores' });
+    this.arena = { buffer, offsets: new Map(paths.map((p, i) => [p, offsets[i]])) };
+    for (const p of paths) this.upload(p);
+    return this.arena;
+  }
+
+  /** Copy the host array of `path` to its place on the device (after setWeights); nothing to do before first use. */
   upload(path: string): void {
-    const buf = this.storeBuffers.get(path);
     const host = this.stores?.get(path);
-    if (!buf || !host) return;
-    writeAll(this.device, buf, toStorage(host, this.dtypes.get(path) ?? 'f32'));
+    if (!host) return;
+    const at = this.arena?.offsets.get(path);
+    const slice = at !== undefined ? { buffer: this.arena!.buffer, offset: at, size: 0 } : this.storeBuffers.has(path) ? { buffer: this.storeBuffers.get(path)!, offset: 0, size: 0 } : undefined;
+    if (!slice) return;
+    writeAt(this.device, slice, toStorage(host, this.dtypes.get(path) ?? 'f32'));
   }
 
   /** Read the GPU buffers of `paths` back into their host arrays. */
@@ -410,12 +518,13 @@ export class WebGpuBackend implements Backend {
     const jobs: { path: string; buf: GPUBuffer; bytes: number; host: TypedArray }[] = [];
     const enc = device.createCommandEncoder();
     for (const path of paths) {
-      const src = this.storeBuffers.get(path);
       const host = this.stores?.get(path);
+      const at = this.arena?.offsets.get(path);
+      const src = at !== undefined ? { buffer: this.arena!.buffer, offset: at } : this.storeBuffers.has(path) ? { buffer: this.storeBuffers.get(path)!, offset: 0 } : undefined;
       if (!src || !host) continue;
       const bytes = storageBytes(host.length);
       const buf = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(src, 0, buf, 0, bytes);
+      enc.copyBufferToBuffer(src.buffer, src.offset, buf, 0, bytes);
       jobs.push({ path, buf, bytes, host });
     }
     device.queue.submit([enc.finish()]);
@@ -442,11 +551,28 @@ export class WebGpuBackend implements Backend {
     return p;
   }
 
+  /** The pipeline of a packed multi-tensor pass (bindings: reads, writes, the offset table). */
+  packedPipeline(p: WgslPackedPass, kernel: string): Promise<GPUComputePipeline> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('the webgpu backend has been disposed');
+    let pl = ctx.pipelines.get(p.code);
+    if (!pl) {
+      const kinds: GPUBufferBindingType[] = [...p.reads.map(() => 'read-only-storage' as const), ...p.writes.map(() => 'storage' as const), 'read-only-storage'];
+      pl = compilePipeline(ctx.device, p.code, kinds, kernel);
+      ctx.pipelines.set(p.code, pl);
+      pl.catch(() => ctx.pipelines.delete(p.code));
+    }
+    return pl;
+  }
+
   dispose(): void {
     for (const e of this.entries) e.dispose();
     this.entries = [];
     for (const b of this.storeBuffers.values()) b.destroy();
     this.storeBuffers.clear();
+    this.arena?.buffer.destroy();
+    this.arena = undefined;
+    this.arenaTried = false;
     this.stores = undefined;
     if (this.ctx) release(this.ctx);
     this.ctx = undefined;
@@ -454,7 +580,14 @@ export class WebGpuBackend implements Backend {
 }
 
 async function makePipeline(device: GPUDevice, pass: WgslPass, kernel: string): Promise<GPUComputePipeline> {
-  const module = device.createShaderModule({ code: pass.code, label: kernel });
+  const kinds: GPUBufferBindingType[] = [...pass.reads.map(() => 'read-only-storage' as const), ...pass.writes.map(() => 'storage' as const), ...(pass.dims.length ? ['uniform' as const] : [])];
+  return compilePipeline(device, pass.code, kinds, kernel);
+}
+
+/** A compute pipeline of `code` (entry point main) whose group-0 bindings are buffers of `kinds`, in order. */
+async function compilePipeline(device: GPUDevice, code: string, kinds: GPUBufferBindingType[], kernel: string): Promise<GPUComputePipeline> {
+  const pass = { code };
+  const module = device.createShaderModule({ code, label: kernel });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length) {
@@ -462,11 +595,7 @@ async function makePipeline(device: GPUDevice, pass: WgslPass, kernel: string): 
     const text = errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
     throw new Error(`internal: WGSL kernel '${kernel}' does not compile:\n${text}`);
   }
-  const entries: GPUBindGroupLayoutEntry[] = [];
-  let b = 0;
-  for (let i = 0; i < pass.reads.length; i++) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
-  for (let i = 0; i < pass.writes.length; i++) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
-  if (pass.dims.length) entries.push({ binding: b++, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+  const entries: GPUBindGroupLayoutEntry[] = kinds.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } }));
   const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries, label: kernel })] });
   return device.createComputePipelineAsync({ layout, compute: { module, entryPoint: 'main' }, label: kernel });
 }

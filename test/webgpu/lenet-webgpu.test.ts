@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { missingKernels } from '../../codegen/wgsl/index.js';
+import { fileStats } from '../../codegen/stats.js';
 import { instantiate } from '../../runtime/index.js';
 import { assertClose, haveWebGpu, rng } from './helpers.js';
 
@@ -54,6 +55,12 @@ test('LeNet-5: predict and 5 adam steps agree on cpu and webgpu', async () => {
       lg.push((await gpu.trainStep(batch)).loss);
     }
     assertClose(lg, lc, 'losses of 5 adam steps', 1e-4);
+    // the step ran as planned: one launch per kernel, the Adam update of all 10 tensors one packed dispatch
+    const prepared = (gpu as unknown as { entries: { trainStep: { prepared: { dispatchCount(): number } } } }).entries.trainStep.prepared;
+    const planned = fileStats(compileSource(readFileSync(FILE, 'utf8'), FILE).file!, { optimize: true, batch: B }).LeNet.trainStep;
+    assert.is(prepared.dispatchCount(), planned.webgpuDispatches);
+    assert.is(planned.webgpuDispatches, planned.dispatches);
+    assert.ok(planned.dispatches <= 30, `LeNet trainStep: ${planned.dispatches} dispatches`);
     const wc = cpu.getWeights();
     const wg = await gpu.readWeights();
     // Adam divides by sqrt(v): a weight whose gradient is ~0 may move by lr either way; 1e-3 is a tenth of lr

@@ -31,7 +31,7 @@ function emitted(): { path: string; text: string } {
 test('the module embeds named WGSL constants with shape comments and wires them into the entries', () => {
   const { text } = emitted();
   assert.match(text, /\/\/ Models: LoanDefault\. Kernels: \d+ \(CPU\), \d+ \(WGSL\)\./);
-  assert.match(text, /\/\*\* WGSL: matmul \+ add f32\[B, 8\], f32\[8, 32\], f32\[32\] -> f32\[B, 32\] \*\/\nconst k\d+_\w+_wgsl: WgslKernelSpec = \{/);
+  assert.match(text, /\/\*\* WGSL: matmul \+ add \+ relu f32\[B, 8\], f32\[8, 32\], f32\[32\] -> f32\[B, 32\] \*\/\nconst k\d+_\w+_wgsl: WgslKernelSpec = \{/);
   assert.match(text, /\/\/ in0: f32\[B, 8\]/);
   assert.match(text, /@compute @workgroup_size\(16, 16, 1\)/);
   assert.match(text, /wgsl: \{ k\d+\w*: k\d+\w*_wgsl/);

@@ -37,20 +37,21 @@ function pairLoss(name: string, doc: string, body: (cx: CallContext, pred: Value
   };
 }
 
-/** -sum(onehot(label) * log_softmax(logits), -1), per sample */
+/** -sum(onehot(label) * log_softmax(logits), -1), per sample: with class ids one fused op, with probabilities the composition */
 function perSampleCrossEntropy(cx: CallContext, logits: Value, label: Value): Value {
   const rank = logits.type.shape.length;
-  const classes = cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
-  const logp = cx.op('log_softmax', [logits], { axis: -1 });
-  let probs = label;
+  // the class axis must be static (a located diagnostic otherwise)
+  cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
   if (label.type.dtype === 'i32') {
     if (label.type.shape.length !== rank - 1)
       cx.fail('DNN0007', {
         message: `cross_entropy: integer labels must have the logits' shape without the class axis: logits f32[${logits.type.shape.join(', ')}], labels i32[${label.type.shape.join(', ')}]`,
       });
-    probs = cx.op('one_hot', [label], { depth: classes });
+    // one op (and one gradient op): no log-probabilities or one-hot rows in memory
+    return cx.op('softmax_cross_entropy', [logits, label]);
   }
-  return cx.op('neg', [cx.op('reduce_sum', [cx.op('mul', [probs, logp])], { axes: [-1], keepdims: false })]);
+  const logp = cx.op('log_softmax', [logits], { axis: -1 });
+  return cx.op('neg', [cx.op('reduce_sum', [cx.op('mul', [label, logp])], { axes: [-1], keepdims: false })]);
 }
 
 const losses: BuiltinImpl[] = [
