@@ -44,7 +44,7 @@ type LoopPhase = { loop: true; nodes: Node[]; domain: Dim[] };
 type Phase = LoopPhase | { loop: false; node: Node };
 
 /** One shader: a loop phase alone, or a node with, optionally, a loop phase as the loader of its input 0 and one as the epilogue of its output 0. */
-type PassPlan = { loop: LoopPhase } | { node: Node; pro?: LoopPhase; epi?: LoopPhase };
+type PassPlan = { loop: LoopPhase } | { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } };
 
 // placeholders a node renderer gets instead of the array names, rewritten into calls of the fused loader / epilogue
 const PRO = 'PROLOGUE_IN';
@@ -142,13 +142,31 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     if (epi) i++;
     plans.push({ node: p.node, pro, epi });
   }
+  // a plain sum of an operand the node contracts over the same axes (a bias gradient) joins the node's pass
+  for (const sp of [...plans]) {
+    if (!('node' in sp) || sp.pro || sp.epi) continue;
+    const axes = getOp(sp.node.op).sumOf?.(sp.node);
+    if (!axes) continue;
+    const v = sp.node.inputs[0];
+    const host = plans.find((h): h is Extract<PassPlan, { node: Node }> => {
+      if (!('node' in h) || h === sp || h.pro || h.sum) return false;
+      const def = getOp(h.node.op);
+      if (!def.wgslSum) return false;
+      return (def.contracts?.(h.node) ?? []).some((c) => h.node.inputs[c.input] === v && [...c.axes].sort((a, b) => a - b).join() === axes.join());
+    });
+    if (!host) continue;
+    const input = (getOp(host.node.op).contracts!(host.node)).find((c) => host.node.inputs[c.input] === v)!.input;
+    host.sum = { node: sp.node, input };
+    plans.splice(plans.indexOf(sp), 1);
+  }
   // a fused plan whose renderer text does not fit the placeholders falls back to separate passes
   const expanded: PassPlan[] = [];
   for (const plan of plans) {
-    if ('node' in plan && (plan.pro || plan.epi) && !fusedRenderable(plan)) {
+    if ('node' in plan && (plan.pro || plan.epi || plan.sum) && !fusedRenderable(plan)) {
       if (plan.pro) expanded.push({ loop: plan.pro });
       expanded.push({ node: plan.node });
       if (plan.epi) expanded.push({ loop: plan.epi });
+      if (plan.sum) expanded.push({ node: plan.sum.node });
     } else expanded.push(plan);
   }
 
@@ -158,7 +176,7 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
   group.outputs.forEach((v, i) => arg.set(v, group.inputs.length + i));
   const temps: { dtype: DType; shape: Dim[] }[] = [];
   const argCount = () => group.inputs.length + group.outputs.length + temps.length;
-  const nodesOfPlan = (pl: PassPlan) => ('loop' in pl ? pl.loop.nodes : [...(pl.pro?.nodes ?? []), pl.node, ...(pl.epi?.nodes ?? [])]);
+  const nodesOfPlan = (pl: PassPlan) => ('loop' in pl ? pl.loop.nodes : [...(pl.pro?.nodes ?? []), pl.node, ...(pl.epi?.nodes ?? []), ...(pl.sum ? [pl.sum.node] : [])]);
   const planOf = new Map<Node, number>();
   expanded.forEach((pl, i) => nodesOfPlan(pl).forEach((n) => planOf.set(n, i)));
   const passes: WgslPass[] = [];
@@ -249,13 +267,13 @@ function renderNode(node: Node, ins: string[], outs: string[]): WgslKernel {
 }
 
 /** Whether a fused plan's renderer text takes the placeholders (rendered with dummy names; false falls back to separate passes). */
-function fusedRenderable(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase }): boolean {
+function fusedRenderable(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } }): boolean {
   const { node } = pl;
   const ins = node.inputs.map((_, i) => (i === 0 && pl.pro ? PRO : `in${i}`));
   const outs = node.outputs.map((_, i) => (i === 0 && pl.epi ? EPI : `out${i}`));
   if (isLoopOp(node)) return false;
   try {
-    const k = renderNode(node, ins, outs);
+    const k = pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, 'sumOut') : renderNode(node, ins, outs);
     return rewritePlaceholders(`${k.decls ?? ''}
 ${k.body}`) !== undefined;
   } catch {
@@ -323,11 +341,11 @@ function rewritePlaceholders(text: string): string | undefined {
 }
 
 /** A node pass with its fused loader and/or epilogue: the renderer's text with the placeholders rewritten, plus the two functions. */
-function renderFused(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase }, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
+function renderFused(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } }, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
   const { node } = pl;
   const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : nameOf(v)));
   const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : writes.includes(v) ? nameOf(v) : `unused${i}`));
-  const k = renderNode(node, ins, outs);
+  const k = pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, nameOf(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
   if (!pl.pro && !pl.epi) return k;
   const decls: string[] = [];
   if (pl.pro) {

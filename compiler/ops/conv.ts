@@ -587,6 +587,12 @@ export const conv2d_backprop_filter: OpDef = {
   },
   cpu: backpropFilterCpu,
   wgsl: conv2dBackpropFilterWgsl,
+  // dy is summed over images and positions: the bias gradient is one more column of the GEMM
+  contracts: () => [{ input: 1, axes: [0, 2, 3] }],
+  wgslSum: (ctx, input, out) => {
+    if (input !== 1) throw new Error('internal: conv2d_backprop_filter sums only dy');
+    return conv2dBackpropFilterWgsl(ctx, out);
+  },
   gpujs: conv2dBackpropFilterGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { kernel: [3, 3] }, note: '3x3 valid' },

@@ -7,7 +7,7 @@
  * matmul rules), so b may be 2-D while a is N-D.
  */
 import type { GraphBuilder } from '../builder.js';
-import { dimEq, dimProduct, shapeToString, type Dim, type Shape } from '../dims.js';
+import { dimAdd, dimEq, dimProduct, shapeToString, type Dim, type Shape } from '../dims.js';
 
 const dimProductOf = (d: readonly Dim[]): Dim => dimProduct(d);
 import type { Attrs, TensorType, Value } from '../ir.js';
@@ -218,9 +218,13 @@ export function pickMatmulTiling(M: Dim, N: Dim): MatmulTiling {
  *     columns tx + k*TN/RN), RM + RN workgroup loads per RM*RN multiply-adds.
  *  4. Stores are guarded at the edges, so M, N, K need not be tile multiples.
  */
-function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
+function wgslMatmul(ctx: WgslKernelContext, sum?: { input: number; out: string }): WgslKernel {
   const transA = boolAttr(ctx.attrs, 'transA', false);
   const transB = boolAttr(ctx.attrs, 'transB', false);
+  // the sum of B over K (column sums: one more row of ones in A) or of A (row sums: one more column of ones in B)
+  const colSums = sum?.input === 1;
+  const rowSums = sum?.input === 0;
+  if (sum && ctx.outShape[0].length !== 2) throw new Error('internal: a matmul with operand sums must be 2-D');
   const od0 = ctx.outDims[0];
   const { TM, TN, RM, RN, TK } = pickMatmulTiling(od0[od0.length - 2], od0[od0.length - 1]);
   const WX = TN / RN;
@@ -272,6 +276,7 @@ function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
     `    let gk = k0 + k;`,
     `    var v = 0.0;`,
     `    if (gm < M && gk < K) { v = ${A}[${aAt}]; }`,
+    ...(colSums ? [`    if (gm == M && gk < K) { v = 1.0; }`] : []),
     `    As[k][m] = v;`,
     `  }`,
     `  for (var l = 0u; l < ${bLoads}u; l = l + 1u) {`,
@@ -282,6 +287,7 @@ function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
     `    let gk = k0 + k;`,
     `    var v = 0.0;`,
     `    if (gn < N && gk < K) { v = ${B}[${bAt}]; }`,
+    ...(rowSums ? [`    if (gn == N && gk < K) { v = 1.0; }`] : []),
     `    Bs[k][n] = v;`,
     `  }`,
     `  workgroupBarrier();`,
@@ -294,8 +300,17 @@ function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
   // 4. guarded stores
   for (let i = 0; i < RM; i++) {
     lines.push(`{ let r = row0 + ty + ${i * WY}u;`, `  if (r < M) {`);
-    for (let j = 0; j < RN; j++) lines.push(`    { let c = col0 + tx + ${j * WX}u; if (c < N) { ${C}[cO + r * N + c] = c${i}[${j}]; } }`);
-    lines.push('  }', '}');
+    for (let j = 0; j < RN; j++) {
+      const extra = rowSums ? ` else if (c == N) { ${sum!.out}[r] = c${i}[${j}]; }` : '';
+      lines.push(`    { let c = col0 + tx + ${j * WX}u; if (c < N) { ${C}[cO + r * N + c] = c${i}[${j}]; }${extra} }`);
+    }
+    lines.push('  }');
+    if (colSums) {
+      lines.push('  else if (r == M) {');
+      for (let j = 0; j < RN; j++) lines.push(`    { let c = col0 + tx + ${j * WX}u; if (c < N) { ${sum!.out}[c] = c${i}[${j}]; } }`);
+      lines.push('  }');
+    }
+    lines.push('}');
   }
   const batchItems = dimProductOf(ctx.outDims[0].slice(0, -2));
   const od = ctx.outDims[0];
@@ -304,8 +319,8 @@ function wgslMatmul(ctx: WgslKernelContext): WgslKernel {
     body: lines.join('\n'),
     workgroupSize: [WX, WY],
     workgroups: [
-      { items: od[od.length - 1], per: TN },
-      { items: od[od.length - 2], per: TM },
+      { items: rowSums ? dimAdd(od[od.length - 1], 1) : od[od.length - 1], per: TN },
+      { items: colSums ? dimAdd(od[od.length - 2], 1) : od[od.length - 2], per: TM },
       { items: batchItems, per: 1 },
     ],
   };
@@ -394,6 +409,18 @@ export const matmul: OpDef = {
   },
   cpu: cpuMatmul,
   wgsl: (ctx) => wgslMatmul(ctx),
+  // 2-D: A is summed over its K axis, B over its K axis (a dense layer's bias gradient is B's)
+  contracts(node) {
+    const [a, b] = node.inputs;
+    if (a.type.shape.length !== 2 || b.type.shape.length !== 2) return [];
+    const tA = boolAttr(node.attrs, 'transA', false);
+    const tB = boolAttr(node.attrs, 'transB', false);
+    return [
+      { input: 0, axes: [tA ? 0 : 1] },
+      { input: 1, axes: [tB ? 1 : 0] },
+    ];
+  },
+  wgslSum: (ctx, input, out) => wgslMatmul(ctx, { input, out }),
   gpujs: gpujsMatmul,
   samples: [
     { inputs: [{ shape: [5, 3] }, { shape: [3, 6] }], note: '2-D, edge rows and columns after the 4x4 blocks' },

@@ -363,6 +363,7 @@ export const reduce_sum: OpDef = {
   attrNames: ['axes', 'keepdims'],
   infer: reduceInfer('reduce_sum', ['f32', 'i32']),
   reference: (inputs, attrs) => [refReduce(inputs[0], attrs, 'sum', 'reduce_sum')],
+  sumOf: (node) => [...reduceAxes(node.attrs, node.inputs[0].type.shape.length, 'reduce_sum')].sort((a, b) => a - b),
   grad({ b, node, dy }) {
     const x = node.inputs[0];
     if (!dy[0] || x.type.dtype !== 'f32') return [undefined];

@@ -172,6 +172,18 @@ export interface OpDef {
   /** for other ops: a WGSL compute kernel (see WgslKernelContext, WgslKernel) */
   wgsl?(ctx: WgslKernelContext): WgslKernel;
   /**
+   * the axes of an input that the op sums over (a GEMM's K). A reduce_sum of
+   * that input over exactly these axes (a bias gradient next to its weight
+   * gradient) joins the op's kernel: `wgslSum` computes it as one more row
+   * or column of the GEMM against ones; CPU and gpu.js run it as a phase of
+   * the same kernel.
+   */
+  contracts?(node: Node): { input: number; axes: number[] }[];
+  /** for a plain sum of input 0 over some axes (kept axes in order): those axes, sorted; what `contracts` is matched against */
+  sumOf?(node: Node): number[];
+  /** the WGSL kernel that also writes the sum of input `input` over its contracted axes into the array `sumOut` */
+  wgslSum?(ctx: WgslKernelContext, input: number, sumOut: string): WgslKernel;
+  /**
    * for elementwise/broadcast ops whose scalarJs uses what gpu.js cannot
    * compile (truthiness of numbers, `|`, Math.expm1/log1p): the same scalar
    * expression in gpu.js's subset, on operands that are floats (bool: 0 or 1).

@@ -178,6 +178,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
   if (enabled) {
     mergeMultiUse(groups, groupOf, users, g, fits);
     inlineScalars(groups, groupOf, users, roots, fits);
+    mergeContractedSums(groups, groupOf, users, fits);
   }
   const updated = new Set(g.updates.map((u) => u.value.id));
   const outputIds = new Set(g.outputs.map((o) => o.value.id));
@@ -364,6 +365,38 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
     if ([...consumers].some((c) => !c || !takes(c) || !fits([...s.nodes, ...c.nodes], inside))) continue;
     for (const c of consumers) c.nodes.unshift(...s.nodes.filter((n) => !c.nodes.includes(n)));
     s.nodes = [];
+  }
+}
+
+/**
+ * Step 3d: a group that is only a plain sum (reduce_sum) of a value V joins
+ * the kernel of a GEMM-like op that contracts V over exactly the same axes
+ * (the registry's `sumOf` and `contracts` traits): a dense or convolution
+ * layer's bias gradient is computed by its weight gradient's kernel, as one
+ * more row or column of ones.
+ */
+function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, fits: (nodes: Node[]) => boolean): void {
+  for (const r of groups) {
+    if (r.nodes.length !== 1 || r.kind !== 'reduce') continue;
+    const sum = r.nodes[0];
+    const axes = getOp(sum.op).sumOf?.(sum);
+    if (!axes || sum.outputs[0].type.dtype !== 'f32') continue;
+    const v = sum.inputs[0];
+    for (const gNode of users.get(v.id) ?? []) {
+      if (gNode === sum) continue;
+      const target = groupOf.get(gNode.id);
+      if (!target || target.anchor !== gNode || (target.kind !== 'single' && target.kind !== 'epilogue')) continue;
+      const c = getOp(gNode.op).contracts?.(gNode) ?? [];
+      const match = c.some((x) => gNode.inputs[x.input] === v && gNode.inputs.indexOf(v) === x.input && [...x.axes].sort((a, b) => a - b).join() === axes.join());
+      if (!match || !getOp(gNode.op).wgslSum) continue;
+      // the sum must not depend on the GEMM's group, nor the group on the sum
+      if (reaches(target.nodes, new Set([sum.id]), users) || reaches([sum], new Set(target.nodes.map((n) => n.id)), users)) continue;
+      if (!fits([...target.nodes, sum])) continue;
+      target.nodes.push(sum);
+      groupOf.set(sum.id, target);
+      r.nodes = [];
+      break;
+    }
   }
 }
 

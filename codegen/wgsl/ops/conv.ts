@@ -144,7 +144,7 @@ export function conv2dBackpropInputWgsl(ctx: WgslKernelContext): WgslKernel {
   });
 }
 
-export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext): WgslKernel {
+export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string): WgslKernel {
   const [C, H, W] = nums(ctx.inDims[0].slice(1));
   const [F, OH, OW] = nums(ctx.inDims[1].slice(1));
   const [, Cg, KH, KW] = nums(ctx.outDims[0]);
@@ -177,8 +177,10 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext): WgslKernel {
         gatherX(x, C, H, W, Cg, g),
       ].join('\n'),
     store: (m, n, acc) => `${dw}[(grp * ${u(Fg)} + ${m}) * ${u(Cg * KK)} + ${n}] = ${acc};`,
+    // the bias gradient: dy summed over images and positions, per filter
+    ...(sumOut ? { rowSums: (m: string, acc: string) => `${sumOut}[grp * ${u(Fg)} + ${m}] = ${acc};` } : {}),
     aFast: 'k',
     bFast: 'k',
-    tiling: pickGemmTiling(Fg, Cg * KK, true),
+    tiling: pickGemmTiling(Fg, Cg * KK + (sumOut ? 1 : 0), true),
   });
 }

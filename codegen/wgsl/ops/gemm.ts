@@ -21,7 +21,7 @@
  *  Barriers stay in uniform control flow (the K loop bound is a literal or a
  *  dims read; nothing returns early).
  */
-import type { Dim } from '../../../compiler/dims.js';
+import { dimAdd, type Dim } from '../../../compiler/dims.js';
 import type { WgslKernel } from '../../../compiler/ops/types.js';
 
 export interface GemmTiling {
@@ -50,6 +50,12 @@ export interface ImplicitGemm {
   loadB(k: string, n: string): string;
   /** statements that store `acc` at C(m, n); run only for m < M, n < N */
   store(m: string, n: string, acc: string): string;
+  /**
+   * also compute the row sums of A (sum over k of A(m, k)) as one more
+   * column n = N of ones in B, and store each with these statements (`acc`
+   * holds it; run only for m < M)
+   */
+  rowSums?(m: string, acc: string): string;
   /** the index along which A / B are contiguous in memory */
   aFast: 'm' | 'k';
   bFast: 'k' | 'n';
@@ -91,10 +97,13 @@ export function implicitGemmWgsl(g: ImplicitGemm): WgslKernel {
   const threads = TPS * S;
   if (threads > 256 || !Number.isInteger(WX) || !Number.isInteger(WY)) throw new Error(`internal: bad GEMM tiling ${JSON.stringify(g.tiling)}`);
   if (gemmWorkgroupBytes(g.tiling) > WG_BYTES) throw new Error(`internal: GEMM tiling ${JSON.stringify(g.tiling)} needs more than ${WG_BYTES} bytes of workgroup memory`);
+  // with row sums the GEMM is one column wider: B(k, N) = 1
+  const sums = g.rowSums;
   const L: string[] = [
     `let M = ${g.M};`,
     `let N = ${g.N};`,
     `let K = ${g.K};`,
+    ...(sums ? [`let NS = N + 1u;`] : []),
     `let grp = wid.z;`,
     `let row0 = wid.y * ${TM}u;`,
     `let col0 = wid.x * ${TN}u;`,
@@ -127,7 +136,13 @@ export function implicitGemmWgsl(g: ImplicitGemm): WgslKernel {
   L.push(`for (var k0 = 0u; k0 < K; k0 = k0 + ${S * TK}u) {`, `  let kb = k0 + sl * ${TK}u;`);
   L.push(
     ...tileLoad(TM * TK, aIdx, 'row0 + m < M && kb + k < K', g.loadA('(row0 + m)', '(kb + k)'), `As[(sl * ${TK}u + k) * ${TM}u + m]`).map((s) => '  ' + s),
-    ...tileLoad(TK * TN, bIdx, 'col0 + n < N && kb + k < K', g.loadB('(kb + k)', '(col0 + n)'), `Bs[(sl * ${TK}u + k) * ${TN}u + n]`).map((s) => '  ' + s),
+    ...tileLoad(
+      TK * TN,
+      bIdx,
+      'col0 + n < N && kb + k < K',
+      g.loadB('(kb + k)', '(col0 + n)') + (sums ? `\n}\nif (col0 + n == N && kb + k < K) {\n  v = 1.0;` : ''),
+      `Bs[(sl * ${TK}u + k) * ${TN}u + n]`,
+    ).map((s) => '  ' + s),
     `  workgroupBarrier();`,
     `  for (var kk = 0u; kk < ${TK}u; kk = kk + 1u) {`,
     `    let ab = (sl * ${TK}u + kk) * ${TM}u + ty;`,
@@ -151,7 +166,9 @@ export function implicitGemmWgsl(g: ImplicitGemm): WgslKernel {
   for (let i = 0; i < RM; i++) {
     L.push(`  { let gm = row0 + ty + ${i * WY}u;`, `  if (gm < M) {`);
     for (let j = 0; j < RN; j++) {
-      L.push(`    { let gn = col0 + tx + ${j * WX}u; if (gn < N) {`, `      let acc = c${i}[${j}];`, ...g.store('gm', 'gn', 'acc').split('\n').map((s) => `      ${s}`), `    } }`);
+      L.push(`    { let gn = col0 + tx + ${j * WX}u; if (gn < N) {`, `      let acc = c${i}[${j}];`, ...g.store('gm', 'gn', 'acc').split('\n').map((s) => `      ${s}`), `    }`);
+      if (sums) L.push(`    else if (gn == N) {`, `      let acc = c${i}[${j}];`, ...sums('gm', 'acc').split('\n').map((s) => `      ${s}`), `    }`);
+      L.push(`    }`);
     }
     L.push(`  }`, `  }`);
   }
@@ -163,7 +180,7 @@ export function implicitGemmWgsl(g: ImplicitGemm): WgslKernel {
     body: L.join('\n'),
     workgroupSize: [threads],
     workgroups: [
-      { items: g.nItems, per: TN },
+      { items: sums ? dimAdd(g.nItems, 1) : g.nItems, per: TN },
       { items: g.mItems, per: TM },
       { items: g.groups, per: 1 },
     ],
