@@ -10,12 +10,22 @@
  * (backendGpu() instead shares the webgpu backend's device and compiled
  * pipelines, without timestamps: wall time over many repetitions.)
  * Buffers: inputs, params and state hold small seeded values (i32 inputs
- * zeros: labels of class 0), temps whatever the kernels write. Updates of a
+ * zeros: labels of class 0), temps whatever the kernels write. As in the
+ * webgpu backend, params and state share one buffer (the store arena) and
+ * the slots of a pack share one, so a multi-tensor kernel is one packed
+ * dispatch. Updates of a
  * training step (copies into the param buffers) are not recorded: the figure
  * is the kernels' time.
  */
 import { evalDim, evalShape } from '../compiler/dims.js';
-import type { Dims, ProgramEntry, WgslPass } from '../runtime/program.js';
+import type { Dims, ProgramEntry, WgslPackedPass, WgslPass } from '../runtime/program.js';
+
+/** A tensor's range of a device buffer. */
+interface Slice {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
 
 export interface Gpu {
   device: GPUDevice;
@@ -47,10 +57,18 @@ export async function backendGpu(): Promise<Gpu> {
 }
 
 /** A device with timestamp queries when the adapter has them, and the adapter's limits. */
+/**
+ * The bench's own Dawn instance (timestamp quantization off), made once and
+ * kept until the process exits: dropping it and then making the runtime's
+ * instance crashes Dawn on SwiftShader (a native abort in about half the runs).
+ */
+let benchInstance: GPU | undefined;
+
 export async function openGpu(): Promise<Gpu> {
   const mod = (await import('webgpu')) as unknown as { create(o: string[]): GPU; globals: object };
   if ((globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === undefined) Object.assign(globalThis, mod.globals);
-  let instance: GPU | undefined = mod.create(['disable-dawn-features=timestamp_quantization']);
+  benchInstance ??= mod.create(['disable-dawn-features=timestamp_quantization']);
+  const instance = benchInstance;
   const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no WebGPU adapter (set VK_ICD_FILENAMES to a Vulkan driver)');
   const timestamps = adapter.features.has('timestamp-query');
@@ -73,7 +91,6 @@ export async function openGpu(): Promise<Gpu> {
     limits: { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize, maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize },
     release() {
       device.destroy();
-      instance = undefined;
     },
   };
 }
@@ -129,29 +146,57 @@ export class EntryRunner {
       this.owned.push(b);
       return b;
     };
-    const buffers = e.buffers.map((b, i) => {
-      const n = evalShape(b.shape, this.dims).reduce((p, c) => p * c, 1);
-      const buf = newBuffer(n);
+    const sizes = e.buffers.map((b) => evalShape(b.shape, this.dims).reduce((p, c) => p * c, 1));
+    // slots sharing a buffer: the store arena (params, state) and each pack, tensors 256-byte aligned
+    const shared = new Map<string, number[]>();
+    e.buffers.forEach((b, i) => {
+      const key = b.kind === 'param' || b.kind === 'state' ? 'stores' : b.kind === 'temp' && b.pack !== undefined ? `pack ${b.pack}` : undefined;
+      if (key) shared.set(key, [...(shared.get(key) ?? []), i]);
+    });
+    const slices = new Map<number, Slice>();
+    for (const slots of shared.values()) {
+      let total = 0;
+      const offsets = slots.map((i) => {
+        const at = Math.ceil(total / 256) * 256;
+        total = at + Math.max(4, sizes[i] * 4);
+        return at;
+      });
+      const buf = newBuffer(Math.ceil(total / 4));
+      slots.forEach((i, k) => slices.set(i, { buffer: buf, offset: offsets[k], size: Math.max(4, sizes[i] * 4) }));
+    }
+    const buffers: Slice[] = e.buffers.map((b, i) => {
+      const slice = slices.get(i) ?? { buffer: newBuffer(sizes[i]), offset: 0, size: Math.max(4, sizes[i] * 4) };
       if ((b.kind === 'input' || b.kind === 'param' || b.kind === 'state') && b.dtype === 'f32') {
-        const data = fill(n, 17 + i, b.kind === 'input' ? 1 : 0.1);
-        device.queue.writeBuffer(buf, 0, data.buffer, 0, data.byteLength);
+        const data = fill(sizes[i], 17 + i, b.kind === 'input' ? 1 : 0.1);
+        device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, 0, data.byteLength);
       }
-      return buf;
+      return slice;
     });
     const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
     const once: Dispatch[] = [];
     for (const step of e.steps) {
       const spec = e.wgsl[step.kernel];
-      const temps = spec.temps.map((t) => newBuffer(evalShape(t.shape, this.dims).reduce((p, c) => p * c, 1)));
-      const args = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i]), ...temps];
+      const stepArgs = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i])];
+      if (spec.packed && !step.once) {
+        const d = await this.packed(spec.packed, stepArgs, step.kernel, newBuffer);
+        if (d) {
+          this.dispatches.push(d);
+          continue;
+        }
+      }
+      const temps = spec.temps.map((t) => {
+        const n = evalShape(t.shape, this.dims).reduce((p, c) => p * c, 1);
+        return { buffer: newBuffer(n), offset: 0, size: Math.max(4, n * 4) };
+      });
+      const args = [...stepArgs, ...temps];
       for (const pass of spec.passes) {
         const counts = this.counts(pass, maxPerDim);
         if (counts[0] * counts[1] * counts[2] === 0) continue;
         const pipeline = await this.pipeline(pass, step.kernel);
         const entries: GPUBindGroupEntry[] = [];
         let b = 0;
-        for (const a of pass.reads) entries.push({ binding: b++, resource: { buffer: args[a] } });
-        for (const a of pass.writes) entries.push({ binding: b++, resource: { buffer: args[a] } });
+        for (const a of pass.reads) entries.push({ binding: b++, resource: { buffer: args[a].buffer, offset: args[a].offset, size: args[a].size } });
+        for (const a of pass.writes) entries.push({ binding: b++, resource: { buffer: args[a].buffer, offset: args[a].offset, size: args[a].size } });
         if (pass.dims.length) {
           const data = new Uint32Array(Math.max(4, Math.ceil(pass.dims.length / 4) * 4));
           pass.dims.forEach((d, i) => (data[i] = this.dims[d]));
@@ -171,6 +216,29 @@ export class EntryRunner {
       device.queue.submit([enc.finish()]);
     }
     await device.queue.onSubmittedWorkDone();
+  }
+
+  /** A multi-tensor kernel as one dispatch when each binding's operands share a buffer (as runtime/backends/webgpu.ts). */
+  private async packed(p: WgslPackedPass, args: Slice[], label: string, newBuffer: (n: number, use?: number) => GPUBuffer): Promise<Dispatch | undefined> {
+    const { device } = this.gpu;
+    const roles = [...p.reads, ...p.writes];
+    if (!roles.every((r) => r.every((a) => args[a].buffer === args[r[0]].buffer))) return undefined;
+    const members = p.lengths.length;
+    const table = new Uint32Array(members * roles.length);
+    for (let m = 0; m < members; m++) roles.forEach((r, b) => (table[m * roles.length + b] = args[r[m]].offset / 4));
+    const tb = newBuffer(table.length);
+    device.queue.writeBuffer(tb, 0, table.buffer, 0, table.byteLength);
+    let pl = this.pipelines.get(p.code);
+    if (!pl) {
+      const types: GPUBufferBindingType[] = [...p.reads.map(() => 'read-only-storage' as const), ...p.writes.map(() => 'storage' as const), 'read-only-storage'];
+      const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries: types.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })) })] });
+      pl = device.createComputePipelineAsync({ layout, compute: { module: device.createShaderModule({ code: p.code, label }), entryPoint: 'main' }, label });
+      this.pipelines.set(p.code, pl);
+    }
+    const pipeline = await pl;
+    const entries: GPUBindGroupEntry[] = roles.map((r, binding) => ({ binding, resource: { buffer: args[r[0]].buffer } }));
+    entries.push({ binding: roles.length, resource: { buffer: tb } });
+    return { pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), counts: [Math.ceil(Math.max(...p.lengths) / p.workgroupSize), members, 1] };
   }
 
   private counts(pass: WgslPass, maxPerDim: number): [number, number, number] {
