@@ -110,7 +110,8 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
     .map((b, i) => {
       const ref = b.ref !== undefined ? `, ref: ${lit(b.ref)}` : '';
       const name = b.name !== undefined ? `, name: ${lit(b.name)}` : '';
-      return `${i3}/* b${i} */ { dtype: '${b.dtype}', shape: ${lit(b.shape)}, kind: '${b.kind}'${ref}${name} },`;
+      const pack = b.pack !== undefined ? `, pack: ${b.pack}` : '';
+      return `${i3}/* b${i} */ { dtype: '${b.dtype}', shape: ${lit(b.shape)}, kind: '${b.kind}'${ref}${name}${pack} },`;
     })
     .join('\n');
   const steps = e.steps

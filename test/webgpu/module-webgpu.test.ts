@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Project } from 'ts-morph';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { fileStats } from '../../codegen/stats.js';
 import { compileSource } from '../../compiler/compile.js';
 import { emitModule } from '../../codegen/module/emit.js';
 import type { Model } from '../../runtime/types.js';
@@ -33,6 +34,8 @@ test('the module embeds named WGSL constants with shape comments and wires them 
   assert.match(text, /\/\/ Models: LoanDefault\. Kernels: \d+ \(CPU\), \d+ \(WGSL\)\./);
   assert.match(text, /\/\*\* WGSL: matmul \+ add \+ relu f32\[B, 8\], f32\[8, 32\], f32\[32\] -> f32\[B, 32\] \*\/\nconst k\d+_\w+_wgsl: WgslKernelSpec = \{/);
   assert.match(text, /\/\/ in0: f32\[B, 8\]/);
+  assert.match(text, /kind: 'temp', name: '[^']*', pack: 0 \}/);
+  assert.match(text, /packed: \{\n    reads: /);
   assert.match(text, /@compute @workgroup_size\(16, 16, 1\)/);
   assert.match(text, /wgsl: \{ k\d+\w*: k\d+\w*_wgsl/);
   const problems = new Project({ tsConfigFilePath: join(root, 'tsconfig.json'), skipAddingFilesFromTsConfig: true })
@@ -53,6 +56,13 @@ test("create({ backend: 'webgpu' }) from the generated module predicts like cpu"
     const next = rng(9);
     const features = { data: Float32Array.from({ length: 40 }, () => next() * 2 - 1), shape: [5, 8] };
     assertClose((await gpu.predict({ features })).logits.data, (await cpu.predict({ features })).logits.data, 'logits');
+    // training through the module: the packs survive emission, so the Adam update is one packed dispatch
+    const label = Int32Array.from({ length: 5 }, (_, i) => i % 2);
+    for (let s = 0; s < 2; s++) assertClose([(await gpu.trainStep({ features, label })).loss], [(await cpu.trainStep({ features, label })).loss], `loss ${s}`);
+    const res = compileSource(readFileSync('examples/mlp/mlp.dnn', 'utf8'), 'examples/mlp/mlp.dnn');
+    const planned = fileStats(res.file!, { optimize: true, batch: 5 }).LoanDefault.trainStep;
+    const prepared = (gpu as unknown as { entries: { trainStep: { prepared: { dispatchCount(): number } } } }).entries.trainStep.prepared;
+    assert.is(prepared.dispatchCount(), planned.webgpuDispatches);
   } finally {
     cpu.dispose();
     gpu.dispose();
