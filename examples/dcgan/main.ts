@@ -10,8 +10,8 @@
  *
  *   npx tsx examples/dcgan/main.ts [--json] [--seed N] [--quick]
  *
- * --quick trains the GAN on 1,920 digits for one epoch and the classifier
- * for one (the CI test); it writes no PNG.
+ * --quick trains the GAN for one epoch of 30 steps (30 batches of digits)
+ * and the classifier for one (the CI test); it writes no PNG.
  */
 import { fileURLToPath } from 'node:url';
 import { mnist, Rng } from '../../runtime/data/index.js';
@@ -39,7 +39,7 @@ const file = compileDnn(new URL('./dcgan.dnn', import.meta.url));
 const spec = file.trainers!.find((t) => t.name === 'GAN')!;
 const gan = await trainerOf(file, 'GAN', { seed: args.seed });
 const full = mnist({ split: 'train', scale: [-1, 1] });
-const data = args.quick ? head(full, 1920) : full;
+const data = args.quick ? head(full, 30 * spec.batch) : full; // --quick: one epoch of 30 steps
 const epochs = args.quick ? 1 : spec.epochs;
 const Z = 64;
 const PX = 28 * 28;
