@@ -23,7 +23,7 @@ import { outExtent, windowGeometry } from './conv.js';
 import { avgpool2dGradWgsl, avgpool2dWgsl, maxpool2dGradWgsl, maxpool2dWgsl } from '../../codegen/wgsl/ops/pool.js';
 import { avgpool2dGpujs, avgpool2dGradGpujs, maxpool2dGpujs, maxpool2dGradGpujs } from '../../codegen/gpujs/ops/pool.js';
 
-interface PoolProblem {
+export interface PoolProblem {
   C: number;
   H: number;
   W: number;
@@ -67,6 +67,11 @@ function poolProblem(op: string, x: TensorType | { C: number; H: number; W: numb
   const OH = outExtent(H, kh, g.sh, 1, g.pt, g.pb);
   const OW = outExtent(W, kw, g.sw, 1, g.pl, g.pr);
   return { C, H, W, kh, kw, sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, pb: g.pb, pr: g.pr, OH, OW };
+}
+
+/** A pooling op's window over an H x W image (the kernel renderers' geometry; the same checks as shape inference). */
+export function poolGeometry(op: string, H: number, W: number, attrs: Attrs): PoolProblem {
+  return poolProblem(op, { C: 0, H, W }, attrs);
 }
 
 function inferPool(op: string, inputs: TensorType[], attrs: Attrs): { p: PoolProblem; N: Dim } {

@@ -19,25 +19,10 @@
  */
 import type { Dim } from '../../../compiler/dims.js';
 import type { Attrs } from '../../../compiler/ir.js';
-import { gpujsDim, gpujsIdiv, gpujsUnravel, numAttr, numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsIdiv, gpujsUnravel } from '../../../compiler/ops/kernel-util.js';
 import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
 
-interface Geom {
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  dh: number;
-  dw: number;
-  groups: number;
-}
-
-function geom(attrs: Attrs): Geom {
-  const s = numsAttr(attrs, 'strides') ?? [1, 1];
-  const d = numsAttr(attrs, 'dilations') ?? [1, 1];
-  const p = numsAttr(attrs, 'pads') ?? [0, 0, 0, 0];
-  return { sh: s[0], sw: s[1], dh: d[0], dw: d[1], pt: p[0], pl: p[1], groups: numAttr(attrs, 'groups', 1) };
-}
 
 const nums = (dims: readonly Dim[]) => dims.map((d) => d as number);
 
@@ -63,7 +48,7 @@ const inside = (v: string, n: number) => `${v} >= 0 && ${v} < ${n}`;
 export function conv2dGpujs(ctx: GpujsKernelContext): string {
   const [C, H, W] = nums(ctx.inDims[0].slice(1));
   const [F, Cg, KH, KW] = nums(ctx.inDims[1]);
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const [x, w] = ctx.in;
   const lines: string[] = [];
@@ -100,7 +85,7 @@ export function conv2dBackpropInputGpujs(ctx: GpujsKernelContext): string {
   const [F, OH, OW] = nums(ctx.inDims[0].slice(1));
   const [, Cg, KH, KW] = nums(ctx.inDims[1]);
   const [H, W] = nums(ctx.outDims[0].slice(2));
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const [dy, w] = ctx.in;
   const lines: string[] = [];
@@ -149,7 +134,7 @@ export function conv2dBackpropFilterGpujs(ctx: GpujsKernelContext): string {
   const [C, H, W] = nums(ctx.inDims[0].slice(1));
   const [F, OH, OW] = nums(ctx.inDims[1].slice(1));
   const [, Cg, KH, KW] = nums(ctx.outDims[0]);
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const [x, dy] = ctx.in;
   const N = gpujsDim(ctx.inDims[0][0]);

@@ -15,29 +15,10 @@
  * Windows containing row ih: oh in [ceil((ih + pt - kh + 1) / sh), floor((ih + pt) / sh)] ∩ [0, OH);
  * the loop runs over ceil(kh / sh) candidates from the low end, guarded.
  */
-import type { Attrs } from '../../../compiler/ir.js';
-import { gpujsIdiv, gpujsNum, numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
+import { gpujsIdiv, gpujsNum } from '../../../compiler/ops/kernel-util.js';
 import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
 
-interface Pool {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  H: number;
-  W: number;
-  OH: number;
-  OW: number;
-}
-
-function pool(attrs: Attrs, H: number, W: number, OH: number, OW: number): Pool {
-  const [kh, kw] = numsAttr(attrs, 'kernel')!;
-  const [sh, sw] = numsAttr(attrs, 'strides') ?? [kh, kw];
-  const p = numsAttr(attrs, 'pads') ?? [0, 0, 0, 0];
-  return { kh, kw, sh, sw, pt: p[0], pl: p[1], H, W, OH, OW };
-}
 
 const plus = (a: string, k: number) => (k === 0 ? a : k > 0 ? `${a} + ${k}` : `${a} - ${-k}`);
 const times = (a: string, k: number) => (k === 1 ? a : `${a} * ${k}`);
@@ -57,7 +38,7 @@ function coords(rows: number, cols: number, r: string, c: string, lines: string[
  * offset `xo`: `m` its maximum and `best` the plane index of the first tap
  * holding it (-1 when none), `tag` suffixes the names.
  */
-function argmax(x: string, p: Pool, h0: string, w0: string, tag: string): string[] {
+function argmax(x: string, p: PoolProblem, h0: string, w0: string, tag: string): string[] {
   return [
     `let m${tag} = ${gpujsNum(-Infinity)};`,
     `let best${tag} = -1;`,
@@ -78,7 +59,7 @@ function argmax(x: string, p: Pool, h0: string, w0: string, tag: string): string
 }
 
 /** Statements of the in-bounds tap count of the window whose top-left tap is (h0, w0), as `cnt${tag}`. */
-function count(p: Pool, h0: string, w0: string, tag: string): string[] {
+function count(p: PoolProblem, h0: string, w0: string, tag: string): string[] {
   return [
     `const hs${tag} = Math.max(${h0}, 0);`,
     `const he${tag} = Math.min(${h0} + ${p.kh}, ${p.H});`,
@@ -93,7 +74,7 @@ function count(p: Pool, h0: string, w0: string, tag: string): string[] {
  * order; `body` runs with `oh`, `ow` (floats) and the window's top-left
  * tap `wh`, `ww`.
  */
-function windowsOf(p: Pool, body: string[]): string[] {
+function windowsOf(p: PoolProblem, body: string[]): string[] {
   const n = (k: number, s: number) => Math.ceil(k / s);
   // lo = ceil((ih + pt - kh + 1) / sh) clamped at 0: floor((t + sh - 1) / sh) for t = ih + pt - kh + 1 > 0
   const lo = (c: string, pad: number, k: number, s: number, name: string) => [
@@ -121,10 +102,9 @@ function windowsOf(p: Pool, body: string[]): string[] {
 
 export function maxpool2dGpujs(ctx: GpujsKernelContext): string {
   const [, , H, W] = ctx.inDims[0] as number[];
-  const [, , OH, OW] = ctx.outDims[0] as number[];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('maxpool2d', H, W, ctx.attrs);
   const lines: string[] = [];
-  coords(OH, OW, 'oh', 'ow', lines);
+  coords(p.OH, p.OW, 'oh', 'ow', lines);
   lines.push(
     `const xo = pl * ${H * W};`,
     `const h0 = ${plus(times('oh', p.sh), -p.pt)};`,
@@ -137,17 +117,16 @@ export function maxpool2dGpujs(ctx: GpujsKernelContext): string {
 
 export function maxpool2dGradGpujs(ctx: GpujsKernelContext): string {
   const [, , H, W] = ctx.inDims[0] as number[];
-  const [, , OH, OW] = ctx.inDims[1] as number[];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('maxpool2d_grad', H, W, ctx.attrs);
   const [x, dy] = ctx.in;
   const lines: string[] = [];
   coords(H, W, 'ih', 'iw', lines);
   lines.push(
     `const xo = pl * ${H * W};`,
-    `const yo = pl * ${OH * OW};`,
+    `const yo = pl * ${p.OH * p.OW};`,
     `const me = ih * ${W} + iw;`,
     'let acc = 0;',
-    ...windowsOf(p, [...argmax(x, p, 'wh', 'ww', '_'), `if (best_ === me) {`, `acc = acc + ${dy}[yo + oh * ${OW} + ow];`, '}']),
+    ...windowsOf(p, [...argmax(x, p, 'wh', 'ww', '_'), `if (best_ === me) {`, `acc = acc + ${dy}[yo + oh * ${p.OW} + ow];`, '}']),
     'return acc;',
   );
   return lines.join('\n');
@@ -155,11 +134,10 @@ export function maxpool2dGradGpujs(ctx: GpujsKernelContext): string {
 
 export function avgpool2dGpujs(ctx: GpujsKernelContext): string {
   const [, , H, W] = ctx.inDims[0] as number[];
-  const [, , OH, OW] = ctx.outDims[0] as number[];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('avgpool2d', H, W, ctx.attrs);
   const x = ctx.in[0];
   const lines: string[] = [];
-  coords(OH, OW, 'oh', 'ow', lines);
+  coords(p.OH, p.OW, 'oh', 'ow', lines);
   lines.push(
     `const xo = pl * ${H * W};`,
     `const h0 = ${plus(times('oh', p.sh), -p.pt)};`,
@@ -181,16 +159,15 @@ export function avgpool2dGpujs(ctx: GpujsKernelContext): string {
 }
 
 export function avgpool2dGradGpujs(ctx: GpujsKernelContext): string {
-  const [, , OH, OW] = ctx.inDims[0] as number[];
   const [, , H, W] = ctx.outDims[0] as number[];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('avgpool2d_grad', H, W, ctx.attrs);
   const dy = ctx.in[0];
   const lines: string[] = [];
   coords(H, W, 'ih', 'iw', lines);
   lines.push(
-    `const yo = pl * ${OH * OW};`,
+    `const yo = pl * ${p.OH * p.OW};`,
     'let acc = 0;',
-    ...windowsOf(p, [...count(p, 'wh', 'ww', '_'), `acc = acc + ${dy}[yo + oh * ${OW} + ow] / cnt_;`]),
+    ...windowsOf(p, [...count(p, 'wh', 'ww', '_'), `acc = acc + ${dy}[yo + oh * ${p.OW} + ow] / cnt_;`]),
     'return acc;',
   );
   return lines.join('\n');

@@ -16,27 +16,11 @@
  * groups), so conv2d_transpose can pass its own node with converted attrs.
  */
 import { dimMul, type Dim } from '../../../compiler/dims.js';
-import type { Attrs } from '../../../compiler/ir.js';
-import { numAttr, numsAttr, wgslMul } from '../../../compiler/ops/kernel-util.js';
+import { wgslMul } from '../../../compiler/ops/kernel-util.js';
 import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
 import { implicitGemmWgsl, pickGemmTiling } from './gemm.js';
 
-interface Geom {
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  dh: number;
-  dw: number;
-  groups: number;
-}
-
-function geom(attrs: Attrs): Geom {
-  const s = numsAttr(attrs, 'strides') ?? [1, 1];
-  const d = numsAttr(attrs, 'dilations') ?? [1, 1];
-  const p = numsAttr(attrs, 'pads') ?? [0, 0, 0, 0];
-  return { sh: s[0], sw: s[1], dh: d[0], dw: d[1], pt: p[0], pl: p[1], groups: numAttr(attrs, 'groups', 1) };
-}
 
 const u = (n: number) => `${n}u`;
 const i = (n: number) => (n < 0 ? `(${n}i)` : `${n}i`);
@@ -49,7 +33,7 @@ const times = (a: string, k: number) => (k === 1 ? a : `${a} * ${u(k)}`);
  * Statements that set `v` to x[img, grp*Cg + c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]
  * (0 in the padding), given WGSL u32 names img, c, oh, ow, kh, kw.
  */
-function gatherX(x: string, C: number, H: number, W: number, Cg: number, g: Geom): string {
+function gatherX(x: string, C: number, H: number, W: number, Cg: number, g: ConvGeometry): string {
   return [
     `let q_ih = i32(${times('q_oh', g.sh)} + ${times('q_kh', g.dh)}) - ${i(g.pt)};`,
     `let q_iw = i32(${times('q_ow', g.sw)} + ${times('q_kw', g.dw)}) - ${i(g.pl)};`,
@@ -63,7 +47,7 @@ export function conv2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [C, H, W] = nums(ctx.inDims[0].slice(1));
   const [F, Cg, KH, KW] = nums(ctx.inDims[1]);
   const [OH, OW] = nums(ctx.outDims[0].slice(2));
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const KK = KH * KW;
   const K = Cg * KK;
@@ -105,7 +89,7 @@ export function conv2dBackpropInputWgsl(ctx: WgslKernelContext): WgslKernel {
   const [Fw, Cg, KH, KW] = nums(ctx.inDims[1]);
   const [C, H, W] = nums(ctx.outDims[0].slice(1));
   if (F !== Fw) throw new Error(`internal: conv2d_backprop_input with ${F} != ${Fw} filters`);
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const KK = KH * KW;
   const HW = H * W;
@@ -148,7 +132,7 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string
   const [C, H, W] = nums(ctx.inDims[0].slice(1));
   const [F, OH, OW] = nums(ctx.inDims[1].slice(1));
   const [, Cg, KH, KW] = nums(ctx.outDims[0]);
-  const g = geom(ctx.attrs);
+  const g = windowGeometry(ctx.node.op, ctx.attrs);
   const Fg = F / g.groups;
   const KK = KH * KW;
   const P = OH * OW;

@@ -12,30 +12,11 @@
  *
  * Windows containing row ih: oh in [ceil((ih + pt - kh + 1) / sh), floor((ih + pt) / sh)] ∩ [0, OH).
  */
-import { dimProduct, type Dim } from '../../../compiler/dims.js';
-import type { Attrs } from '../../../compiler/ir.js';
-import { numsAttr, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
+import { dimProduct } from '../../../compiler/dims.js';
+import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
+import { wgslPerElement } from '../../../compiler/ops/kernel-util.js';
 import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
 
-interface Pool {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  H: number;
-  W: number;
-  OH: number;
-  OW: number;
-}
-
-function pool(attrs: Attrs, H: Dim, W: Dim, OH: Dim, OW: Dim): Pool {
-  const [kh, kw] = numsAttr(attrs, 'kernel')!;
-  const [sh, sw] = numsAttr(attrs, 'strides') ?? [kh, kw];
-  const p = numsAttr(attrs, 'pads') ?? [0, 0, 0, 0];
-  return { kh, kw, sh, sw, pt: p[0], pl: p[1], H: H as number, W: W as number, OH: OH as number, OW: OW as number };
-}
 
 const u = (n: number) => `${n}u`;
 const i = (n: number) => (n < 0 ? `(${n}i)` : `${n}i`);
@@ -44,7 +25,7 @@ const i = (n: number) => (n < 0 ? `(${n}i)` : `${n}i`);
 const NEG_INF_DECL = 'var<private> NEG_INF_BITS: u32 = 0xff800000u;';
 
 /** Statements: the clipped window of output (oh, ow) as u32 hs..he, ws..we (oh, ow: u32 expressions). */
-function clip(p: Pool, oh: string, ow: string, tag = ''): string[] {
+function clip(p: PoolProblem, oh: string, ow: string, tag = ''): string[] {
   return [
     `let h0${tag} = i32(${oh}) * ${i(p.sh)} - ${i(p.pt)};`,
     `let w0${tag} = i32(${ow}) * ${i(p.sw)} - ${i(p.pl)};`,
@@ -56,7 +37,7 @@ function clip(p: Pool, oh: string, ow: string, tag = ''): string[] {
 }
 
 /** Statements setting `best` (u32 plane index, or 0xffffffffu) and `m` for the window hs..he, ws..we of plane offset `xo`. */
-function argmax(x: string, p: Pool, tag = ''): string[] {
+function argmax(x: string, p: PoolProblem, tag = ''): string[] {
   return [
     `var m = bitcast<f32>(NEG_INF_BITS);`,
     `var best = 0xffffffffu;`,
@@ -70,7 +51,7 @@ function argmax(x: string, p: Pool, tag = ''): string[] {
 }
 
 /** Statements: the windows containing input (ih, iw) (u32 names `ih`, `iw`) as loops over oh, ow; `body` inside. */
-function windowsOf(p: Pool, body: string[]): string[] {
+function windowsOf(p: PoolProblem, body: string[]): string[] {
   const lo = (c: string, pad: number, k: number, s: number) => `u32(max((i32(${c}) + ${i(pad - k + 1 + s - 1)}) / ${i(s)}, 0i))`;
   // (a + s - 1) / s is ceil(a / s) for a >= 1 - s + ... ; negative a clamps to 0 either way
   const hi = (c: string, pad: number, s: number, n: number) => `min((${c} + ${u(pad)}) / ${u(s)} + 1u, ${u(n)})`;
@@ -88,12 +69,12 @@ function windowsOf(p: Pool, body: string[]): string[] {
 }
 
 /** Per-output kernel header: nc, oh, ow of `idx` over [NC, OH, OW]. */
-function outCoords(p: Pool): string[] {
+function outCoords(p: PoolProblem): string[] {
   return [`let nc = idx / ${u(p.OH * p.OW)};`, `let q = idx % ${u(p.OH * p.OW)};`, `let oh = q / ${u(p.OW)};`, `let ow = q % ${u(p.OW)};`, `let xo = nc * ${u(p.H * p.W)};`];
 }
 
 /** Per-input kernel header: nc, ih, iw of `idx` over [NC, H, W]. */
-function inCoords(p: Pool): string[] {
+function inCoords(p: PoolProblem): string[] {
   return [`let nc = idx / ${u(p.H * p.W)};`, `let q = idx % ${u(p.H * p.W)};`, `let ih = q / ${u(p.W)};`, `let iw = q % ${u(p.W)};`, `let xo = nc * ${u(p.H * p.W)};`, `let yo = nc * ${u(p.OH * p.OW)};`];
 }
 
@@ -103,16 +84,14 @@ function withDecl(k: WgslKernel, decls: string): WgslKernel {
 
 export function maxpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
-  const [, , OH, OW] = ctx.outDims[0];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('maxpool2d', H as number, W as number, ctx.attrs);
   const body = [...outCoords(p), ...clip(p, 'oh', 'ow'), ...argmax(ctx.in[0], p), `${ctx.out[0]}[idx] = m;`];
   return withDecl(wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), NEG_INF_DECL);
 }
 
 export function maxpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
-  const [, , OH, OW] = ctx.inDims[1];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('maxpool2d_grad', H as number, W as number, ctx.attrs);
   const [x, dy] = ctx.in;
   const body = [
     ...inCoords(p),
@@ -126,8 +105,7 @@ export function maxpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
 
 export function avgpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
-  const [, , OH, OW] = ctx.outDims[0];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('avgpool2d', H as number, W as number, ctx.attrs);
   const x = ctx.in[0];
   const body = [
     ...outCoords(p),
@@ -142,9 +120,8 @@ export function avgpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
 }
 
 export function avgpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
-  const [, , OH, OW] = ctx.inDims[0];
   const [, , H, W] = ctx.outDims[0];
-  const p = pool(ctx.attrs, H, W, OH, OW);
+  const p = poolGeometry('avgpool2d_grad', H as number, W as number, ctx.attrs);
   const dy = ctx.in[0];
   const body = [
     ...inCoords(p),
