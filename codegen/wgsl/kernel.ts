@@ -19,6 +19,7 @@ import type { WgslKernel, WgslKernelContext } from '../../compiler/ops/types.js'
 import type { WgslKernelSpec, WgslPass } from '../../runtime/program.js';
 import { kernelComment, type KernelGroup } from '../cpu/kernel.js';
 import { multiArgMap } from '../cpu/multi.js';
+import { contractedSumInput } from '../../compiler/passes/fuse.js';
 import { packedMultiWgsl } from './multi.js';
 import { elementwiseWgsl, loopLines, loopWgsl } from './elementwise.js';
 
@@ -44,7 +45,8 @@ type LoopPhase = { loop: true; nodes: Node[]; domain: Dim[] };
 type Phase = LoopPhase | { loop: false; node: Node };
 
 /** One shader: a loop phase alone, or a node with, optionally, a loop phase as the loader of its input 0 and one as the epilogue of its output 0. */
-type PassPlan = { loop: LoopPhase } | { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } };
+type NodePlan = { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } };
+type PassPlan = { loop: LoopPhase } | NodePlan;
 
 // placeholders a node renderer gets instead of the array names, rewritten into calls of the fused loader / epilogue
 const PRO = 'PROLOGUE_IN';
@@ -145,18 +147,9 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
   // a plain sum of an operand the node contracts over the same axes (a bias gradient) joins the node's pass
   for (const sp of [...plans]) {
     if (!('node' in sp) || sp.pro || sp.epi) continue;
-    const axes = getOp(sp.node.op).sumOf?.(sp.node);
-    if (!axes) continue;
-    const v = sp.node.inputs[0];
-    const host = plans.find((h): h is Extract<PassPlan, { node: Node }> => {
-      if (!('node' in h) || h === sp || h.pro || h.sum) return false;
-      const def = getOp(h.node.op);
-      if (!def.wgslSum) return false;
-      return (def.contracts?.(h.node) ?? []).some((c) => h.node.inputs[c.input] === v && [...c.axes].sort((a, b) => a - b).join() === axes.join());
-    });
+    const host = plans.find((h): h is NodePlan => 'node' in h && h !== sp && !h.pro && !h.sum && contractedSumInput(sp.node, h.node) !== undefined) as NodePlan | undefined;
     if (!host) continue;
-    const input = (getOp(host.node.op).contracts!(host.node)).find((c) => host.node.inputs[c.input] === v)!.input;
-    host.sum = { node: sp.node, input };
+    host.sum = { node: sp.node, input: contractedSumInput(sp.node, host.node)! };
     plans.splice(plans.indexOf(sp), 1);
   }
   // a fused plan whose renderer text does not fit the placeholders falls back to separate passes
@@ -183,12 +176,11 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
   expanded.forEach((pl, pi) => {
     const nodes = nodesOfPlan(pl);
     const produced = new Set(nodes.flatMap((n) => n.outputs));
-    const anchor = 'node' in pl ? pl.node : undefined;
     // values this pass writes: group outputs, values later passes read, and the outputs of a lone node
     const writes: Value[] = [];
     for (const v of produced) {
       const later = group.nodes.some((n) => (planOf.get(n) ?? -1) > pi && n.inputs.includes(v));
-      const inRegisters = !anchor || (pl as { pro?: LoopPhase }).pro?.nodes.includes(v.node) || (pl as { epi?: LoopPhase }).epi?.nodes.includes(v.node) || (v === anchor.outputs[0] && (pl as { epi?: LoopPhase }).epi);
+      const inRegisters = 'loop' in pl || pl.pro?.nodes.includes(v.node) || pl.epi?.nodes.includes(v.node) || (v === pl.node.outputs[0] && pl.epi !== undefined);
       // scratch (a CPU kernel's between-phase value) is written only when a later pass reads it
       if (outputs.has(v) || later || !inRegisters) {
         if (!arg.has(v)) {
@@ -267,13 +259,18 @@ function renderNode(node: Node, ins: string[], outs: string[]): WgslKernel {
 }
 
 /** Whether a fused plan's renderer text takes the placeholders (rendered with dummy names; false falls back to separate passes). */
-function fusedRenderable(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } }): boolean {
+/** The node's renderer with input 0 / output 0 named by the placeholders where a loader / epilogue takes them, writing the plan's sum too. */
+function renderPlanNode(pl: NodePlan, name: (v: Value) => string): WgslKernel {
   const { node } = pl;
-  const ins = node.inputs.map((_, i) => (i === 0 && pl.pro ? PRO : `in${i}`));
-  const outs = node.outputs.map((_, i) => (i === 0 && pl.epi ? EPI : `out${i}`));
-  if (isLoopOp(node)) return false;
+  const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : name(v)));
+  const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : name(v)));
+  return pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, name(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
+}
+
+function fusedRenderable(pl: NodePlan): boolean {
+  if (isLoopOp(pl.node)) return false;
   try {
-    const k = pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, 'sumOut') : renderNode(node, ins, outs);
+    const k = renderPlanNode(pl, (v) => `a${v.id}`);
     return rewritePlaceholders(`${k.decls ?? ''}
 ${k.body}`) !== undefined;
   } catch {
@@ -341,11 +338,9 @@ function rewritePlaceholders(text: string): string | undefined {
 }
 
 /** A node pass with its fused loader and/or epilogue: the renderer's text with the placeholders rewritten, plus the two functions. */
-function renderFused(pl: { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } }, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
+function renderFused(pl: NodePlan, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
   const { node } = pl;
-  const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : nameOf(v)));
-  const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : writes.includes(v) ? nameOf(v) : `unused${i}`));
-  const k = pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, nameOf(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
+  const k = renderPlanNode(pl, nameOf);
   if (!pl.pro && !pl.epi) return k;
   const decls: string[] = [];
   if (pl.pro) {

@@ -379,16 +379,10 @@ function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGro
   for (const r of groups) {
     if (r.nodes.length !== 1 || r.kind !== 'reduce') continue;
     const sum = r.nodes[0];
-    const axes = getOp(sum.op).sumOf?.(sum);
-    if (!axes || sum.outputs[0].type.dtype !== 'f32') continue;
-    const v = sum.inputs[0];
-    for (const gNode of users.get(v.id) ?? []) {
-      if (gNode === sum) continue;
+    for (const gNode of users.get(sum.inputs[0].id) ?? []) {
+      if (gNode === sum || contractedSumInput(sum, gNode) === undefined) continue;
       const target = groupOf.get(gNode.id);
       if (!target || target.anchor !== gNode || (target.kind !== 'single' && target.kind !== 'epilogue')) continue;
-      const c = getOp(gNode.op).contracts?.(gNode) ?? [];
-      const match = c.some((x) => gNode.inputs[x.input] === v && gNode.inputs.indexOf(v) === x.input && [...x.axes].sort((a, b) => a - b).join() === axes.join());
-      if (!match || !getOp(gNode.op).wgslSum) continue;
       // the sum must not depend on the GEMM's group, nor the group on the sum
       if (reaches(target.nodes, new Set([sum.id]), users) || reaches([sum], new Set(target.nodes.map((n) => n.id)), users)) continue;
       if (!fits([...target.nodes, sum])) continue;
@@ -398,6 +392,21 @@ function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGro
       break;
     }
   }
+}
+
+/**
+ * Which input of `host` the node `sum` adds up, when `sum` is a plain f32 sum
+ * (trait `sumOf`) of that input over exactly the axes `host` contracts it
+ * over (trait `contracts`) and `host` has a kernel that writes that sum too
+ * (`wgslSum`); undefined otherwise.
+ */
+export function contractedSumInput(sum: Node, host: Node): number | undefined {
+  const axes = getOp(sum.op).sumOf?.(sum);
+  const def = getOp(host.op);
+  if (!axes || sum.outputs[0].type.dtype !== 'f32' || !def.wgslSum) return undefined;
+  const v = sum.inputs[0];
+  const c = (def.contracts?.(host) ?? []).find((x) => host.inputs[x.input] === v && host.inputs.indexOf(v) === x.input && [...x.axes].sort((a, b) => a - b).join() === axes.join());
+  return c?.input;
 }
 
 /**
