@@ -19,13 +19,7 @@
  */
 import { evalDim, evalShape } from '../compiler/dims.js';
 import type { Dims, ProgramEntry, WgslPackedPass, WgslPass } from '../runtime/program.js';
-
-/** A tensor's range of a device buffer. */
-interface Slice {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-}
+import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice as Slice } from '../runtime/backends/gpu-packing.js';
 
 export interface Gpu {
   device: GPUDevice;
@@ -148,24 +142,16 @@ export class EntryRunner {
     };
     const sizes = e.buffers.map((b) => evalShape(b.shape, this.dims).reduce((p, c) => p * c, 1));
     // slots sharing a buffer: the store arena (params, state) and each pack, tensors 256-byte aligned
-    const shared = new Map<string, number[]>();
-    e.buffers.forEach((b, i) => {
-      const key = b.kind === 'param' || b.kind === 'state' ? 'stores' : b.kind === 'temp' && b.pack !== undefined ? `pack ${b.pack}` : undefined;
-      if (key) shared.set(key, [...(shared.get(key) ?? []), i]);
-    });
+    const stores = e.buffers.flatMap((b, i) => (b.kind === 'param' || b.kind === 'state' ? [i] : []));
     const slices = new Map<number, Slice>();
-    for (const slots of shared.values()) {
-      let total = 0;
-      const offsets = slots.map((i) => {
-        const at = Math.ceil(total / 256) * 256;
-        total = at + Math.max(4, sizes[i] * 4);
-        return at;
-      });
+    for (const slots of [stores, ...packSlots(e.buffers).values()]) {
+      if (slots.length === 0) continue;
+      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])));
       const buf = newBuffer(Math.ceil(total / 4));
-      slots.forEach((i, k) => slices.set(i, { buffer: buf, offset: offsets[k], size: Math.max(4, sizes[i] * 4) }));
+      slots.forEach((i, k) => slices.set(i, { buffer: buf, offset: offsets[k], size: storageBytes(sizes[i]) }));
     }
     const buffers: Slice[] = e.buffers.map((b, i) => {
-      const slice = slices.get(i) ?? { buffer: newBuffer(sizes[i]), offset: 0, size: Math.max(4, sizes[i] * 4) };
+      const slice = slices.get(i) ?? { buffer: newBuffer(sizes[i]), offset: 0, size: storageBytes(sizes[i]) };
       if ((b.kind === 'input' || b.kind === 'param' || b.kind === 'state') && b.dtype === 'f32') {
         const data = fill(sizes[i], 17 + i, b.kind === 'input' ? 1 : 0.1);
         device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, 0, data.byteLength);
@@ -186,7 +172,7 @@ export class EntryRunner {
       }
       const temps = spec.temps.map((t) => {
         const n = evalShape(t.shape, this.dims).reduce((p, c) => p * c, 1);
-        return { buffer: newBuffer(n), offset: 0, size: Math.max(4, n * 4) };
+        return { buffer: newBuffer(n), offset: 0, size: storageBytes(n) };
       });
       const args = [...stepArgs, ...temps];
       for (const pass of spec.passes) {
@@ -221,24 +207,20 @@ export class EntryRunner {
   /** A multi-tensor kernel as one dispatch when each binding's operands share a buffer (as runtime/backends/webgpu.ts). */
   private async packed(p: WgslPackedPass, args: Slice[], label: string, newBuffer: (n: number, use?: number) => GPUBuffer): Promise<Dispatch | undefined> {
     const { device } = this.gpu;
-    const roles = [...p.reads, ...p.writes];
-    if (!roles.every((r) => r.every((a) => args[a].buffer === args[r[0]].buffer))) return undefined;
-    const members = p.lengths.length;
-    const table = new Uint32Array(members * roles.length);
-    for (let m = 0; m < members; m++) roles.forEach((r, b) => (table[m * roles.length + b] = args[r[m]].offset / 4));
-    const tb = newBuffer(table.length);
-    device.queue.writeBuffer(tb, 0, table.buffer, 0, table.byteLength);
+    const packed = packedBindings(p, args);
+    if (!packed) return undefined;
+    const tb = newBuffer(packed.table.length);
+    device.queue.writeBuffer(tb, 0, packed.table.buffer, 0, packed.table.byteLength);
     let pl = this.pipelines.get(p.code);
     if (!pl) {
-      const types: GPUBufferBindingType[] = [...p.reads.map(() => 'read-only-storage' as const), ...p.writes.map(() => 'storage' as const), 'read-only-storage'];
-      const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries: types.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })) })] });
+      const entries = packedBindingTypes(p).map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } }));
+      const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries })] });
       pl = device.createComputePipelineAsync({ layout, compute: { module: device.createShaderModule({ code: p.code, label }), entryPoint: 'main' }, label });
       this.pipelines.set(p.code, pl);
     }
     const pipeline = await pl;
-    const entries: GPUBindGroupEntry[] = roles.map((r, binding) => ({ binding, resource: { buffer: args[r[0]].buffer } }));
-    entries.push({ binding: roles.length, resource: { buffer: tb } });
-    return { pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), counts: [Math.ceil(Math.max(...p.lengths) / p.workgroupSize), members, 1] };
+    const entries: GPUBindGroupEntry[] = [...packed.buffers, tb].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    return { pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), counts: packed.counts };
   }
 
   private counts(pass: WgslPass, maxPerDim: number): [number, number, number] {

@@ -30,6 +30,7 @@ import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import type { Dims, ProgramEntry, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
 import type { DType, TypedArray } from '../types.js';
+import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
 const MAX_BINDINGS = 4;
@@ -125,28 +126,7 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
 
 // ---------------------------------------------------------------- helpers
 
-const storageBytes = (n: number) => Math.max(4, n * 4);
 
-/** A tensor's place on the device: a range of a buffer (the whole of it, or a slot of the arena or a pack). */
-interface GpuSlice {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-}
-
-/** Offsets of tensors laid one after another, each aligned (binding offsets must be multiples of the device's alignment). */
-function layout(sizes: number[], align: number): { offsets: number[]; total: number } {
-  let total = 0;
-  const offsets = sizes.map((n) => {
-    const at = Math.ceil(total / align) * align;
-    total = at + n;
-    return at;
-  });
-  return { offsets, total: Math.max(4, total) };
-}
-
-/** Bytes of alignment for tensors that share a buffer: 256 (the largest minStorageBufferOffsetAlignment WebGPU allows). */
-const PACK_ALIGN = 256;
 
 function toStorage(data: TypedArray, dtype: DType): ArrayBufferView {
   return dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
@@ -252,10 +232,8 @@ class WebGpuEntry implements PreparedEntry {
     const whole = (buffer: GPUBuffer): GpuSlice => ({ buffer, offset: 0, size: buffer.size });
     // the slots of each pack share one buffer
     const packSlices = new Map<number, GpuSlice>();
-    const packIds = [...new Set(e.buffers.flatMap((b) => (b.kind === 'temp' && b.pack !== undefined ? [b.pack] : [])))];
-    for (const id of packIds) {
-      const slots = e.buffers.flatMap((b, i) => (b.kind === 'temp' && b.pack === id ? [i] : []));
-      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])), PACK_ALIGN);
+    for (const [id, slots] of packSlots(e.buffers)) {
+      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])));
       const buf = newBuffer(total, `pack ${id}`);
       slots.forEach((i, k) => packSlices.set(i, { buffer: buf, offset: offsets[k], size: storageBytes(sizes[i]) }));
     }
@@ -330,23 +308,14 @@ class WebGpuEntry implements PreparedEntry {
    * element offset in its buffer.
    */
   private async packedDispatch(p: WgslPackedPass, args: GpuSlice[], kernel: string, newBuffer: (bytes: number, label: string, use?: number) => GPUBuffer): Promise<Dispatch | undefined> {
-    const roles = [...p.reads, ...p.writes];
-    const shared = roles.map((members) => members.map((a) => args[a].buffer));
-    if (!shared.every((bufs) => bufs.every((b) => b === bufs[0]))) return undefined;
-    const device = this.device;
-    const members = p.lengths.length;
-    const table = new Uint32Array(members * roles.length);
-    for (let m = 0; m < members; m++) roles.forEach((r, b) => (table[m * roles.length + b] = args[r[m]].offset / 4));
-    const tableBuf = newBuffer(table.byteLength, `${kernel}.table`);
-    writeAll(device, tableBuf, table);
+    const packed = packedBindings(p, args);
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (!packed || packed.counts[0] > max || packed.counts[1] > max) return undefined;
+    const table = newBuffer(packed.table.byteLength, `${kernel}.table`);
+    writeAll(this.device, table, packed.table);
     const pipeline = await this.backend.packedPipeline(p, kernel);
-    const entries: GPUBindGroupEntry[] = roles.map((r, b) => ({ binding: b, resource: { buffer: shared[b][0] } }));
-    entries.push({ binding: roles.length, resource: { buffer: tableBuf } });
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: kernel });
-    const x = Math.ceil(Math.max(...p.lengths) / p.workgroupSize);
-    const max = device.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || members > max) return undefined;
-    return { pipeline, bindGroup, counts: [x, members, 1] };
+    const entries: GPUBindGroupEntry[] = [...packed.buffers, table].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    return { pipeline, bindGroup: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: kernel }), counts: packed.counts };
   }
 
   private counts(pass: WgslPass, dims: Dims, maxPerDim: number): [number, number, number] {
@@ -493,7 +462,7 @@ export class WebGpuBackend implements Backend {
   private makeArena(stores: Map<string, TypedArray>): { buffer: GPUBuffer; offsets: Map<string, number> } | undefined {
     const paths = [...stores.keys()];
     if (paths.length === 0) return undefined;
-    const { offsets, total } = layout(paths.map((p) => storageBytes(stores.get(p)!.length)), PACK_ALIGN);
+    const { offsets, total } = layout(paths.map((p) => storageBytes(stores.get(p)!.length)));
     const lim = this.device.limits;
     if (total > lim.maxStorageBufferBindingSize || total > lim.maxBufferSize) return undefined;
     const buffer = this.device.createBuffer({ size: Math.ceil(total / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'stores' });
@@ -557,8 +526,7 @@ export class WebGpuBackend implements Backend {
     if (!ctx) throw new Error('the webgpu backend has been disposed');
     let pl = ctx.pipelines.get(p.code);
     if (!pl) {
-      const kinds: GPUBufferBindingType[] = [...p.reads.map(() => 'read-only-storage' as const), ...p.writes.map(() => 'storage' as const), 'read-only-storage'];
-      pl = compilePipeline(ctx.device, p.code, kinds, kernel);
+      pl = compilePipeline(ctx.device, p.code, packedBindingTypes(p), kernel);
       ctx.pipelines.set(p.code, pl);
       pl.catch(() => ctx.pipelines.delete(p.code));
     }
