@@ -11,20 +11,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CompiledModel } from '../../compiler/compiled.js';
 import { allOps } from '../../compiler/ops/index.js';
-import * as leaves from '../../compiler/ops/leaves.js';
-import * as unary from '../../compiler/ops/unary.js';
-import * as binary from '../../compiler/ops/binary.js';
-import * as reduce from '../../compiler/ops/reduce.js';
-import * as shape from '../../compiler/ops/shape.js';
-import * as linalg from '../../compiler/ops/linalg.js';
-import type { OpDef } from '../../compiler/ops/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { hasGpujs } from '../../codegen/gpujs/index.js';
 import { instantiate } from '../../runtime/index.js';
-import type { TypedArray } from '../../runtime/types.js';
-import { oneNodeModel, rng, sameTensor, sampleData, symbolicShapes } from './helpers.js';
+import { sameTensor } from './helpers.js';
+import { coreFamilyOps, registrySampleTests, type Feed } from '../helpers/registry.js';
 
-async function compare(model: CompiledModel, feed: Record<string, { data: TypedArray; shape: number[] }>, label: string): Promise<void> {
+async function compare(model: CompiledModel, feed: Feed, label: string): Promise<void> {
   const program = programFromModel(model);
   const cpu = await instantiate(program, { backend: 'cpu' });
   const gj = await instantiate(program, { backend: 'gpujs', gpujs: { mode: 'cpu' } });
@@ -41,36 +34,10 @@ async function compare(model: CompiledModel, feed: Record<string, { data: TypedA
   }
 }
 
-let cases = 0;
-for (const def of allOps()) {
-  if (def.kind === 'leaf' || !hasGpujs(def.name)) continue;
-  def.samples.forEach((sample, si) => {
-    const label = `${def.name} #${si}${sample.note ? ` (${sample.note})` : ''}`;
-    test(`gpujs = cpu: ${label}`, async () => {
-      const next = rng(4321 + si);
-      const data = sample.inputs.map((s) => sampleData(s, next));
-      const feed: Record<string, { data: TypedArray; shape: number[] }> = {};
-      data.forEach((d, i) => (feed[`x${i}`] = { data: d.data, shape: d.shape }));
-      await compare(oneNodeModel(def, data.map((d) => d.shape), data.map((d) => d.dtype), sample.attrs), feed, `${label} static`);
-      cases++;
-      const sym = symbolicShapes(sample);
-      if (!sym) return;
-      let model: CompiledModel;
-      try {
-        model = oneNodeModel(def, sym, data.map((d) => d.dtype), sample.attrs);
-      } catch {
-        return; // the shape rule needs static dims here
-      }
-      await compare(model, feed, `${label} symbolic`);
-    });
-  });
-}
+const cases = registrySampleTests('gpujs', hasGpujs, compare);
 
 test('registry: every op of leaves/unary/binary/reduce/shape/linalg has a gpu.js kernel; others lacking one are reported', () => {
-  const mine = new Set<string>();
-  for (const family of [leaves, unary, binary, reduce, shape, linalg])
-    for (const v of Object.values(family) as unknown[])
-      if (v && typeof v === 'object' && typeof (v as OpDef).name === 'string' && typeof (v as OpDef).infer === 'function') mine.add((v as OpDef).name);
+  const mine = coreFamilyOps();
   const missing = allOps()
     .filter((d) => !hasGpujs(d.name))
     .map((d) => d.name);
@@ -80,7 +47,7 @@ test('registry: every op of leaves/unary/binary/reduce/shape/linalg has a gpu.js
 });
 
 test('every op with a gpu.js kernel ran', () => {
-  assert.ok(cases > 40, `only ${cases} cases ran`);
+  assert.ok(cases() > 40, `only ${cases()} cases ran`);
 });
 
 test.run();

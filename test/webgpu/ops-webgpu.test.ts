@@ -9,32 +9,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CompiledModel } from '../../compiler/compiled.js';
-import type { Dim } from '../../compiler/dims.js';
-import type { DType } from '../../compiler/ir.js';
 import { allOps } from '../../compiler/ops/index.js';
-import * as leaves from '../../compiler/ops/leaves.js';
-import * as unary from '../../compiler/ops/unary.js';
-import * as binary from '../../compiler/ops/binary.js';
-import * as reduce from '../../compiler/ops/reduce.js';
-import * as shape from '../../compiler/ops/shape.js';
-import * as linalg from '../../compiler/ops/linalg.js';
-import type { OpDef, OpSample } from '../../compiler/ops/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { hasWgsl } from '../../codegen/wgsl/index.js';
 import { instantiate } from '../../runtime/index.js';
-import type { Tensor, TypedArray } from '../../runtime/types.js';
-import { assertClose, haveWebGpu, rng } from './helpers.js';
-import { oneNodeModel, sampleData } from '../helpers/registry.js';
-
-
-function symbolicShapes(sample: OpSample): Dim[][] | undefined {
-  const ranks = sample.inputs.map((s) => s.shape.length);
-  const top = Math.max(...ranks);
-  if (top < 1) return undefined;
-  const firsts = sample.inputs.filter((s) => s.shape.length === top).map((s) => s.shape[0]);
-  if (firsts.some((d) => d !== firsts[0]) || firsts[0] < 2) return undefined;
-  return sample.inputs.map((s) => (s.shape.length === top ? ['B', ...s.shape.slice(1)] : [...s.shape]));
-}
+import type { Tensor } from '../../runtime/types.js';
+import { assertClose, haveWebGpu } from './helpers.js';
+import { coreFamilyOps, registrySampleTests, type Feed } from '../helpers/registry.js';
 
 function same(got: Tensor, want: Tensor, label: string): void {
   assert.equal(got.shape, want.shape, `${label}: shape`);
@@ -42,7 +23,7 @@ function same(got: Tensor, want: Tensor, label: string): void {
   assertClose(got.data, want.data, label, want.dtype === 'f32' ? 1e-4 : 0);
 }
 
-async function compare(model: CompiledModel, feed: Record<string, { data: TypedArray; shape: number[] }>, label: string): Promise<void> {
+async function compare(model: CompiledModel, feed: Feed, label: string): Promise<void> {
   const program = programFromModel(model);
   const cpu = await instantiate(program, { backend: 'cpu' });
   const gpu = await instantiate(program, { backend: 'webgpu' });
@@ -60,37 +41,10 @@ async function compare(model: CompiledModel, feed: Record<string, { data: TypedA
   }
 }
 
-let cases = 0;
-for (const def of allOps()) {
-  if (def.kind === 'leaf' || !hasWgsl(def.name)) continue;
-  def.samples.forEach((sample, si) => {
-    const label = `${def.name} #${si}${sample.note ? ` (${sample.note})` : ''}`;
-    test(`webgpu = cpu: ${label}`, async () => {
-      if (!(await haveWebGpu())) return;
-      const next = rng(4321 + si);
-      const data = sample.inputs.map((s) => sampleData(s, next));
-      const feed: Record<string, { data: TypedArray; shape: number[] }> = {};
-      data.forEach((d, i) => (feed[`x${i}`] = { data: d.data, shape: d.shape }));
-      await compare(oneNodeModel(def, data.map((d) => d.shape), data.map((d) => d.dtype), sample.attrs), feed, `${label} static`);
-      cases++;
-      const sym = symbolicShapes(sample);
-      if (!sym) return;
-      let model: CompiledModel;
-      try {
-        model = oneNodeModel(def, sym, data.map((d) => d.dtype), sample.attrs);
-      } catch {
-        return; // the shape rule needs static dims here
-      }
-      await compare(model, feed, `${label} symbolic`);
-    });
-  });
-}
+const cases = registrySampleTests('webgpu', hasWgsl, compare, haveWebGpu);
 
 test('registry: every op of the families with WGSL has a kernel; ops of other families lacking one are reported', () => {
-  const mine = new Set<string>();
-  for (const family of [leaves, unary, binary, reduce, shape, linalg])
-    for (const v of Object.values(family) as unknown[])
-      if (v && typeof v === 'object' && typeof (v as OpDef).name === 'string' && typeof (v as OpDef).infer === 'function') mine.add((v as OpDef).name);
+  const mine = coreFamilyOps();
   const missing = allOps()
     .filter((d) => !hasWgsl(d.name))
     .map((d) => d.name);
@@ -102,7 +56,7 @@ test('registry: every op of the families with WGSL has a kernel; ops of other fa
 
 test('every op with a WGSL kernel ran (when an adapter exists)', async () => {
   if (!(await haveWebGpu())) return;
-  assert.ok(cases > 40, `only ${cases} cases ran`);
+  assert.ok(cases() > 40, `only ${cases()} cases ran`);
 });
 
 test.run();
