@@ -12,8 +12,8 @@
  * training position in its metadata. Metadata (strings only, per the
  * format): format, format_version, dnnc_version, model, kind
  * (weights|checkpoint), params_hash (FNV-1a 64 of the weight names, dtypes
- * and shapes), and for checkpoints step, epoch, batch, epochs, seed,
- * optimizer, schedule (JSON), step_counts (trainers, JSON).
+ * and shapes), and for checkpoints step, epoch, batch, epochs, batch_size,
+ * samples, seed, optimizer, schedule (JSON), step_counts (trainers, JSON).
  *
  * Loading matches the file against the model before anything is written:
  * every missing, unexpected, wrong-shape or wrong-dtype tensor is listed in
@@ -21,7 +21,7 @@
  */
 import type { ProgramTensor } from './program.js';
 import { readSafetensors, writeSafetensors, type SafeTensor, type TensorToWrite } from './safetensors.js';
-import type { DType, TypedArray } from './types.js';
+import type { DType, TrainingPosition, TypedArray } from './types.js';
 import { DNNC_VERSION } from './version.js';
 import { WeightsError } from './weights-error.js';
 
@@ -42,6 +42,9 @@ export interface CheckpointInfo {
   batch?: number;
   /** the epochs the run was planned for (schedules that decay over the run use it) */
   epochs?: number;
+  /** the batch size and training-set size that epoch and batch refer to */
+  batchSize?: number;
+  samples?: number;
   seed?: number;
   /** optimizer steps taken by each step of a trainer */
   stepCounts?: Record<string, number>;
@@ -67,6 +70,18 @@ export function paramsHash(weights: readonly { name: string; spec: Pick<ProgramT
     h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
   }
   return h.toString(16).padStart(16, '0');
+}
+
+/** The metadata entries of a training position (absent before the first fit). */
+export function positionMetadata(p: TrainingPosition | undefined, plannedEpochs: number): Record<string, string> {
+  if (!p) return { epoch: '0', batch: '0', epochs: String(plannedEpochs) };
+  return { epoch: String(p.epoch), batch: String(p.batch), epochs: String(p.epochs), batch_size: String(p.batchSize), samples: String(p.samples) };
+}
+
+/** The training position a checkpoint recorded, when it recorded one (a fit had run). */
+export function positionOf(info: CheckpointInfo, plannedEpochs: number): TrainingPosition | undefined {
+  if (info.batchSize === undefined || info.samples === undefined) return undefined;
+  return { epoch: info.epoch ?? 0, batch: info.batch ?? 0, epochs: info.epochs ?? plannedEpochs, batchSize: info.batchSize, samples: info.samples };
 }
 
 /** The bytes of a weights file or a checkpoint. `extra` adds metadata (checkpoints: the training position). */
@@ -107,9 +122,9 @@ function infoOf(metadata: Record<string, string>, tensors: Map<string, SafeTenso
     metadata,
     converted: [...tensors].filter(([, t]) => t.converted).map(([n, t]) => `${n} (${t.converted})`),
   };
-  for (const key of ['step', 'epoch', 'batch', 'epochs', 'seed'] as const) {
+  for (const [key, field] of [['step', 'step'], ['epoch', 'epoch'], ['batch', 'batch'], ['epochs', 'epochs'], ['seed', 'seed'], ['batch_size', 'batchSize'], ['samples', 'samples']] as const) {
     const v = num(metadata, key);
-    if (v !== undefined) info[key] = v;
+    if (v !== undefined) info[field] = v;
   }
   if (stepCounts) info.stepCounts = stepCounts;
   return info;

@@ -33,7 +33,7 @@ import type {
   Weights,
 } from './types.js';
 import { evalShape } from '../compiler/dims.js';
-import { decodeFile, encodeFile, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
@@ -216,7 +216,7 @@ export class CompiledModel implements Model {
     return this.scalars(step);
   }
 
-  async evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>> {
+  async evaluate(data: Dataset, options?: { batchSize?: number; signal?: AbortSignal }): Promise<Record<string, number>> {
     this.alive();
     const { evaluate } = this.needTrain('evaluate');
     if (!evaluate) throw new Error(`model '${this.name}' has no evaluation graph`);
@@ -232,6 +232,7 @@ export class CompiledModel implements Model {
       this.signature,
       data,
       batchSize,
+      options?.signal,
     );
   }
 
@@ -318,12 +319,9 @@ export class CompiledModel implements Model {
     this.needTrain('save a checkpoint');
     const train = this.program.train!;
     await this.syncHost();
-    const position = this.position ?? { epoch: 0, batch: 0, epochs: train.epochs };
     return encodeFile(this.name, 'checkpoint', this.weightTensors(), this.optimizerTensors(), {
       step: String(this.steps),
-      epoch: String(position.epoch),
-      batch: String(position.batch),
-      epochs: String(position.epochs),
+      ...positionMetadata(this.position, train.epochs),
       seed: String(this.seed),
       optimizer: JSON.stringify(train.optimizer),
       schedule: JSON.stringify(train.schedule),
@@ -341,7 +339,7 @@ export class CompiledModel implements Model {
     this.hostStale = false; // every persistent tensor was just written to the device
     this.steps = info.step;
     this.seed = info.seed;
-    this.position = { epoch: info.epoch ?? 0, batch: info.batch ?? 0, epochs: info.epochs ?? this.program.train!.epochs };
+    this.position = positionOf(info, this.program.train!.epochs);
     return info;
   }
 

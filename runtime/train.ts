@@ -147,6 +147,15 @@ function positiveInt(v: number, what: string): number {
   return v;
 }
 
+/**
+ * Lets the event loop run (signal handlers among its events): kernels run
+ * synchronously, so without this an abort from SIGINT would only be seen
+ * when the whole fit is over. setImmediate where it exists (Node), else a
+ * zero timeout (browsers).
+ */
+const yieldToEvents = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Weighted running means of a loss and named metrics. */
@@ -233,7 +242,7 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
       const batch = buildBatch(signature, data, mapping, indices);
       step++;
       const result = await model.trainStep(batch);
-      tracked.atPosition?.(b + 1 === batches ? { epoch, batch: 0, epochs } : { epoch: epoch - 1, batch: b + 1, epochs });
+      tracked.atPosition?.({ ...(b + 1 === batches ? { epoch, batch: 0 } : { epoch: epoch - 1, batch: b + 1 }), epochs, batchSize, samples: data.size });
       if (!Number.isFinite(result.loss) && !options.continueOnNaN) {
         const what = Number.isNaN(result.loss) ? 'NaN' : 'Inf';
         throw new TrainError(`loss became ${what} at step ${step} (epoch ${epoch}, batch ${b + 1}); lower the learning rate, or keep going with the fit option continueOnNaN (dnnc train --continue-on-nan)`);
@@ -253,7 +262,7 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
         stop = true;
         break;
       }
-      if (options.signal?.aborted) {
+      if (options.signal && (await yieldToEvents(), options.signal.aborted)) {
         // aborted (Ctrl-C): no validation, the cut epoch is not reported
         interrupted = true;
         break;
@@ -262,7 +271,11 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
     if (means.count === 0 || interrupted) break;
     const metrics = means.metrics();
     if (options.validation) {
-      const val = await model.evaluate(options.validation, { batchSize });
+      const val = await model.evaluate(options.validation, { batchSize, signal: options.signal });
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       for (const [k, v] of Object.entries(val)) metrics[`val_${k}`] = v;
     }
     const result: EpochResult = { epoch, loss: means.meanLoss, metrics, seconds: (now() - epochStart) / 1000 };
@@ -300,6 +313,7 @@ export async function evaluateDataset(
   signature: Signature,
   data: Dataset,
   batchSize: number,
+  signal?: AbortSignal,
 ): Promise<Record<string, number>> {
   positiveInt(batchSize, 'batchSize');
   checkDataset(data);
@@ -311,6 +325,7 @@ export async function evaluateDataset(
     const idx = indices.subarray(s, Math.min(data.size, s + batchSize));
     const r = await runBatch(buildBatch(signature, data, mapping, idx));
     means.add(r, r.count);
+    if (signal && (await yieldToEvents(), signal.aborted)) break; // the caller sees signal.aborted: the means are partial
   }
   return { loss: means.meanLoss, ...means.metrics() };
 }

@@ -17,7 +17,7 @@ import type { TrainerProgram, TrainerStepProgram } from './program.js';
 import { learningRate } from './schedule.js';
 import { fitModel } from './train.js';
 import type { CreateOptions, Dataset, FitOptions, FitResult, LoadOptions, Model, Signature, StepResult, TensorInput, Trainer, TrainingPosition, TypedArray, Weights } from './types.js';
-import { decodeFile, encodeFile, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
 
 interface PreparedStep {
@@ -208,14 +208,11 @@ class CompiledTrainer implements Trainer {
   async saveCheckpoint(): Promise<Uint8Array> {
     this.alive();
     await this.syncHost();
-    const position = this.position ?? { epoch: 0, batch: 0, epochs: this.program.epochs };
     const counts = Object.fromEntries(this.prepared.map((p) => [p.spec.name, p.calls]));
     return encodeFile(this.name, 'checkpoint', this.weightTensors(), this.optimizerTensors(), {
       step: String(Math.max(0, ...Object.values(counts))),
       step_counts: JSON.stringify(counts),
-      epoch: String(position.epoch),
-      batch: String(position.batch),
-      epochs: String(position.epochs),
+      ...positionMetadata(this.position, this.program.epochs),
       seed: String(this.seed),
       optimizer: JSON.stringify(Object.fromEntries(this.program.steps.map((s) => [s.name, s.optimizer]))),
       schedule: JSON.stringify(Object.fromEntries(this.program.steps.map((s) => [s.name, s.schedule]))),
@@ -233,7 +230,7 @@ class CompiledTrainer implements Trainer {
     this.assign(data);
     for (const p of this.prepared) p.calls = counts![p.spec.name];
     this.seed = info.seed;
-    this.position = { epoch: info.epoch ?? 0, batch: info.batch ?? 0, epochs: info.epochs ?? this.program.epochs };
+    this.position = positionOf(info, this.program.epochs);
     for (const m of Object.values(this.models)) (m as CompiledModel).reseed(info.seed);
     return info;
   }

@@ -125,11 +125,14 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
-/** Where a fit stands: epochs completed, batches done of the next epoch, and the epochs planned. */
+/** Where a fit stands: epochs completed, batches done of the next epoch, the epochs planned, and the batching that positions refer to. */
 export interface TrainingPosition {
   epoch: number;
   batch: number;
   epochs: number;
+  batchSize: number;
+  /** samples in the training set (batches per epoch follow from it) */
+  samples: number;
 }
 
 /** Options of loadWeights and loadCheckpoint. */
@@ -158,7 +161,8 @@ export interface Model {
   /** one optimizer step on a batch holding the inputs and the train inputs */
   trainStep(batch: Record<string, TensorInput>): Promise<StepResult>;
   /** loss and metrics over a whole data set (no update) */
-  evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>>;
+  /** with `signal`: stops after the batch in progress once aborted (the means are then partial) */
+  evaluate(data: Dataset, options?: { batchSize?: number; signal?: AbortSignal }): Promise<Record<string, number>>;
   fit(data: Dataset, options?: FitOptions): Promise<FitResult>;
   /**
    * The weights as host arrays. On a device backend (webgpu) they are read
