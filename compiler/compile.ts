@@ -65,6 +65,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
       params: low.params,
       state: low.state,
       predict: low.graph,
+      layers: low.layers,
     });
   }
   const trains = program.items.filter((i): i is A.TrainDecl => i.kind === 'Train');
@@ -152,6 +153,7 @@ function lowerSync(lw: Lowerer, sy: A.Sync, t: A.TrainDecl, models: CompiledMode
       params: low.params,
       state: low.state,
       predict: low.graph,
+      layers: low.layers,
     };
     models.push(to);
   }

@@ -8,7 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
-import type { TensorSpec } from '../compiled.js';
+import type { LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
@@ -20,6 +20,19 @@ import { asDim, describe, type LVal } from './values.js';
 
 /** The most inputs one concat kernel reads (plus its output: 8 arrays, WebGPU's guaranteed minimum). */
 const CONCAT_FAN_IN = 7;
+
+/** The literal arguments of a call (numbers, names, flags, lists of numbers), for its LayerRecord. */
+function literalArgs(bound: Map<string, LVal>): Record<string, LayerArg> {
+  const out: Record<string, LayerArg> = {};
+  for (const [name, v] of bound) {
+    if (name === 'name') continue;
+    if (v.kind === 'num' || v.kind === 'bool' || v.kind === 'str') out[name] = v.value;
+    else if (v.kind === 'sym') out[name] = v.name;
+    else if (v.kind === 'dim') out[name] = String(v.dim);
+    else if (v.kind === 'list' && v.items.every((i) => i.kind === 'num')) out[name] = v.items.map((i) => (i as { value: number }).value);
+  }
+  return out;
+}
 
 /** Unwinds a statement whose failure was already reported (or follows from one that was). */
 export class SilentAbort extends Error {}
@@ -41,6 +54,7 @@ export interface LoweredModel {
   outputs: { name: string; value: Value; decl: A.OutputDecl }[];
   params: TensorSpec[];
   state: TensorSpec[];
+  layers: LayerRecord[];
 }
 
 export class Lowerer {
@@ -53,6 +67,7 @@ export class Lowerer {
   private paramValues = new Map<string, { value: Value; shape: number[]; explicit: boolean }>();
   private paramSpecs: TensorSpec[] = [];
   private stateSpecs: TensorSpec[] = [];
+  private layerRecords: LayerRecord[] = [];
   /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
   mode: 'predict' | 'train' | 'evaluate' = 'predict';
   /** symbolic dims introduced by input types, by name */
@@ -146,7 +161,7 @@ export class Lowerer {
         if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
       }
     }
-    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs };
+    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords };
   }
 
   /** Start lowering into a fresh graph (a model's entry, or a step of a train block). */
@@ -156,6 +171,7 @@ export class Lowerer {
     this.paramValues = new Map();
     this.paramSpecs = [];
     this.stateSpecs = [];
+    this.layerRecords = [];
     this.scopes = [{ path: rootScope, counters: new Map() }];
     this.callStack = [];
     this.inputBindings = undefined;
@@ -771,6 +787,8 @@ export class Lowerer {
       layerPath: (layer) => {
         const path = self.layerPath(layer, explicitName?.kind === 'sym' ? explicitName.name : explicitName?.kind === 'str' ? explicitName.value : undefined);
         self.b.scope = path;
+        // a layer named again (shared weights) is one instance
+        if (!self.layerRecords.some((r) => r.path === path)) self.layerRecords.push({ path, kind: builtin.name, args: literalArgs(bound) });
         return path;
       },
       param: (path, shape, init) => self.param(path, shape, init, explicitName !== undefined, span),
