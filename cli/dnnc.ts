@@ -11,8 +11,9 @@
  *              [--save CKPT] [--save-weights W] [--checkpoint-every N] [--resume CKPT | --init W]
  *   dnnc evaluate FILE.dnn --weights W [--json]
  *   dnnc predict FILE.dnn --weights W --input DATA.json|csv [--json]
+ *   dnnc export FILE.dnn --to onnx|pytorch -o OUT [--weights W] [--model NAME]
  *
- * Each command's work is in its own file (train.ts, evaluate.ts, predict.ts;
+ * Each command's work is in its own file (train.ts, evaluate.ts, predict.ts, export.ts;
  * what they share in common.ts, module.ts, progress.ts); this file holds the
  * small ones and the command table.
  *
@@ -42,6 +43,7 @@ import {
   writeFiles,
 } from './common.js';
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
+import { cmdExport, type ExportOpts } from './export.js';
 import { cmdPredict, type PredictOpts } from './predict.js';
 import { cmdTrain, type TrainOpts } from './train.js';
 
@@ -207,6 +209,19 @@ function buildProgram(): Command {
     .addOption(paramOption())
     .action((file: string, opts: PredictOpts) => cmdPredict(file, opts));
 
+  program
+    .command('export')
+    .description('export a model to ONNX (predict graph and weights) or to a PyTorch package that trains with DistributedDataParallel')
+    .argument('<file>', 'the .dnn file')
+    .addOption(new Option('--to <format>', 'what to write').choices(['onnx', 'pytorch']).makeOptionMandatory())
+    .requiredOption('-o, --out <path>', 'the .onnx file, or the folder of the Python package')
+    .option('--weights <file>', 'the weights or checkpoint to export (safetensors; default: the initial weights)')
+    .option('--model <name>', 'the model, when the file has several (ONNX)')
+    .option('--opset <n>', 'the ONNX operator set (17, the one dnnc writes)', positiveInt)
+    .option('--seed <n>', 'seed of the initial weights when --weights is not given', nonNegativeInt)
+    .addOption(paramOption())
+    .action((file: string, opts: ExportOpts) => cmdExport(file, opts));
+
   program.addHelpText(
     'after',
     `
@@ -214,6 +229,7 @@ Examples:
   dnnc train examples/mlp/mlp.dnn
   dnnc train examples/mnist/mnist.dnn --save mnist.safetensors
   dnnc evaluate examples/mnist/mnist.dnn --weights mnist.safetensors
+  dnnc export examples/mnist/mnist.dnn --weights mnist.safetensors --to onnx -o lenet.onnx
   dnnc compile examples/mlp/mlp.dnn -o generated --emit ts
   dnnc check model.dnn
   dnnc ir model.dnn --stage train

@@ -38,6 +38,7 @@ export const catalog = {
   DNN0028: { title: 'unknown optimizer', template: (a: Args) => `unknown optimizer '${a.name}'${a.hint ?? ''}` },
   DNN0029: { title: 'csv column', template: (a: Args) => `${a.message}` },
   DNN0030: { title: 'no kernel on a backend', template: (a: Args) => `the ${a.backend} backend has no kernel for '${a.op}'${a.from}, which '${a.owner}' needs` },
+  DNN0031: { title: 'not exportable', template: (a: Args) => `cannot export '${a.owner}' to ${a.format}: ${a.what}${a.from} has no ${a.format} mapping (${a.reason})` },
 } as const;
 
 export type DiagnosticCode = keyof typeof catalog;
