@@ -69,6 +69,8 @@ export interface TrainSpec {
   validate?: DataSpec;
   metrics: MetricSpec[];
   seed?: number;
+  /** `clip = norm(max)`: gradients are scaled by max / max(global norm, max) before the update */
+  clip?: number;
 }
 
 /** A literal argument of a layer call, as written or defaulted by the call (numbers, names, flags, lists of numbers). */
