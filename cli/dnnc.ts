@@ -219,6 +219,7 @@ function buildProgram(): Command {
     .option('--model <name>', 'the model, when the file has several (ONNX)')
     .option('--opset <n>', 'the ONNX operator set (17, the one dnnc writes)', positiveInt)
     .option('--seed <n>', 'seed of the initial weights when --weights is not given', nonNegativeInt)
+    .option('--no-data', 'PyTorch: leave the train block\'s data sets out of the package (train.py then needs --train-data)')
     .addOption(paramOption())
     .action((file: string, opts: ExportOpts) => cmdExport(file, opts));
 

@@ -4,7 +4,7 @@
  * where one has the op's semantics, small compositions otherwise) or the
  * reason it has none. interop/onnx walks a predict graph and calls these;
  * an op without a rule becomes a located diagnostic naming the op and the
- * layer, never a broken file. test/interop/onnx-table.test.ts checks that
+ * layer, never a broken file. test/interop/export-tables.test.ts checks that
  * every registry op has an entry, so a new op must decide here.
  *
  * Rules see ONNX tensor names, not values: `cx.inputs[i]` holds input i,

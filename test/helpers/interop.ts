@@ -79,6 +79,12 @@ export function sampleBatch(model: CompiledModel, size: number, seed: number, da
       continue;
     }
     const n = size * per;
+    if (input.dtype !== 'f32') {
+      // ids: below the limit an embedding puts on the input
+      const below = model.predict.ranges.find((x) => x.input === input.name)?.below ?? 2;
+      out[input.name] = { data: Int32Array.from({ length: n }, () => Math.floor(r() * below)), shape };
+      continue;
+    }
     out[input.name] = { data: Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())), shape };
   }
   return out;
