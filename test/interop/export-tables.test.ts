@@ -3,6 +3,7 @@
  * PyTorch entry (a rule, or the reason it has none), and every entry names
  * a registry op. A new op fails here until someone decides how it exports.
  */
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allOps } from '../../compiler/ops/index.js';
@@ -31,5 +32,14 @@ for (const [format, table] of tables) {
     for (const [op, m] of Object.entries(table)) if (typeof m !== 'function') assert.ok(typeof (m as { unsupported: string }).unsupported === 'string' && (m as { unsupported: string }).unsupported.length > 10, op);
   });
 }
+
+test("docs/interop.md's ONNX table names every op that is not a leaf", () => {
+  const doc = readFileSync(new URL('../../docs/interop.md', import.meta.url), 'utf8');
+  const leaves = new Set(['const', 'input', 'param', 'state']);
+  const missing = allOps()
+    .map((o) => o.name)
+    .filter((n) => !leaves.has(n) && !new RegExp(`\\b${n}\\b`).test(doc));
+  assert.equal(missing, []);
+});
 
 test.run();
