@@ -4,6 +4,7 @@
  * Error listing every mismatch with nothing loaded, and resumed fits that
  * equal uninterrupted ones bit for bit (cosine schedule, mid-epoch stops).
  */
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { programFromModel, programFromTrainer } from '../../codegen/module/plan-model.js';
@@ -196,6 +197,11 @@ test('an aborted fit stops after the batch in progress and says so', async () =>
   const info = readSafetensors(await m.saveCheckpoint()).metadata;
   assert.equal([info.step, info.epoch, info.batch], ['8', '1', '2']);
   m.dispose();
+});
+
+test('the version written into files is the package\'s', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.is(DNNC_VERSION, pkg.version);
 });
 
 // ---------------------------------------------------------------- trainers
