@@ -16,6 +16,7 @@
  * write a checkpoint at that exact position, and exit 130 / 143; a second
  * signal exits at once (the file on disk is then the last complete one).
  */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadDataset } from '../runtime/data/index.js';
 import { load, writeFileAtomic } from '../runtime/node.js';
@@ -40,8 +41,27 @@ export interface TrainOpts {
   init?: string;
 }
 
+/** An output path must be writable before hours of training go into it: its folder exists, and it is not a folder itself. */
+function checkOutputPath(path: string, flag: string): void {
+  const dir = dirname(resolve(path));
+  const problem = (() => {
+    try {
+      if (!statSync(dir).isDirectory()) return `${dir} is not a folder`;
+      accessSync(dir, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `the folder ${dir} does not exist` : code === 'ENOTDIR' ? 'a part of the path is not a folder' : code === 'EACCES' ? `the folder ${dir} is not writable` : (e as Error).message;
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) return 'it is a folder';
+    return undefined;
+  })();
+  if (problem) throw new CliError(`${flag}: cannot write '${path}': ${problem}`);
+}
+
 /** Flags that do not go together, and output paths that cannot be written, before any work. */
 function checkFlags(opts: TrainOpts): void {
+  if (opts.save) checkOutputPath(opts.save, '--save');
+  if (opts.saveWeights) checkOutputPath(opts.saveWeights, '--save-weights');
   if (opts.resume && opts.init) throw new CliError('--resume and --init exclude each other: --resume continues a run (optimizer state included), --init starts a new one from weights', EXIT_USAGE);
   if (opts.checkpointEvery !== undefined && !opts.save) throw new CliError('--checkpoint-every needs --save OUT (where the checkpoints go)', EXIT_USAGE);
   if (opts.save && opts.saveWeights && resolve(opts.save) === resolve(opts.saveWeights)) throw new CliError('--save and --save-weights name the same file', EXIT_USAGE);
@@ -71,18 +91,15 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
       load(instance, opts.init);
       say(`starting from the weights in ${opts.init} (fresh optimizer state)`);
     }
-    if (opts.resume) resumed = resumeFrom(instance, opts, data.size);
+    if (opts.resume) resumed = resumeFrom(instance, opts, data.size, opts.epochs);
   } catch (e) {
     instance.dispose();
     throw e;
   }
-
   const epochs = opts.epochs ?? resumed?.epochs ?? target.epochs;
   const batchSize = opts.batch ?? resumed?.batchSize ?? target.batch;
   const initialEpoch = resumed?.epoch ?? 0;
   const initialBatch = resumed?.batch ?? 0;
-  if (resumed && (initialEpoch > epochs || (initialEpoch === epochs && initialBatch > 0)))
-    throw new CliError(`${opts.resume} is at epoch ${initialEpoch}${initialBatch ? `, batch ${initialBatch}` : ''}, past the ${epochs} epoch(s) asked for: give --epochs above ${initialEpoch}`);
 
   const saveCheckpoint = async () => {
     if (opts.save) writeFileAtomic(opts.save, await instance.saveCheckpoint());
@@ -144,8 +161,11 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
 }
 
 /** Loads a checkpoint to continue from; its seed and batching must agree with the flags. */
-function resumeFrom(instance: Learner, opts: TrainOpts, samples: number): CheckpointInfo {
+function resumeFrom(instance: Learner, opts: TrainOpts, samples: number, epochs: number | undefined): CheckpointInfo {
   const info = load(instance, opts.resume!, { checkpoint: true });
+  const [e, b, total] = [info.epoch ?? 0, info.batch ?? 0, epochs ?? info.epochs ?? 0];
+  if (epochs !== undefined && (e > total || (e === total && b > 0)))
+    throw new CliError(`${opts.resume} is at epoch ${e}${b ? `, batch ${b}` : ''}, past the ${total} epoch(s) asked for: give --epochs above ${e}`);
   if (opts.seed !== undefined && info.seed !== undefined && opts.seed !== info.seed)
     throw new CliError(`--seed ${opts.seed} differs from the seed ${info.seed} of ${opts.resume}: a resumed run keeps its seed (leave --seed out)`, EXIT_USAGE);
   if (info.samples !== undefined && info.samples !== samples)
