@@ -171,7 +171,8 @@ export function modelSource(model: CompiledModel, file: string, source: string |
     calls,
     skip,
     dimSources: model.inputs.map((i) => ({ expr: identifier(i.name), shape: i.shape })),
-    reserved: ['self', 'torch', 'F', 'nn', 'layers', 'ops', 'device', ...inputs],
+    // module attributes too: a buffer for a large constant must not take a module's name
+    reserved: ['self', 'torch', 'F', 'nn', 'layers', 'ops', 'device', 'constants', ...inputs, ...[...ctor.keys()].map((p) => rel(p).split('.')[0])],
     bufferPrefix: 'self.',
     model: model.name,
   });

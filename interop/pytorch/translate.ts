@@ -175,7 +175,8 @@ export function translate(o: TranslateOptions): Translation {
             usesDevice = true;
             exprs.set(v0.id, `torch.tensor([${all.map((x) => pyValue(x, t.dtype)).join(', ')}], dtype=${TORCH_DTYPE[t.dtype]}, device=device).reshape(${dimsTuple(shape)})`);
           } else {
-            const name = `const_${constants.length + 1}`;
+            // named after its layer (a sinusoidal positional table: `self.positional_1`)
+            const name = names.take(layerOf(n) ? layerOf(n).split('.').pop()! : 'constant');
             constants.push({ name, dtype: t.dtype, shape, data: all });
             exprs.set(v0.id, `${o.bufferPrefix}${name}`);
           }

@@ -98,6 +98,8 @@ def read_file(model, path, optimizer_state=None, allow_extra=False):
             problems.append(f"missing {key} (expected {dtype}{list(shape)})")
         elif list(t.shape) != list(shape):
             problems.append(f"wrong shape: {key} is {list(t.shape)}, expected {list(shape)}")
+        elif t.dtype != np.dtype(_NUMPY[dtype]):
+            problems.append(f"wrong dtype: {key} is {t.dtype}, expected {dtype}")
         else:
             (opt if key.startswith(OPTIMIZER_PREFIX) else weights)[name] = t
     known = {e[3] for e in expected}

@@ -158,7 +158,11 @@ def run(rank, local_rank, world, args):
             optimizer.step()
             loss_sum += float(loss)
             count += 1
-        line = {"loss": loss_sum / max(1, count)}
+        # the mean loss of the epoch over every process's batches
+        totals = torch.tensor([loss_sum, count], dtype=torch.float64)
+        if world > 1:
+            dist.all_reduce(totals)
+        line = {"loss": float(totals[0] / max(1.0, float(totals[1])))}
         if validation is not None:
             metrics = {f"val_{k}": v for k, v in evaluate(model, validation, args.batch, device, rank, world).items()}
             line.update(metrics)
