@@ -176,3 +176,11 @@ export function decodeFile(
   }
   return { data, info };
 }
+
+/** Copies loaded tensors into a store of host arrays and sends each to the backend's device (when it keeps one). */
+export function assignLoaded(stores: Map<string, TypedArray>, backend: { upload?(path: string): void }, data: Map<string, TypedArray>): void {
+  for (const [path, values] of data) {
+    stores.get(path)!.set(values);
+    backend.upload?.(path);
+  }
+}

@@ -33,7 +33,7 @@ import type {
   Weights,
 } from './types.js';
 import { evalShape } from '../compiler/dims.js';
-import { decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
@@ -293,14 +293,6 @@ export class CompiledModel implements Model {
     return (this.program.train?.state ?? []).map((s) => ({ name: s.path, spec: s, data: this.stores.get(s.path)! }));
   }
 
-  /** Copies loaded tensors into the host arrays and sends them to the device. */
-  private assign(data: Map<string, TypedArray>): void {
-    for (const [path, values] of data) {
-      this.stores.get(path)!.set(values);
-      this.impl.upload?.(path);
-    }
-  }
-
   async saveWeights(): Promise<Uint8Array> {
     this.alive();
     await this.syncHost();
@@ -310,7 +302,7 @@ export class CompiledModel implements Model {
   loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
     this.alive();
     const { data, info } = decodeFile(bytes, { what: `model '${this.name}'`, weights: this.weightTensors() }, options);
-    this.assign(data);
+    assignLoaded(this.stores, this.impl, data);
     return info;
   }
 
@@ -335,7 +327,7 @@ export class CompiledModel implements Model {
     const { data, info } = decodeFile(bytes, { what, weights: this.weightTensors(), optimizer: this.optimizerTensors() }, options);
     if (info.kind !== 'checkpoint' || info.step === undefined || info.seed === undefined)
       throw new WeightsError(`${options?.source ?? 'the checkpoint'} is not a training checkpoint of ${what} (its metadata has no step and seed); load it with loadWeights (dnnc train --init)`);
-    this.assign(data);
+    assignLoaded(this.stores, this.impl, data);
     this.hostStale = false; // every persistent tensor was just written to the device
     this.steps = info.step;
     this.seed = info.seed;

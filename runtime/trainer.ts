@@ -17,7 +17,7 @@ import type { TrainerProgram, TrainerStepProgram } from './program.js';
 import { learningRate } from './schedule.js';
 import { fitModel } from './train.js';
 import type { CreateOptions, Dataset, FitOptions, FitResult, LoadOptions, Model, Signature, StepResult, TensorInput, Trainer, TrainingPosition, TypedArray, Weights } from './types.js';
-import { decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
 
 interface PreparedStep {
@@ -180,13 +180,6 @@ class CompiledTrainer implements Trainer {
     return this.program.steps.flatMap((s) => s.state.map((t) => ({ name: t.path, spec: t, data: this.stores.get(t.path)! })));
   }
 
-  private assign(data: Map<string, TypedArray>): void {
-    for (const [path, values] of data) {
-      this.stores.get(path)!.set(values);
-      this.impl.upload?.(path);
-    }
-  }
-
   /** The host arrays must hold the device's values before they are written out. */
   private async syncHost(): Promise<void> {
     if (this.impl.resident && this.impl.download) await this.impl.download([...this.stores.keys()]);
@@ -201,7 +194,7 @@ class CompiledTrainer implements Trainer {
   loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
     this.alive();
     const { data, info } = decodeFile(bytes, { what: `trainer '${this.name}'`, weights: this.weightTensors() }, options);
-    this.assign(data);
+    assignLoaded(this.stores, this.impl, data);
     return info;
   }
 
@@ -227,7 +220,7 @@ class CompiledTrainer implements Trainer {
     const missing = this.prepared.filter((p) => counts?.[p.spec.name] === undefined).map((p) => p.spec.name);
     if (info.kind !== 'checkpoint' || info.seed === undefined || missing.length)
       throw new WeightsError(`${options?.source ?? 'the checkpoint'} is not a training checkpoint of ${what} (its metadata lacks ${missing.length ? `the step counts of ${missing.join(', ')}` : 'the seed'}); load it with loadWeights (dnnc train --init)`);
-    this.assign(data);
+    assignLoaded(this.stores, this.impl, data);
     for (const p of this.prepared) p.calls = counts![p.spec.name];
     this.seed = info.seed;
     this.position = positionOf(info, this.program.epochs);

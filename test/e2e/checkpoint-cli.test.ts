@@ -6,7 +6,7 @@
  * leaves a torn file; bad files and flags are one clean error each.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
@@ -116,7 +116,8 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
     const file = at(`lenet-${signal}.safetensors`);
     const r = await interrupted(['train', mnist, '--epochs', '1', '--save', file], signal);
     assert.is(r.code, code, r.output);
-    assert.ok(r.ms < 1000, `stopped ${r.ms} ms after the signal`);
+    // about 0.1 s on a quiet machine (the batch in progress, then the write and its fsync); slack for a loaded one
+    assert.ok(r.ms < 2000, `stopped ${r.ms} ms after the signal`);
     assert.match(r.output, new RegExp(`stopped by ${signal}: checkpoint written to .*; continue with --resume`));
     const md = readSafetensors(readFileSync(file)).metadata;
     assert.is(md.epoch, '0');
@@ -126,7 +127,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
     assert.ok(same(at('lenet.safetensors'), at(`lenet-${signal}-resumed.safetensors`)), 'resumed run differs from the uninterrupted one');
   });
 
-test('SIGKILL while checkpoints are being written never leaves a torn file (8 kills of a 24 MB writer)', async () => {
+test('SIGKILL while checkpoints are being written never leaves a torn file (8 kills of a 24 MB writer, some in mid-write)', async () => {
   const writer = at('writer.mjs');
   const target = at('big.safetensors');
   const runtime = (f: string) => pathToFileURL(join(root, 'dist', 'runtime', f)).href;
@@ -143,22 +144,34 @@ for (let v = 1; ; v++) {
 `,
   );
   let lastVersion = 0;
+  let midWrite = 0;
   for (let round = 0; round < 8; round++) {
     const child = spawn(process.execPath, [writer, target]);
     let reported = 0;
-    child.stdout.on('data', (d: Buffer) => (reported = Math.max(reported, ...d.toString().trim().split('\n').map(Number))));
-    await new Promise((r) => setTimeout(r, 150 + 97 * round));
+    let wrote: () => void;
+    const firstWrite = new Promise<void>((r) => (wrote = r));
+    child.stdout.on('data', (d: Buffer) => {
+      reported = Math.max(reported, ...d.toString().trim().split('\n').map(Number));
+      wrote();
+    });
+    // kill at a different moment of the write cycle each round, once the writer is going
+    await firstWrite;
+    await new Promise((r) => setTimeout(r, 13 + 37 * round));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    if (!existsSync(target)) continue; // killed before the first rename
     const file = readSafetensors(readFileSync(target), target);
     const v = Number(file.metadata.version);
     const w = file.tensors.get('w')!.data;
     assert.ok(w.every((x) => x === v), `round ${round}: a file mixing versions`);
     assert.ok(v >= reported, `round ${round}: version ${v} is older than the last one reported written (${reported})`);
     lastVersion = Math.max(lastVersion, v);
+    // a temporary file left behind: this kill landed in the middle of a write
+    const temps = readdirSync(out).filter((f) => f.startsWith('.big.safetensors.') && f.endsWith('.tmp'));
+    if (temps.length) midWrite++;
+    for (const t of temps) rmSync(join(out, t));
   }
-  assert.ok(lastVersion > 0, 'no round got as far as one complete write');
+  assert.ok(lastVersion >= 1);
+  assert.ok(midWrite >= 1, 'no kill landed in the middle of a write: the test proved nothing');
 });
 
 test('predict: JSON (by input name, or samples) and CSV give the outputs of the trained model', () => {
@@ -206,7 +219,7 @@ test('bad weights files and flags: one clean error each, naming the file and wha
   assertCleanError(run(['train', mlp, '--checkpoint-every', '2']), 2, /--checkpoint-every needs --save/);
   assertCleanError(run(['train', mlp, '--resume', at('mlp2.safetensors'), '--seed', '9']), 2, /a resumed run keeps its seed/);
   assertCleanError(run(['train', mlp, '--resume', at('mlp4.safetensors'), '--epochs', '3']), 1, /at epoch 4, past the 3 epoch\(s\) asked for/);
-  assertCleanError(run(['train', mlp, '--epochs', '1', '--save', join(at('in.csv'), 'below.safetensors')]), 1, /cannot write '.*below\.safetensors': a part of the path is not a folder/);
+  assertCleanError(run(['train', mlp, '--epochs', '1', '--save', join(at('in.csv'), 'below.safetensors')]), 1, /--save: cannot write '.*below\.safetensors': .*in\.csv is not a folder/);
   writeFileSync(at('short.json'), JSON.stringify([[1, 2, 3]]));
   assertCleanError(run(['predict', mlp, '--weights', at('mlp4.safetensors'), '--input', at('short.json')]), 1, /sample 0 has 3 value\(s\) for input 'features', which takes 8 per sample/);
   assertCleanError(run(['predict', mlp, '--weights', at('mlp4.safetensors'), '--input', at('in.txt')]), 1, /cannot read the input file/);
