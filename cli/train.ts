@@ -22,8 +22,8 @@ import { loadDataset } from '../runtime/data/index.js';
 import { load, writeFileAtomic } from '../runtime/node.js';
 import type { BackendName, CheckpointInfo, FitResult, Model, Trainer } from '../runtime/types.js';
 import { CliError, compileOrReport, EXIT_USAGE } from './common.js';
-import { loadFactory, pickTarget, validationSpec } from './module.js';
-import { makeReporter, round } from './progress.js';
+import { loadFactory, pickTarget, testSpec, validationSpec } from './module.js';
+import { makeReporter, metricsLine, round } from './progress.js';
 
 export interface TrainOpts {
   continueOnNan?: boolean;
@@ -79,6 +79,8 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
   const data = loadDataset(target.data, baseDir);
   const vspec = target.validates ? validationSpec(target.data, target.validate) : undefined;
   const validation = vspec ? loadDataset(vspec, baseDir) : undefined;
+  const tspec = target.validates ? testSpec(target.data, target.test) : undefined;
+  const testSet = tspec ? loadDataset(tspec, baseDir) : undefined;
   const create = await loadFactory(compiled, file, target.name);
 
   const seed = opts.seed ?? target.seed;
@@ -120,6 +122,7 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
     process.on('SIGTERM', onSignal);
   }
   let result: FitResult;
+  let testMetrics: Record<string, number> | undefined;
   try {
     if (initialEpoch === epochs) {
       result = { epochs: 0, history: [], metrics: validation ? await (instance as Model).evaluate(validation, { batchSize }) : {}, seconds: 0 };
@@ -143,6 +146,8 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
     // the end of the run, or where a signal stopped it: the checkpoint resumes from there
     await saveCheckpoint();
     if (opts.saveWeights && !result.interrupted) writeFileAtomic(opts.saveWeights, await instance.saveWeights());
+    // the test split, once, after every choice was made on validation
+    if (testSet && !result.interrupted) testMetrics = await (instance as Model).evaluate(testSet, { batchSize });
   } finally {
     reporter.stop();
     process.off('SIGINT', onSignal);
@@ -155,8 +160,13 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
     return signal === 'SIGTERM' ? 143 : 130;
   }
   reporter.done(result, validation !== undefined);
+  if (testMetrics) say(`test metrics on ${testSet!.name} (${testSet!.size} samples, reported once): ${metricsLine(testMetrics)}`);
   for (const [what, path] of [['checkpoint', opts.save], ['weights', opts.saveWeights]] as const) if (path) say(`${what} written to ${path}`);
-  if (opts.json) process.stdout.write(JSON.stringify({ metrics: result.metrics, epochs: result.epochs, seconds: round(result.seconds, 3) }) + '\n');
+  if (opts.json) {
+    // metrics: the test split when there is one; validation: the last epoch's validation metrics
+    const line = { metrics: testMetrics ?? result.metrics, ...(validation ? { validation: result.metrics } : {}), epochs: result.epochs, seconds: round(result.seconds, 3) };
+    process.stdout.write(JSON.stringify(line) + '\n');
+  }
   return 0;
 }
 
