@@ -4,7 +4,8 @@
  *
  *   npx tsx examples/charlm/main.ts [--json] [--epochs N] [--temperature T]
  *
- * Ends with one JSON line with --json: { "metrics": { "loss_ratio", ... }, "sample": "..." }.
+ * Ends with one JSON line with --json: { "metrics": { "cross_entropy", ... } (test
+ * split), "validation": { ... }, "sample": "..." }.
  */
 import { fileURLToPath } from 'node:url';
 import { programFromModel } from '../../codegen/module/plan-model.js';
@@ -30,15 +31,18 @@ if (!compiled.file) {
 const spec = compiled.file.models[0];
 const model = await instantiate(programFromModel(spec), { seed: 1 });
 const train = loadDataset(spec.train!.data!, '.');
-const test = loadDataset(spec.train!.validate!, '.');
+const validation = loadDataset(spec.train!.validate!, '.');
+const test = loadDataset(spec.train!.test!, '.');
 const start = Date.now();
 const fit = await model.fit(train, {
   epochs: flag('--epochs', spec.train!.epochs),
-  validation: test,
+  validation,
   onEpoch: (e) => {
-    log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, held-out loss_ratio ${e.metrics.val_loss_ratio?.toFixed(4)}`);
+    log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, validation cross-entropy ${e.metrics.val_cross_entropy?.toFixed(4)} nats/char`);
   },
 });
+const tested = await model.evaluate(test, { batchSize: spec.train!.batch });
+log(`test cross-entropy ${tested.cross_entropy.toFixed(4)} nats/char, token accuracy ${tested.token_accuracy.toFixed(4)}`);
 
 const encode = (text: string) => Array.from(text, (c) => GRAMMAR_ALPHABET.indexOf(c));
 const decode = (ids: number[]) => ids.map((i) => GRAMMAR_ALPHABET[i] ?? '?').join('');
@@ -48,4 +52,4 @@ const ids = await generate(model, { prompt: encode(prompt), steps: 160, temperat
 const sample = decode(ids);
 log(`\nsample (temperature ${flag('--temperature', 0.8)}, top-10):\n${sample}\n`);
 model.dispose();
-if (json) process.stdout.write(JSON.stringify({ metrics: fit.metrics, epochs: fit.epochs, seconds: (Date.now() - start) / 1000, sample }) + '\n');
+if (json) process.stdout.write(JSON.stringify({ metrics: tested, validation: fit.metrics, epochs: fit.epochs, seconds: (Date.now() - start) / 1000, sample }) + '\n');

@@ -20,7 +20,8 @@ export function runExample(name: string, extra: string[] = ['--quick', '--seed',
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 120_000,
+    // generous: the machine running the tests may be shared; a hang still ends
+    timeout: 600_000,
   });
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as ExampleResult;

@@ -8,7 +8,7 @@
  * Each seed runs in its own process (`main.ts --json --seed S`); the last
  * stdout line is one JSON object: { "metrics": mean per metric, "sd": sample
  * standard deviation, "baselines": the first seed's, "seeds": [{ "seed",
- * "metrics" }, ...], "seconds" }.
+ * "metrics", "seconds", "cpu_seconds" }, ...], "seconds" }.
  */
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -26,7 +26,7 @@ const started = Date.now();
 const runs = seeds.map((seed) => {
   process.stderr.write(`---- ${name}, seed ${seed}\n`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`, '--json', '--seed', String(seed), ...extra], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const last = JSON.parse(out.trim().split('\n').pop()!) as { metrics: Record<string, number>; baselines?: unknown };
+  const last = JSON.parse(out.trim().split('\n').pop()!) as { metrics: Record<string, number>; baselines?: unknown; seconds?: number; cpu_seconds?: number };
   process.stderr.write(`seed ${seed}: ${JSON.stringify(last.metrics)}\n`);
   return { seed, ...last };
 });
@@ -37,7 +37,8 @@ const result = {
   metrics: Object.fromEntries(keys.map((k) => [k, mean(k)])),
   sd: Object.fromEntries(keys.map((k) => [k, sd(k)])),
   ...(runs[0].baselines ? { baselines: runs[0].baselines } : {}),
-  seeds: runs.map((r) => ({ seed: r.seed, metrics: r.metrics })),
+  // wall and CPU seconds of each run: the CPU figure is the steadier one on a shared machine
+  seeds: runs.map((r) => ({ seed: r.seed, metrics: r.metrics, seconds: r.seconds, cpu_seconds: r.cpu_seconds })),
   seconds: (Date.now() - started) / 1000,
 };
 process.stderr.write(`over seeds ${seeds.join(', ')}: ${keys.map((k) => `${k} ${mean(k).toFixed(4)} ± ${sd(k).toFixed(4)}`).join(', ')}\n`);

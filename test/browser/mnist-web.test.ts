@@ -1,6 +1,6 @@
 /**
  * The browser demo (examples/mnist-web) end to end, through the user's loop:
- *   1. `dnnc train examples/mnist/mnist.dnn --save-weights W` (3 epochs here)
+ *   1. `dnnc train examples/mnist/mnist.dnn --save-weights W` (6 epochs here)
  *      and `dnnc compile examples/mnist/mnist.dnn --emit js`;
  *   2. the demo's own server (serve.mjs) and page in headless Chromium, on
  *      WebGPU and on gpu.js/WebGL2 (SwiftShader), fetching W;
@@ -23,7 +23,7 @@ import { CHROMIUM, CHROMIUM_ARGS, CI, ensureDist } from '../helpers/browser.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const rel = 'test/.out/mnist-web';
 const out = join(root, rel);
-const EPOCHS = '3';
+const EPOCHS = '6';
 const DIGITS = 10;
 
 function dnnc(args: string[]): void {
