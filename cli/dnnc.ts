@@ -24,9 +24,8 @@
  * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
  */
 import { basename, dirname } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
-import { isUserFacingError } from '../runtime/data/index.js';
 import {
   CliError,
   collectParam,
@@ -34,7 +33,6 @@ import {
   DiagnosticsReported,
   EXIT_INTERNAL,
   EXIT_USAGE,
-  EXIT_USER,
   loadEmitter,
   nonNegativeInt,
   packageVersion,
@@ -43,6 +41,7 @@ import {
   writeFiles,
 } from './common.js';
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
+import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
 import { cmdPredict, type PredictOpts } from './predict.js';
 import { cmdTrain, type TrainOpts } from './train.js';
@@ -75,7 +74,7 @@ async function reportBackend(result: ReturnType<typeof compileOrReport>, backend
   const diags = backendDiagnostics(result.file, backend as 'webgpu' | 'gpujs');
   if (diags.length === 0) return;
   printDiagnostics(diags, result.sources, true);
-  throw new DiagnosticsReported();
+  throw new DiagnosticsReported(diags);
 }
 
 async function cmdCheck(file: string, opts: { param?: Record<string, number>; backend?: string }): Promise<void> {
@@ -182,7 +181,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'seed for weights and shuffling', nonNegativeInt)
     .option('--model <name>', 'the model to train when the file trains several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
-    .option('--json', 'end stdout with one JSON line {"metrics", "epochs", "seconds"}; progress goes to stderr')
+    .option('--json', 'end stdout with one JSON line {"metrics", "history", "epochs", "seconds"}, or {"error"} on failure; progress goes to stderr')
     .option('--continue-on-nan', 'keep training when the loss becomes NaN or Inf (by default training stops, naming the step)')
     .option('--save <file>', 'write a training checkpoint (weights, optimizer state, position) here at the end, atomically; Ctrl-C writes one and stops')
     .option('--save-weights <file>', 'write the trained weights alone (safetensors, for apps) here at the end')
@@ -190,6 +189,7 @@ function buildProgram(): Command {
     .option('--resume <checkpoint>', 'continue the run a checkpoint was written by (weights, optimizer state, step, seed, position)')
     .option('--init <weights>', 'start from these weights (safetensors) with a fresh optimizer: fine-tuning')
     .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) and report the mean and standard deviation', seedList)
+    .option('--plot <file.svg>', 'draw the loss and metric curves (training and validation, per epoch) into an SVG file')
     .option('--no-baselines', 'skip the baselines printed beside the test metrics (the data set\'s own, and a linear model trained the same way)')
     .addOption(paramOption())
     .action(async (file: string, opts: TrainOpts) => {
@@ -251,15 +251,6 @@ Exit codes: 0 ok, 1 errors in the .dnn file or its data, 2 usage errors, 70 inte
   return program;
 }
 
-function oneLine(message: string): string {
-  return message
-    .replace(/^error:\s*/i, '')
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .join(' ');
-}
-
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length === 0) {
@@ -271,27 +262,12 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv.map((a) => (a === '-O0' ? '--O0' : a)), { from: 'user' });
     return exitStatus;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
-      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof DiagnosticsReported) return EXIT_USER;
-    if (e instanceof CliError) {
-      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
-      return e.code;
-    }
-    if (isUserFacingError(e)) {
-      // a weights mismatch lists one problem per line: keep the lines
-      process.stderr.write(`dnnc: error: ${e.name === 'WeightsError' ? e.message.trim() : oneLine(e.message)}\n`);
-      return EXIT_USER;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    process.stderr.write(`dnnc: internal error: ${oneLine(err.message)}\n`);
-    if (process.env.DNNC_DEBUG === '1') process.stderr.write(`${err.stack ?? ''}\n`);
-    else process.stderr.write('(this is a bug in dnnc; run with DNNC_DEBUG=1 to see the stack trace)\n');
-    return EXIT_INTERNAL;
+    const failure = classify(e);
+    if (!failure) return 0;
+    process.stderr.write(failureText(failure, process.env.DNNC_DEBUG === '1'));
+    // --json promises a JSON line at the end of stdout, failures included
+    if (argv.includes('--json')) process.stdout.write(failureJson(failure));
+    return failure.exit;
   }
 }
 

@@ -8,13 +8,15 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
-import type { LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
+import type { DataSpec, LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
 import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
 import { builtins } from './builtins/index.js';
+import type { DataFields } from './builtins/data-schemas.js';
+import { fieldFeeding } from './label-source.js';
 import { Env } from './env.js';
 import { asDim, describe, type LVal } from './values.js';
 
@@ -183,7 +185,9 @@ export class Lowerer {
   /** In a model call: parameters of the same path are the same weights (a model called twice in a step). */
   private sharedParams = false;
   /** A train step's data set: `data.image` becomes the graph input `image` of the field's shape. */
-  dataFields: Map<string, { dtype: DType; shape: Dim[] }> | undefined;
+  dataFields: DataFields | undefined;
+  /** the data set of the train step being lowered, for messages (with dataFields) */
+  dataSpec: DataSpec | undefined;
 
   /** `Generator(z)` inside a train step: the model's body inlined with its inputs bound, its weights shared by path. */
   callModel(model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
@@ -807,14 +811,16 @@ export class Lowerer {
         if (self.mode === 'train') self.b.graph.updates.push({ path, value });
       },
       hyper: (name) => self.b.hyper(name),
-      limitInput: (v, below, what) => {
+      limitInput: (v, below, what, kind) => {
         if (v.node.op !== 'input') return; // computed ids are checked by the kernels that read them
         const name = String(v.node.attrs.name);
         const ranges = self.b.graph.ranges;
         const prev = ranges.find((r) => r.input === name);
-        if (!prev) ranges.push({ input: name, below, what });
-        else if (below < prev.below) Object.assign(prev, { below, what });
+        const range = { input: name, below, what, ...(kind ? { kind } : {}) };
+        if (!prev) ranges.push(range);
+        else if (below < prev.below) Object.assign(prev, range);
       },
+      dataFeeding: (v) => (self.dataFields && self.dataSpec ? fieldFeeding(v, self.b.graph, self.dataFields, self.dataSpec) : undefined),
       limitDim: (dim, max, what) => {
         const limits = self.b.graph.limits;
         const prev = limits.find((l) => l.dim === dim);

@@ -37,19 +37,50 @@ function pairLoss(name: string, doc: string, body: (cx: CallContext, pred: Value
   };
 }
 
+/**
+ * Class ids must lie in [0, classes): against the data set's labels at
+ * compile time when they are known (5 logits for MNIST's 10 digits), and on
+ * every batch at run time (the error names the sample).
+ */
+export function checkClasses(cx: CallContext, what: string, logits: Value, label: Value, classes: number): void {
+  const fed = cx.dataFeeding(label);
+  if (fed?.below !== undefined && fed.below > classes)
+    cx.fail(
+      'DNN0041',
+      { message: `${what}: the logits ${logits.type.dtype}${shapeToString(logits.type.shape)} have ${classes} classes, but the labels come from '${fed.field}' of ${fed.data}, which holds class ids 0 to ${fed.below - 1}` },
+      { span: cx.args.span('logits'), help: `give the model ${fed.below} outputs, e.g. end it with dense(${fed.below})` },
+    );
+  cx.limitInput(label, classes, `${what} over ${classes} classes (logits ${logits.type.dtype}${shapeToString(logits.type.shape)})`, 'classes');
+}
+
 /** -sum(onehot(label) * log_softmax(logits), -1), per sample: with class ids one fused op, with probabilities the composition */
 function perSampleCrossEntropy(cx: CallContext, logits: Value, label: Value): Value {
   const rank = logits.type.shape.length;
   // the class axis must be static (a located diagnostic otherwise)
-  cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
+  const classes = cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
   if (label.type.dtype === 'i32') {
     if (label.type.shape.length !== rank - 1)
       cx.fail('DNN0007', {
         message: `cross_entropy: integer labels must have the logits' shape without the class axis: logits f32[${logits.type.shape.join(', ')}], labels i32[${label.type.shape.join(', ')}]`,
       });
+    checkClasses(cx, 'cross_entropy', logits, label, classes);
     // one op (and one gradient op): no log-probabilities or one-hot rows in memory
     return cx.op('softmax_cross_entropy', [logits, label]);
   }
+  const logitsType = `${logits.type.dtype}${shapeToString(logits.type.shape)}`;
+  const labelType = `${label.type.dtype}${shapeToString(label.type.shape)}`;
+  if (label.type.dtype !== 'f32')
+    cx.fail('DNN0018', { message: `cross_entropy: labels must be i32 class ids or f32 class probabilities, got ${labelType}` }, { span: cx.args.span('label') });
+  if (label.type.shape.length === rank - 1 && shapeEq(label.type.shape, logits.type.shape.slice(0, -1)))
+    cx.fail(
+      'DNN0018',
+      { message: `cross_entropy: the labels ${labelType} look like class ids, but class ids must be i32 (f32 labels are class probabilities shaped like the logits ${logitsType})` },
+      { span: cx.args.span('label'), help: `declare the labels as integers, e.g. \`label : i32${shapeToString(label.type.shape)}\`` },
+    );
+  if (!shapeEq(label.type.shape, logits.type.shape))
+    cx.fail('DNN0007', {
+      message: `cross_entropy: f32 labels are class probabilities and must have the logits' shape ${logitsType}, got ${labelType}; class ids are i32${shapeToString(logits.type.shape.slice(0, -1))}`,
+    }, { span: cx.args.span('label') });
   const logp = cx.op('log_softmax', [logits], { axis: -1 });
   return cx.op('neg', [cx.op('reduce_sum', [cx.op('mul', [label, logp])], { axes: [-1], keepdims: false })]);
 }
