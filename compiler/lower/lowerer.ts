@@ -17,6 +17,7 @@ import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from
 import { builtins } from './builtins/index.js';
 import type { DataFields } from './builtins/data-schemas.js';
 import { fieldFeeding } from './label-source.js';
+import { aliasHint, suggestCallee } from '../suggest.js';
 import { Env } from './env.js';
 import { asDim, describe, type LVal } from './values.js';
 
@@ -188,6 +189,8 @@ export class Lowerer {
   dataFields: DataFields | undefined;
   /** the data set of the train step being lowered, for messages (with dataFields) */
   dataSpec: DataSpec | undefined;
+  /** while lowering a train field's value: optimizers, schedules and data sets are what "did you mean" offers first */
+  inTrainField = false;
 
   /** `Generator(z)` inside a train step: the model's body inlined with its inputs bound, its weights shared by path. */
   callModel(model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
@@ -635,7 +638,7 @@ export class Lowerer {
     if (!builtin) {
       const local = env.lookup(name);
       if (local && local !== 'poisoned') return this.fail('DNN0017', callee.span, { message: `'${name}' is ${describe(local.value)}, not something to call` });
-      return this.fail('DNN0004', callee.span, { name, hint: didYouMean(name, [...builtins.keys(), ...this.blocks.keys()]) });
+      return this.fail('DNN0004', callee.span, { name, hint: suggestCallee(name, { builtins, blocks: this.blocks.keys(), inTrainField: this.inTrainField }) });
     }
     if (builtin.notYet) {
       for (const a of args) this.expr(a.value, env, true); // still report mistakes inside the arguments
@@ -766,7 +769,7 @@ export class Lowerer {
         }
         const s = v.kind === 'sym' ? v.name : v.kind === 'str' ? v.value : '';
         if (n !== 'name' && !allowed.includes(s))
-          return self.fail('DNN0022', v.span, { message: `'${builtin.name}': '${n}' must be one of ${allowed.join(', ')}; got '${s}'${didYouMean(s, allowed)}` });
+          return self.fail('DNN0022', v.span, { message: `'${builtin.name}': '${n}' must be one of ${allowed.join(', ')}; got '${s}'${aliasHint(s, (n) => allowed.includes(n)) || didYouMean(s, allowed)}` });
         return s;
       },
       str: (n, d) => {

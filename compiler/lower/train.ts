@@ -214,7 +214,13 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
 function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.TrainDecl, model: A.ModelDecl | undefined): void {
   const name = s.target.name;
   try {
-    const v = lw.expr(s.value, env, true);
+    lw.inTrainField = true;
+    let v: LVal;
+    try {
+      v = lw.expr(s.value, env, true);
+    } finally {
+      lw.inTrainField = false;
+    }
     const want = (kind: LVal['kind'], what: string) => {
       if (v.kind !== kind) lw.fail('DNN0017', s.value.span, { message: `'${name}' must be ${what}, got ${describe(v)}` });
     };

@@ -13,7 +13,14 @@ import type { BuiltinImpl, CallContext } from '../builtin.js';
 import { asDim, describe, type LVal } from '../values.js';
 
 const INITS = ['zeros', 'ones', 'he_normal', 'he_uniform', 'glorot_uniform', 'glorot_normal', 'normal', 'uniform'] as const;
-const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'softplus', 'leaky_relu', 'elu'] as const;
+export const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'softplus', 'leaky_relu', 'elu'] as const;
+
+/** A layer's `activation` applied to y: registry ops (leaky_relu with slope 0.01, elu with alpha 1; silu = y * sigmoid(y)). */
+function activate(cx: CallContext, name: string, y: Value): Value {
+  if (name === 'none') return y;
+  if (name === 'silu') return cx.op('mul', [y, cx.op('sigmoid', [y])]);
+  return cx.op(name, [y], name === 'leaky_relu' ? { alpha: 0.01 } : name === 'elu' ? { alpha: 1 } : {});
+}
 
 function initFor(kind: string, fanIn: number, fanOut: number): InitSpec {
   switch (kind) {
@@ -59,8 +66,7 @@ const dense: BuiltinImpl = {
       const b = cx.param(`${path}.bias`, [units], { kind: 'zeros' });
       y = cx.op('add', [y, b]);
     }
-    if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-    return { kind: 'tensor', v: y, span: cx.span };
+    return { kind: 'tensor', v: activate(cx, activation, y), span: cx.span };
   },
 };
 
@@ -226,8 +232,7 @@ function convEpilogue(cx: CallContext, y: Value, path: string, filters: number, 
     const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
     y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
   }
-  if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-  return y;
+  return activate(cx, activation, y);
 }
 
 const conv2d: BuiltinImpl = {
@@ -715,7 +720,7 @@ function recurrence(cx: CallContext, cell: Cell, x: Value, T: number, H: number,
   const U = cx.param(`${path}.weight_hh`, [H, G * H], { kind: 'glorot_uniform', fanIn: H, fanOut: G * H });
   const bias = cx.param(`${path}.bias`, [G * H], { kind: 'zeros' });
   const ubias = cell === 'gru' ? cx.param(`${path}.bias_hh`, [G * H], { kind: 'zeros' }) : undefined;
-  const apply = (name: string, v: Value) => (name === 'none' ? v : cx.op(name, [v], name === 'leaky_relu' ? { alpha: 0.01 } : name === 'elu' ? { alpha: 1 } : {}));
+  const apply = (name: string, v: Value) => activate(cx, name, v);
   const all: Value[] = new Array(T);
   let h: Value | undefined;
   let c: Value | undefined;

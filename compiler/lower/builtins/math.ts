@@ -78,7 +78,17 @@ export const mathBuiltins: BuiltinImpl[] = [
   unaryFn('sigmoid'),
   unaryFn('tanh'),
   unaryFn('softplus'),
-  unaryFn('gelu'),
+  unaryFn('gelu', 'gelu', 'gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh form, elementwise'),
+  {
+    name: 'silu',
+    kind: 'fn',
+    doc: 'silu(x) = x * sigmoid(x) (also called swish), elementwise',
+    params: [{ name: 'x', type: 'tensor' }],
+    apply: (cx) => {
+      const x = cx.args.tensor('x');
+      return t(cx, cx.op('mul', [x, cx.op('sigmoid', [x])]));
+    },
+  },
   {
     name: 'leaky_relu',
     kind: 'fn',
