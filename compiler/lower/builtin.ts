@@ -45,6 +45,17 @@ export interface Builtin {
   variadic?: boolean;
   /** not available yet: lowering reports DNN0015 naming the issue that brings it */
   notYet?: string;
+  /** for the generated reference (docs/reference.md): shapes in and out, the parameters it creates, conventions that differ between frameworks */
+  reference?: BuiltinReference;
+}
+
+export interface BuiltinReference {
+  /** input -> output shapes, e.g. "[..., in] -> [..., units]" */
+  shapes?: string;
+  /** the parameters (and state) it creates, under the layer's path: "weight [in, units]: he_normal for relu, else glorot_uniform" */
+  weights?: string[];
+  /** conventions worth knowing when comparing with other frameworks */
+  notes?: string[];
 }
 
 export interface CallContext {

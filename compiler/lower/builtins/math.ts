@@ -155,7 +155,7 @@ export const mathBuiltins: BuiltinImpl[] = [
   {
     name: 'concat',
     kind: 'fn',
-    doc: 'concat([a, b, ...], axis = -1)',
+    doc: 'concat(tensors, axis = -1): join a list of tensors [a, b, ...] along an axis; the other axes must agree',
     params: [
       { name: 'tensors', type: 'list' },
       { name: 'axis', type: 'int', optional: true },

@@ -100,17 +100,17 @@ const losses: BuiltinImpl[] = [
     },
     [{ name: 'delta', type: 'num', optional: true }],
   ),
-  pairLoss('binary_cross_entropy', 'binary_cross_entropy(p, target): p are probabilities', (cx, p, y) => {
+  pairLoss('binary_cross_entropy', 'binary_cross_entropy(pred, target): mean of -(target log pred + (1 - target) log(1 - pred)); pred are probabilities in (0, 1) (1e-7 is added inside the logs)', (cx, p, y) => {
     const eps = cx.scalar(1e-7);
     const one = cx.scalar(1);
     const a = cx.op('mul', [y, cx.op('log', [cx.op('add', [p, eps])])]);
     const b = cx.op('mul', [cx.op('sub', [one, y]), cx.op('log', [cx.op('add', [cx.op('sub', [one, p]), eps])])]);
     return cx.op('neg', [cx.op('add', [a, b])]);
   }),
-  pairLoss('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits(logits, target): stable form softplus(x) - x*y', (cx, x, y) =>
+  pairLoss('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits(pred, target): binary cross-entropy from logits pred, in the stable form mean(softplus(pred) - pred * target)', (cx, x, y) =>
     cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
   ),
-  pairLoss('bce_with_logits', 'bce_with_logits(logits, target): alias of binary_cross_entropy_with_logits', (cx, x, y) =>
+  pairLoss('bce_with_logits', 'bce_with_logits(pred, target): binary_cross_entropy_with_logits under a shorter name', (cx, x, y) =>
     cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
   ),
   {
@@ -261,7 +261,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'ring',
-    'ring(split: train|validation|test, size, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
+    'ring(split: train|validation|test, size = 8000 for train else 2000, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
     [
       { name: 'split', type: 'sym', optional: true },
       { name: 'size', type: 'int', optional: true },
@@ -274,7 +274,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'csv',
-    'csv("file.csv", label: "column"): numeric columns as features, one label column',
+    'csv(path, label): a CSV file with a header row, e.g. csv("loans.csv", label: "default"): every numeric column but the label becomes features f32[k]; label is i32 when every value is an integer, else f32; paths are relative to the .dnn file',
     [
       { name: 'path', type: 'str' },
       { name: 'label', type: 'any' },
@@ -353,7 +353,7 @@ const schedules: BuiltinImpl[] = [
   schedule('constant', 'constant(): the optimizer learning rate throughout', {}),
   schedule('step', 'step(step_size = 1000, gamma = 0.1): multiply by gamma every step_size steps', { step_size: 1000, gamma: 0.1 }),
   schedule('exponential', 'exponential(gamma = 0.999): multiply by gamma every step', { gamma: 0.999 }),
-  schedule('cosine', 'cosine(warmup = 0, total?, min_lr = 0): linear warm-up then cosine decay to min_lr by step `total` (default: the end of the run)', { warmup: 0, min_lr: 0 }, ['total']),
+  schedule('cosine', 'cosine(warmup = 0, min_lr = 0, total?): linear warm-up then cosine decay to min_lr by step `total` (default: the end of the run)', { warmup: 0, min_lr: 0 }, ['total']),
   schedule('warmup', 'warmup(warmup = 100): linear warm-up, then constant', { warmup: 100 }),
 ];
 
