@@ -23,6 +23,8 @@ export type BaselineMetrics = Record<string, Record<string, number>>;
 export { fitLinearAr, forecastBaselines, SEASON } from './forecast.js';
 export { ngramBaselines } from './ngram.js';
 export { meanAndCovariance, solveSpd, symmetricEigen } from './linalg.js';
+export { fitPca, meanRowMse, pcaReconstructionMse, type Pca } from './pca.js';
+export { classCounts, classifierScore, frechetDistance, softmaxRows } from './frechet.js';
 
 /** Accuracy of always answering the most frequent class of the train split. */
 export function majority(train: Dataset, evaluated: Dataset, field = 'label'): { accuracy: number } {
