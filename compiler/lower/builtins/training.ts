@@ -317,19 +317,19 @@ function optimizer(kind: OptimizerSpec['kind'], doc: string, defaults: Record<st
 }
 
 const optimizers: BuiltinImpl[] = [
-  optimizer('sgd', 'sgd(lr = 0.01, momentum = 0, weight_decay = 0)', { lr: 0.01, momentum: 0, weight_decay: 0 }),
-  optimizer('momentum', 'momentum(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
-  optimizer('nesterov', 'nesterov(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
-  optimizer('adam', 'adam(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }),
-  optimizer('adamw', 'adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01): decoupled weight decay', {
+  optimizer('sgd', 'sgd(lr = 0.01, momentum = 0, weight_decay = 0): w -= lr * g; with momentum, v = momentum * v + g and w -= lr * v (PyTorch\'s form, no dampening); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0, weight_decay: 0 }),
+  optimizer('momentum', 'momentum(lr = 0.01, momentum = 0.9, weight_decay = 0): sgd with momentum: v = momentum * v + g, w -= lr * v; weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('nesterov', 'nesterov(lr = 0.01, momentum = 0.9, weight_decay = 0): v = momentum * v + g, w -= lr * (g + momentum * v) (PyTorch\'s nesterov = true); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('adam', 'adam(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0): Adam with bias correction: w -= lr * m_hat / (sqrt(v_hat) + eps); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adamw', 'adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01): Adam with decoupled weight decay: w -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * w)', {
     lr: 1e-3,
     beta1: 0.9,
     beta2: 0.999,
     eps: 1e-8,
     weight_decay: 0.01,
   }),
-  optimizer('rmsprop', 'rmsprop(lr = 1e-3, rho = 0.9, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, rho: 0.9, eps: 1e-8, weight_decay: 0 }),
-  optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
+  optimizer('rmsprop', 'rmsprop(lr = 1e-3, rho = 0.9, eps = 1e-8, weight_decay = 0): s = rho * s + (1 - rho) * g^2, w -= lr * g / (sqrt(s) + eps) (eps outside the root, as Keras); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 1e-3, rho: 0.9, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0): s += g^2, w -= lr * g / (sqrt(s) + eps); s starts at 0; weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
 ];
 
 /** `optional` options have no default: absent means "let the runtime decide" (cosine's total = the whole run). */
@@ -361,7 +361,7 @@ const clipping: BuiltinImpl[] = [
   {
     name: 'norm',
     kind: 'clip',
-    doc: 'norm(max): clip gradients by their global norm',
+    doc: 'norm(max): scale all gradients by max / max(norm, max), norm being the global L2 norm over every parameter (PyTorch\'s clip_grad_norm_)',
     params: [{ name: 'max', type: 'num' }],
     apply: (cx) => ({ kind: 'clip', norm: cx.args.num('max'), span: cx.span }),
   },
