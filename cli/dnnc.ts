@@ -12,6 +12,7 @@
  *   dnnc evaluate FILE.dnn --weights W [--json]
  *   dnnc predict FILE.dnn --weights W --input DATA.json|csv [--json]
  *   dnnc export FILE.dnn --to onnx|pytorch -o OUT [--weights W] [--model NAME]
+ *   dnnc lsp --stdio   (the language server for editors: lsp/server.ts)
  *
  * Each command's work is in its own file (train.ts, evaluate.ts, predict.ts, export.ts;
  * what they share in common.ts, module.ts, progress.ts); this file holds the
@@ -233,6 +234,15 @@ function buildProgram(): Command {
     .option('--no-data', 'PyTorch: leave the train block\'s data sets out of the package (train.py then needs --train-data)')
     .addOption(paramOption())
     .action((file: string, opts: ExportOpts) => cmdExport(file, opts));
+
+  program
+    .command('lsp')
+    .description('run the .dnn language server (diagnostics, completion, hover) over stdio, for editors')
+    .option('--stdio', 'talk LSP over stdin and stdout (the default and only transport)')
+    .action(async () => {
+      const { runLanguageServer } = await import('./lsp/server.js');
+      await runLanguageServer();
+    });
 
   program.addHelpText(
     'after',
