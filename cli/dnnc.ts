@@ -12,6 +12,7 @@
  *   dnnc evaluate FILE.dnn --weights W [--json]
  *   dnnc predict FILE.dnn --weights W --input DATA.json|csv [--json]
  *   dnnc export FILE.dnn --to onnx|pytorch -o OUT [--weights W] [--model NAME]
+ *   dnnc summary FILE.dnn [--model NAME] [--json]
  *   dnnc lsp --stdio   (the language server for editors: lsp/server.ts)
  *
  * Each command's work is in its own file (train.ts, evaluate.ts, predict.ts, export.ts;
@@ -45,6 +46,8 @@ import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
 import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
 import { cmdPredict, type PredictOpts } from './predict.js';
+import { pickAnyModel } from './module.js';
+import { formatSummary, summarize } from './summary.js';
 import { cmdTrain, type TrainOpts } from './train.js';
 
 // ------------------------------------------------------------ commands
@@ -106,6 +109,13 @@ async function cmdStats(file: string, opts: { O0?: boolean; batch: number; param
   // the planner brings the kernel generators: loaded on use, like the emitter
   const { fileStats } = await import('../codegen/stats.js');
   process.stdout.write(JSON.stringify({ batch: opts.batch, optimize, entries: fileStats(compiled, { optimize, batch: opts.batch }) }, null, 2) + '\n');
+}
+
+function cmdSummary(file: string, opts: { model?: string; json?: boolean; param?: Record<string, number> }): void {
+  const { file: compiled } = compileOrReport(file, opts.param);
+  const models = opts.model === undefined ? compiled.models : [pickAnyModel(compiled, file, opts.model)];
+  const summaries = models.map(summarize);
+  process.stdout.write(opts.json ? JSON.stringify(summaries) + '\n' : summaries.map(formatSummary).join('\n'));
 }
 
 // ------------------------------------------------------------ main
@@ -234,6 +244,15 @@ function buildProgram(): Command {
     .option('--no-data', 'PyTorch: leave the train block\'s data sets out of the package (train.py then needs --train-data)')
     .addOption(paramOption())
     .action((file: string, opts: ExportOpts) => cmdExport(file, opts));
+
+  program
+    .command('summary')
+    .description('print a table per model: each layer with its output shape and parameter count, and the totals')
+    .argument('<file>', 'the .dnn file')
+    .option('--model <name>', 'only this model (default: every model of the file)')
+    .option('--json', 'print one JSON line [{"model", "rows", "trainable", "nonTrainable", "total"}]')
+    .addOption(paramOption())
+    .action((file: string, opts: { model?: string; json?: boolean; param?: Record<string, number> }) => cmdSummary(file, opts));
 
   program
     .command('lsp')

@@ -8,7 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
-import type { DataSpec, LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
+import type { DataSpec, LayerArg, LayerCall, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
@@ -58,6 +58,7 @@ export interface LoweredModel {
   params: TensorSpec[];
   state: TensorSpec[];
   layers: LayerRecord[];
+  calls: LayerCall[];
 }
 
 export class Lowerer {
@@ -71,6 +72,7 @@ export class Lowerer {
   private paramSpecs: TensorSpec[] = [];
   private stateSpecs: TensorSpec[] = [];
   private layerRecords: LayerRecord[] = [];
+  private layerCalls: LayerCall[] = [];
   /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
   mode: 'predict' | 'train' | 'evaluate' = 'predict';
   /** symbolic dims introduced by input types, by name */
@@ -164,7 +166,7 @@ export class Lowerer {
         if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
       }
     }
-    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords };
+    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords, calls: this.layerCalls };
   }
 
   /** Start lowering into a fresh graph (a model's entry, or a step of a train block). */
@@ -175,6 +177,7 @@ export class Lowerer {
     this.paramSpecs = [];
     this.stateSpecs = [];
     this.layerRecords = [];
+    this.layerCalls = [];
     this.scopes = [{ path: rootScope, counters: new Map() }];
     this.callStack = [];
     this.inputBindings = undefined;
@@ -782,6 +785,7 @@ export class Lowerer {
       rest,
     };
     const explicitName = bound.get('name');
+    let layerPathOf: string | undefined;
     const savedScope = this.b.scope;
     this.b.scope = this.scopes[this.scopes.length - 1].path;
     const cx: CallContext = {
@@ -794,6 +798,7 @@ export class Lowerer {
       layerPath: (layer) => {
         const path = self.layerPath(layer, explicitName?.kind === 'sym' ? explicitName.name : explicitName?.kind === 'str' ? explicitName.value : undefined);
         self.b.scope = path;
+        layerPathOf = path;
         // a layer named again (shared weights) is one instance
         if (!self.layerRecords.some((r) => r.path === path)) self.layerRecords.push({ path, kind: builtin.name, args: literalArgs(bound) });
         return path;
@@ -832,7 +837,12 @@ export class Lowerer {
       },
     };
     try {
-      return builtin.apply(cx);
+      const result = builtin.apply(cx);
+      if (builtin.kind === 'layer' && result.kind === 'tensor') {
+        const { dtype, shape } = result.v.type;
+        this.layerCalls.push({ kind: builtin.name, ...(layerPathOf ? { path: layerPathOf } : {}), dtype, shape, line: span.line });
+      }
+      return result;
     } finally {
       this.b.scope = savedScope;
     }
