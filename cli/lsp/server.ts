@@ -63,7 +63,8 @@ export async function runLanguageServer(): Promise<void> {
   connection.onInitialize(() => ({
     capabilities: {
       textDocumentSync: server.TextDocumentSyncKind.Incremental,
-      completionProvider: { triggerCharacters: ['|', '=', ' ', '('] },
+      // after `|>` the next stage is a layer or function name
+      completionProvider: { triggerCharacters: ['>'] },
       hoverProvider: true,
     },
     serverInfo: { name: 'dnnc' },
