@@ -6,7 +6,9 @@
  * layer states its shapes, every built-in data set has a schema, every alias
  * leads somewhere.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileSource } from '../../compiler/compile.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { builtins } from '../../compiler/lower/builtins/index.js';
@@ -76,6 +78,33 @@ test('every layer states its shapes; every built-in data set but csv has a schem
     if (b.kind === 'layer') assert.ok(b.reference?.shapes, `${b.name}: reference.shapes`);
     if (b.kind === 'data' && b.name !== 'csv') assert.ok(dataFields({ name: b.name, args: {} }), `${b.name}: a schema in data-schemas.ts`);
   }
+});
+
+test('every layer that creates weights in the examples and docs lists them, with their shapes', () => {
+  const sources = readdirSync('examples')
+    .map((d) => join('examples', d, `${d}.dnn`))
+    .filter(existsSync)
+    .map((f) => readFileSync(f, 'utf8'));
+  const doc = readFileSync('docs/language.md', 'utf8');
+  sources.push(...[...doc.matchAll(/^```dnn\n([\s\S]*?)^```/gm)].map((m) => m[1]));
+  const seen = new Set<string>();
+  for (const source of sources) {
+    const res = compileSource(source, 'example.dnn');
+    for (const m of res.file?.models ?? [])
+      for (const call of m.calls ?? []) {
+        const owned = [...m.params, ...m.state].filter((t) => call.path !== undefined && t.path.startsWith(`${call.path}.`));
+        if (owned.length === 0) continue;
+        seen.add(call.kind);
+        const listed = builtins.get(call.kind)?.reference?.weights ?? [];
+        assert.ok(listed.length > 0, `${call.kind} creates ${owned.map((t) => t.path).join(', ')} but its reference lists no weights`);
+        for (const t of owned) {
+          // recurrent layers keep each layer and direction under .l0, .l1, .reverse
+          const name = t.path.slice(call.path!.length + 1).replace(/^((l\d+|reverse)\.)+/, '');
+          assert.ok(listed.some((w) => w.includes(name)), `${call.kind}: the weight '${name}' (${t.path}) is not in its reference`);
+        }
+      }
+  }
+  for (const kind of ['dense', 'conv2d', 'batchnorm', 'embedding', 'lstm', 'layernorm', 'conv2d_transpose', 'attention']) assert.ok(seen.has(kind), `no example or doc program uses ${kind}`);
 });
 
 test('the conventions that differ between frameworks are stated where they apply', () => {
