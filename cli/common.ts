@@ -28,7 +28,7 @@ export class CliError extends Error {
 
 /** Diagnostics were printed; exit 1. */
 export class DiagnosticsReported extends Error {
-  constructor() {
+  constructor(readonly diagnostics: Diagnostic[] = []) {
     super('diagnostics reported');
   }
 }
@@ -97,7 +97,7 @@ export function compileOrReport(file: string, params: Record<string, number> | u
   const result = compileFile(file, params ? { params } : undefined);
   const hasErrors = result.diagnostics.some((d) => d.severity === 'error');
   printDiagnostics(result.diagnostics, result.sources, hasErrors || !result.file);
-  if (hasErrors || !result.file) throw new DiagnosticsReported();
+  if (hasErrors || !result.file) throw new DiagnosticsReported(result.diagnostics);
   return result as ReturnType<typeof compileFile> & { file: CompiledFile };
 }
 

@@ -12,6 +12,8 @@
  *   dnnc evaluate FILE.dnn --weights W [--json]
  *   dnnc predict FILE.dnn --weights W --input DATA.json|csv [--json]
  *   dnnc export FILE.dnn --to onnx|pytorch -o OUT [--weights W] [--model NAME]
+ *   dnnc summary FILE.dnn [--model NAME] [--json]
+ *   dnnc lsp --stdio   (the language server for editors: lsp/server.ts)
  *
  * Each command's work is in its own file (train.ts, evaluate.ts, predict.ts, export.ts;
  * what they share in common.ts, module.ts, progress.ts); this file holds the
@@ -24,9 +26,8 @@
  * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
  */
 import { basename, dirname } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
-import { isUserFacingError } from '../runtime/data/index.js';
 import {
   CliError,
   collectParam,
@@ -34,7 +35,6 @@ import {
   DiagnosticsReported,
   EXIT_INTERNAL,
   EXIT_USAGE,
-  EXIT_USER,
   loadEmitter,
   nonNegativeInt,
   packageVersion,
@@ -43,8 +43,11 @@ import {
   writeFiles,
 } from './common.js';
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
+import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
 import { cmdPredict, type PredictOpts } from './predict.js';
+import { pickAnyModel } from './module.js';
+import { formatSummary, summarize } from './summary.js';
 import { cmdTrain, type TrainOpts } from './train.js';
 
 // ------------------------------------------------------------ commands
@@ -75,7 +78,7 @@ async function reportBackend(result: ReturnType<typeof compileOrReport>, backend
   const diags = backendDiagnostics(result.file, backend as 'webgpu' | 'gpujs');
   if (diags.length === 0) return;
   printDiagnostics(diags, result.sources, true);
-  throw new DiagnosticsReported();
+  throw new DiagnosticsReported(diags);
 }
 
 async function cmdCheck(file: string, opts: { param?: Record<string, number>; backend?: string }): Promise<void> {
@@ -106,6 +109,13 @@ async function cmdStats(file: string, opts: { O0?: boolean; batch: number; param
   // the planner brings the kernel generators: loaded on use, like the emitter
   const { fileStats } = await import('../codegen/stats.js');
   process.stdout.write(JSON.stringify({ batch: opts.batch, optimize, entries: fileStats(compiled, { optimize, batch: opts.batch }) }, null, 2) + '\n');
+}
+
+function cmdSummary(file: string, opts: { model?: string; json?: boolean; param?: Record<string, number> }): void {
+  const { file: compiled } = compileOrReport(file, opts.param);
+  const models = opts.model === undefined ? compiled.models : [pickAnyModel(compiled, file, opts.model)];
+  const summaries = models.map(summarize);
+  process.stdout.write(opts.json ? JSON.stringify(summaries) + '\n' : summaries.map(formatSummary).join('\n'));
 }
 
 // ------------------------------------------------------------ main
@@ -182,7 +192,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'seed for weights and shuffling', nonNegativeInt)
     .option('--model <name>', 'the model to train when the file trains several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
-    .option('--json', 'end stdout with one JSON line {"metrics", "epochs", "seconds"}; progress goes to stderr')
+    .option('--json', 'end stdout with one JSON line {"metrics", "history", "epochs", "seconds"}, or {"error"} on failure; progress goes to stderr')
     .option('--continue-on-nan', 'keep training when the loss becomes NaN or Inf (by default training stops, naming the step)')
     .option('--save <file>', 'write a training checkpoint (weights, optimizer state, position) here at the end, atomically; Ctrl-C writes one and stops')
     .option('--save-weights <file>', 'write the trained weights alone (safetensors, for apps) here at the end')
@@ -190,6 +200,7 @@ function buildProgram(): Command {
     .option('--resume <checkpoint>', 'continue the run a checkpoint was written by (weights, optimizer state, step, seed, position)')
     .option('--init <weights>', 'start from these weights (safetensors) with a fresh optimizer: fine-tuning')
     .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) and report the mean and standard deviation', seedList)
+    .option('--plot <file.svg>', 'draw the loss and metric curves (training and validation, per epoch) into an SVG file')
     .option('--no-baselines', 'skip the baselines printed beside the test metrics (the data set\'s own, and a linear model trained the same way)')
     .addOption(paramOption())
     .action(async (file: string, opts: TrainOpts) => {
@@ -234,6 +245,24 @@ function buildProgram(): Command {
     .addOption(paramOption())
     .action((file: string, opts: ExportOpts) => cmdExport(file, opts));
 
+  program
+    .command('summary')
+    .description('print a table per model: each layer with its output shape and parameter count, and the totals')
+    .argument('<file>', 'the .dnn file')
+    .option('--model <name>', 'only this model (default: every model of the file)')
+    .option('--json', 'print one JSON line [{"model", "rows", "trainable", "nonTrainable", "total"}]')
+    .addOption(paramOption())
+    .action((file: string, opts: { model?: string; json?: boolean; param?: Record<string, number> }) => cmdSummary(file, opts));
+
+  program
+    .command('lsp')
+    .description('run the .dnn language server (diagnostics, completion, hover) over stdio, for editors')
+    .option('--stdio', 'talk LSP over stdin and stdout (the default and only transport)')
+    .action(async () => {
+      const { runLanguageServer } = await import('./lsp/server.js');
+      await runLanguageServer();
+    });
+
   program.addHelpText(
     'after',
     `
@@ -251,15 +280,6 @@ Exit codes: 0 ok, 1 errors in the .dnn file or its data, 2 usage errors, 70 inte
   return program;
 }
 
-function oneLine(message: string): string {
-  return message
-    .replace(/^error:\s*/i, '')
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .join(' ');
-}
-
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length === 0) {
@@ -271,27 +291,12 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv.map((a) => (a === '-O0' ? '--O0' : a)), { from: 'user' });
     return exitStatus;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
-      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof DiagnosticsReported) return EXIT_USER;
-    if (e instanceof CliError) {
-      process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
-      return e.code;
-    }
-    if (isUserFacingError(e)) {
-      // a weights mismatch lists one problem per line: keep the lines
-      process.stderr.write(`dnnc: error: ${e.name === 'WeightsError' ? e.message.trim() : oneLine(e.message)}\n`);
-      return EXIT_USER;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    process.stderr.write(`dnnc: internal error: ${oneLine(err.message)}\n`);
-    if (process.env.DNNC_DEBUG === '1') process.stderr.write(`${err.stack ?? ''}\n`);
-    else process.stderr.write('(this is a bug in dnnc; run with DNNC_DEBUG=1 to see the stack trace)\n');
-    return EXIT_INTERNAL;
+    const failure = classify(e);
+    if (!failure) return 0;
+    process.stderr.write(failureText(failure, process.env.DNNC_DEBUG === '1'));
+    // --json promises a JSON line at the end of stdout, failures included
+    if (argv.includes('--json')) process.stdout.write(failureJson(failure));
+    return failure.exit;
   }
 }
 

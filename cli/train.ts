@@ -17,7 +17,7 @@
  * signal exits at once (the file on disk is then the last complete one).
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { loadDataset } from '../runtime/data/index.js';
 import { load, writeFileAtomic } from '../runtime/node.js';
 import type { BackendName, CheckpointInfo, Dataset, FitResult, Model, Trainer } from '../runtime/types.js';
@@ -26,6 +26,7 @@ import type { CompiledFile } from '../compiler/compiled.js';
 import type { BaselineMetrics } from '../runtime/baselines/index.js';
 import { computeBaselines } from './baselines.js';
 import { loadFactory, pickTarget, testSpec, validationSpec, type CreateFn, type TrainTarget } from './module.js';
+import { renderCurves } from './plot.js';
 import { makeReporter, metricsLine, round } from './progress.js';
 
 export interface TrainOpts {
@@ -46,6 +47,8 @@ export interface TrainOpts {
   seeds?: number[];
   /** false with --no-baselines */
   baselines?: boolean;
+  /** draw the loss and metric curves into this SVG file */
+  plot?: string;
 }
 
 /** An output path must be writable before hours of training go into it: its folder exists, and it is not a folder itself. */
@@ -68,6 +71,7 @@ function checkOutputPath(path: string, flag: string): void {
 /** Flags that do not go together, and output paths that cannot be written, before any work. */
 function checkFlags(opts: TrainOpts): void {
   if (opts.save) checkOutputPath(opts.save, '--save');
+  if (opts.plot) checkOutputPath(opts.plot, '--plot');
   if (opts.saveWeights) checkOutputPath(opts.saveWeights, '--save-weights');
   if (opts.resume && opts.init) throw new CliError('--resume and --init exclude each other: --resume continues a run (optimizer state included), --init starts a new one from weights', EXIT_USAGE);
   if (opts.checkpointEvery !== undefined && !opts.save) throw new CliError('--checkpoint-every needs --save OUT (where the checkpoints go)', EXIT_USAGE);
@@ -133,6 +137,11 @@ export async function cmdTrain(file: string, opts: TrainOpts): Promise<number> {
     runs.push({ seed, run });
   }
   const baselines = opts.baselines !== false && setup.testSet ? await baselinesOf(setup, opts, runs[0]) : undefined;
+  if (opts.plot) {
+    const svg = await renderCurves(runs.map((r) => ({ seed: r.seed, history: historyRows(r.run.result) })), `${target.name} (${basename(file)})`);
+    writeFileAtomic(opts.plot, new TextEncoder().encode(svg));
+    setup.say(`loss curves written to ${opts.plot}`);
+  }
   report(setup, opts, runs, baselines, (Date.now() - started) / 1000);
   return 0;
 }
@@ -264,11 +273,18 @@ function report(setup: Setup, opts: TrainOpts, runs: { seed: number | undefined;
     metrics: runs.length > 1 ? over.mean : finals[0],
     ...(setup.validation ? { validation: runs.length > 1 ? spread(validations).mean : validations[0] } : {}),
     ...(baselines ? { baselines } : {}),
-    ...(runs.length > 1 ? { sd: over.sd, seeds: runs.map((r, i) => ({ seed: r.seed, metrics: finals[i], ...(setup.validation ? { validation: validations[i] } : {}) })) } : {}),
+    ...(runs.length > 1
+      ? { sd: over.sd, seeds: runs.map((r, i) => ({ seed: r.seed, metrics: finals[i], ...(setup.validation ? { validation: validations[i] } : {}), history: historyRows(r.run.result) })) }
+      : { history: historyRows(runs[0].run.result) }),
     epochs: runs[0].run.result.epochs,
     seconds: round(seconds, 3),
   };
   process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+/** Per epoch, one flat row: { epoch, loss, accuracy, val_loss, val_accuracy, seconds }. */
+export function historyRows(result: FitResult): Record<string, number>[] {
+  return result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, ...h.metrics, seconds: round(h.seconds, 3) }));
 }
 
 /** Loads a checkpoint to continue from; its seed and batching must agree with the flags. */

@@ -66,6 +66,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
       state: low.state,
       predict: low.graph,
       layers: low.layers,
+      calls: low.calls,
     });
   }
   const trains = program.items.filter((i): i is A.TrainDecl => i.kind === 'Train');

@@ -92,6 +92,18 @@ export interface LayerRecord {
   args: Record<string, LayerArg>;
 }
 
+/** One call of a layer built-in in the predict graph, in source order (for `dnnc summary`): its output and where its weights live. */
+export interface LayerCall {
+  /** the builtin called: dense, flatten, ... */
+  kind: string;
+  /** the path of its weights (`Model.dense_1`); absent for layers without weights or state */
+  path?: string;
+  dtype: DType;
+  shape: Dim[];
+  /** 1-based source line of the call */
+  line: number;
+}
+
 export interface CompiledModel {
   name: string;
   inputs: IOSpec[];
@@ -103,6 +115,8 @@ export interface CompiledModel {
   predict: Graph;
   /** the layers of the predict graph, in the order the source calls them */
   layers?: LayerRecord[];
+  /** every layer call of the predict graph, weights or not */
+  calls?: LayerCall[];
   train?: TrainSpec;
 }
 

@@ -39,6 +39,8 @@ export const catalog = {
   DNN0029: { title: 'csv column', template: (a: Args) => `${a.message}` },
   DNN0030: { title: 'no kernel on a backend', template: (a: Args) => `the ${a.backend} backend has no kernel for '${a.op}'${a.from}, which '${a.owner}' needs` },
   DNN0031: { title: 'not exportable', template: (a: Args) => `cannot export '${a.owner}' to ${a.format}: ${a.what}${a.from} has no ${a.format} mapping (${a.reason})` },
+  DNN0040: { title: 'unknown train field', template: (a: Args) => `train block '${a.train}' has no field '${a.name}'${a.hint ?? ''}` },
+  DNN0041: { title: 'labels out of range', template: (a: Args) => `${a.message}` },
 } as const;
 
 export type DiagnosticCode = keyof typeof catalog;

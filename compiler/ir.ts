@@ -73,6 +73,8 @@ export interface InputRange {
   below: number;
   /** what imposes it, for the error: "embedding(vocab: 65)" */
   what: string;
+  /** absent: token ids of a vocabulary; 'classes': class ids of a loss */
+  kind?: 'classes';
 }
 
 export class Graph {

@@ -223,6 +223,38 @@ function convert(n: Normalized, what: string): TypedArray {
   return out;
 }
 
+/** Integer values an input may hold: [0, below), token ids of an embedding or class ids of a loss. */
+export interface InputRange {
+  input: string;
+  below: number;
+  what: string;
+  /** absent: token ids (a vocabulary) */
+  kind?: 'classes';
+}
+
+/**
+ * An input value the model cannot take (a token id outside the vocabulary, a
+ * class id outside the classes), with where it is, so that a training loop
+ * can name the sample it came from. Recognised by `name`: the runtime may be
+ * loaded twice (from source and from dist).
+ */
+export class InputValueError extends Error {
+  constructor(
+    message: string,
+    readonly input: string,
+    /** flat index into the input's data */
+    readonly position: number,
+    readonly value: number,
+    /** "outside the vocabulary [0, 10) of embedding(vocab: 10)" */
+    readonly problem: string,
+    /** what to do about it */
+    readonly fix: string,
+  ) {
+    super(message);
+    this.name = 'InputValueError';
+  }
+}
+
 /**
  * Dims that an entry can only handle up to a size (a positional table's
  * length): an Error naming the input that brought the dim, what limits it,
@@ -233,7 +265,7 @@ export function checkLimits(
   inputs: readonly InputSpec[],
   dims: Record<string, number>,
   limits: readonly { dim: string; max: number; what: string }[] | undefined,
-  ranges?: readonly { input: string; below: number; what: string }[],
+  ranges?: readonly InputRange[],
   data?: ReadonlyMap<string, ArrayLike<number>>,
 ): void {
   for (const r of ranges ?? []) {
@@ -241,7 +273,13 @@ export function checkLimits(
     if (!values) continue;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (v < 0 || v >= r.below) throw new Error(`${model}: token id ${v} at position ${i} of '${r.input}' is outside the vocabulary [0, ${r.below}) of ${r.what}`);
+      if (v >= 0 && v < r.below) continue;
+      const [item, set, fix] =
+        r.kind === 'classes'
+          ? ['class id', 'the classes', 'fix the labels, or give the model as many outputs as there are classes']
+          : ['token id', 'the vocabulary', 'fix the data, or give the embedding a larger vocab'];
+      const problem = `outside ${set} [0, ${r.below}) of ${r.what}`;
+      throw new InputValueError(`${model}: ${item} ${v} at position ${i} of '${r.input}' is ${problem}`, r.input, i, v, problem, fix);
     }
   }
   for (const l of limits ?? []) {

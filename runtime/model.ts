@@ -35,6 +35,7 @@ import type {
 import { evalShape } from '../compiler/dims.js';
 import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
+import { BackendError } from './backend-error.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 
@@ -56,12 +57,12 @@ export async function selectBackend(requested: CreateOptions['backend'], program
   if (want === 'cpu') return new CpuBackend({ threads: options.threads });
   if (want === 'webgpu') {
     const gaps = wgslGaps(program.entries);
-    if (!gaps) throw new Error(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
-    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
+    if (!gaps) throw new BackendError(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new BackendError(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
     try {
       return await createWebGpuBackend();
     } catch (e) {
-      throw new Error(`the webgpu backend is not available: ${(e as Error).message}`);
+      throw new BackendError(`the webgpu backend is not available: ${(e as Error).message}`);
     }
   }
   if (want === 'auto') {
@@ -90,12 +91,12 @@ export async function selectBackend(requested: CreateOptions['backend'], program
   }
   if (want === 'gpujs') {
     const gaps = gpujsGaps(program.entries);
-    if (!gaps) throw new Error(`model '${program.name}' cannot run on the gpujs backend: its program has no gpu.js kernels; regenerate the module with this version of dnnc`);
-    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the gpujs backend: no gpu.js kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu' or 'webgpu'`);
+    if (!gaps) throw new BackendError(`model '${program.name}' cannot run on the gpujs backend: its program has no gpu.js kernels; regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new BackendError(`model '${program.name}' cannot run on the gpujs backend: no gpu.js kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu' or 'webgpu'`);
     try {
       return await createGpujsBackend(options.gpujs?.mode);
     } catch (e) {
-      throw new Error(`the gpujs backend is not available: ${(e as Error).message}`);
+      throw new BackendError(`the gpujs backend is not available: ${(e as Error).message}`);
     }
   }
   throw new Error(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);

@@ -145,7 +145,7 @@ export interface ProgramEntry {
   /** symbolic dims with a largest allowed value (e.g. T of a positional table), checked when inputs bind them */
   limits?: { dim: string; max: number; what: string }[];
   /** integer inputs whose values must lie in [0, below) (token ids), checked before any backend runs */
-  ranges?: { input: string; below: number; what: string }[];
+  ranges?: { input: string; below: number; what: string; kind?: 'classes' }[];
   buffers: ProgramBuffer[];
   inputs: { name: string; dtype: DType; shape: Dim[]; role: 'data' | 'train' | 'hyper'; buffer: number }[];
   outputs: { name: string; buffer: number; dtype: DType; shape: Dim[] }[];

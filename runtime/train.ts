@@ -78,8 +78,51 @@ export function mapFields(signature: Signature, data: Dataset, needTrainInputs =
         ` (name the fields like the inputs)`,
     );
   }
-  for (const spec of needed) checkFieldShape(spec, data.fields[mapping[spec.name]], mapping[spec.name], data.name);
+  for (const spec of needed) {
+    checkFieldShape(spec, data.fields[mapping[spec.name]], mapping[spec.name], data.name);
+    if (spec.dtype === 'i32') checkIntegral(spec, data, mapping[spec.name]);
+  }
   return mapping;
+}
+
+/** Where value `position` of a field's data comes from: "sample 12 (data.csv line 14, column 'age')". */
+function origin(data: Dataset, fieldName: string, position: number): string {
+  const field = data.fields[fieldName];
+  const per = field.sampleShape.reduce((a, b) => a * b, 1);
+  const sample = Math.floor(position / per);
+  const at = position % per;
+  const where = [data.sampleOrigin?.(sample), field.columns?.[at] !== undefined ? `column '${field.columns[at]}'` : per > 1 ? `position ${at} of the sample` : undefined];
+  const detail = where.filter(Boolean).join(', ');
+  return `sample ${sample}${detail ? ` (${detail})` : ''}`;
+}
+
+/** An f32 field feeding an i32 input must hold integers: 1.5 is never silently cut to 1. */
+function checkIntegral(spec: IOSpec, data: Dataset, fieldName: string): void {
+  const field = data.fields[fieldName];
+  if (field.dtype === 'i32') return;
+  const d = field.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648)
+      throw new TrainError(`${data.name}: ${origin(data, fieldName, i)} holds ${v}, but field '${fieldName}' feeds '${spec.name}' (i32[${spec.shape.join(', ')}]), which takes integers only; fix the data, or declare '${spec.name}' as f32`);
+  }
+}
+
+/**
+ * A value the model refused (a token id outside the vocabulary, a class id
+ * outside the classes), said as where it is in the data set; other errors
+ * pass unchanged.
+ */
+function locate(e: unknown, data: Dataset, mapping: FieldMapping, indices: ArrayLike<number>, when: string): unknown {
+  if (!(e instanceof Error) || e.name !== 'InputValueError') return e;
+  const { input, position, value, problem, fix } = e as Error & { input: string; position: number; value: number; problem: string; fix: string };
+  const fieldName = mapping[input];
+  const field = fieldName === undefined ? undefined : data.fields[fieldName];
+  if (!field) return e;
+  const per = field.sampleShape.reduce((a, b) => a * b, 1);
+  const sample = indices[Math.floor(position / per)];
+  const where = origin(data, fieldName, sample * per + (position % per));
+  return new TrainError(`${data.name}: ${where}, field '${fieldName}', holds ${value}, which is ${problem} (${when}); ${fix}`);
 }
 
 function checkFieldShape(spec: IOSpec, field: DatasetField, fieldName: string, dataName: string): void {
@@ -241,7 +284,12 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
       const indices = order.subarray(b * batchSize, Math.min(data.size, (b + 1) * batchSize));
       const batch = buildBatch(signature, data, mapping, indices);
       step++;
-      const result = await model.trainStep(batch);
+      let result: StepResult;
+      try {
+        result = await model.trainStep(batch);
+      } catch (e) {
+        throw locate(e, data, mapping, indices, `epoch ${epoch}, batch ${b + 1}`);
+      }
       tracked.atPosition?.({ ...(b + 1 === batches ? { epoch, batch: 0 } : { epoch: epoch - 1, batch: b + 1 }), epochs, batchSize, samples: data.size });
       if (!Number.isFinite(result.loss) && !options.continueOnNaN) {
         const what = Number.isNaN(result.loss) ? 'NaN' : 'Inf';
@@ -323,7 +371,12 @@ export async function evaluateDataset(
   for (let i = 0; i < indices.length; i++) indices[i] = i;
   for (let s = 0; s < data.size; s += batchSize) {
     const idx = indices.subarray(s, Math.min(data.size, s + batchSize));
-    const r = await runBatch(buildBatch(signature, data, mapping, idx));
+    let r: StepResult & { count: number };
+    try {
+      r = await runBatch(buildBatch(signature, data, mapping, idx));
+    } catch (e) {
+      throw locate(e, data, mapping, idx, `evaluating, batch ${s / batchSize + 1}`);
+    }
     means.add(r, r.count);
     if (signal && (await yieldToEvents(), signal.aborted)) break; // the caller sees signal.aborted: the means are partial
   }

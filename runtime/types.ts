@@ -73,11 +73,15 @@ export interface DatasetField {
   dtype: DType;
   sampleShape: number[];
   data: TypedArray;
+  /** where each value of a sample comes from, for messages: the CSV column names of `features` */
+  columns?: string[];
 }
 export interface Dataset {
   name: string;
   size: number;
   fields: Record<string, DatasetField>;
+  /** where sample `index` comes from, for messages: "data.csv line 7" */
+  sampleOrigin?(index: number): string;
 }
 
 export interface StepResult {

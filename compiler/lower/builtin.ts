@@ -45,6 +45,17 @@ export interface Builtin {
   variadic?: boolean;
   /** not available yet: lowering reports DNN0015 naming the issue that brings it */
   notYet?: string;
+  /** for the generated reference (docs/reference.md): shapes in and out, the parameters it creates, conventions that differ between frameworks */
+  reference?: BuiltinReference;
+}
+
+export interface BuiltinReference {
+  /** input -> output shapes, e.g. "[..., in] -> [..., units]" */
+  shapes?: string;
+  /** the parameters (and state) it creates, under the layer's path: "weight [in, units]: he_normal for relu, else glorot_uniform" */
+  weights?: string[];
+  /** conventions worth knowing when comparing with other frameworks */
+  notes?: string[];
 }
 
 export interface CallContext {
@@ -73,8 +84,10 @@ export interface CallContext {
   hyper(name: 'step' | 'seed'): Value;
   /** a symbolic dim this layer can only handle up to `max` (a run-time check when inputs bind it) */
   limitDim(dim: string, max: number, what: string): void;
-  /** integer values this layer can only take in [0, below) (token ids): checked on the input at run time when `v` is one */
-  limitInput(v: Value, below: number, what: string): void;
+  /** integer values this layer can only take in [0, below) (token ids, or class ids with kind 'classes'): checked on the input at run time when `v` is one */
+  limitInput(v: Value, below: number, what: string, kind?: 'classes'): void;
+  /** in a train step whose data set is known at compile time: the field that will feed the input `v` at run time */
+  dataFeeding(v: Value): import('./label-source.js').FeedingField | undefined;
   /** static size of a dim, or fail with DNN0011 naming the role */
   staticDim(v: Value, axis: number, role: string): number;
 }

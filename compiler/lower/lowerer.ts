@@ -8,13 +8,16 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
-import type { LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
+import type { DataSpec, LayerArg, LayerCall, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
 import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
 import { builtins } from './builtins/index.js';
+import type { DataFields } from './builtins/data-schemas.js';
+import { fieldFeeding } from './label-source.js';
+import { aliasHint, suggestCallee } from '../suggest.js';
 import { Env } from './env.js';
 import { asDim, describe, type LVal } from './values.js';
 
@@ -55,6 +58,7 @@ export interface LoweredModel {
   params: TensorSpec[];
   state: TensorSpec[];
   layers: LayerRecord[];
+  calls: LayerCall[];
 }
 
 export class Lowerer {
@@ -68,6 +72,7 @@ export class Lowerer {
   private paramSpecs: TensorSpec[] = [];
   private stateSpecs: TensorSpec[] = [];
   private layerRecords: LayerRecord[] = [];
+  private layerCalls: LayerCall[] = [];
   /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
   mode: 'predict' | 'train' | 'evaluate' = 'predict';
   /** symbolic dims introduced by input types, by name */
@@ -161,7 +166,7 @@ export class Lowerer {
         if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
       }
     }
-    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords };
+    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords, calls: this.layerCalls };
   }
 
   /** Start lowering into a fresh graph (a model's entry, or a step of a train block). */
@@ -172,6 +177,7 @@ export class Lowerer {
     this.paramSpecs = [];
     this.stateSpecs = [];
     this.layerRecords = [];
+    this.layerCalls = [];
     this.scopes = [{ path: rootScope, counters: new Map() }];
     this.callStack = [];
     this.inputBindings = undefined;
@@ -183,7 +189,11 @@ export class Lowerer {
   /** In a model call: parameters of the same path are the same weights (a model called twice in a step). */
   private sharedParams = false;
   /** A train step's data set: `data.image` becomes the graph input `image` of the field's shape. */
-  dataFields: Map<string, { dtype: DType; shape: Dim[] }> | undefined;
+  dataFields: DataFields | undefined;
+  /** the data set of the train step being lowered, for messages (with dataFields) */
+  dataSpec: DataSpec | undefined;
+  /** while lowering a train field's value: optimizers, schedules and data sets are what "did you mean" offers first */
+  inTrainField = false;
 
   /** `Generator(z)` inside a train step: the model's body inlined with its inputs bound, its weights shared by path. */
   callModel(model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
@@ -631,7 +641,7 @@ export class Lowerer {
     if (!builtin) {
       const local = env.lookup(name);
       if (local && local !== 'poisoned') return this.fail('DNN0017', callee.span, { message: `'${name}' is ${describe(local.value)}, not something to call` });
-      return this.fail('DNN0004', callee.span, { name, hint: didYouMean(name, [...builtins.keys(), ...this.blocks.keys()]) });
+      return this.fail('DNN0004', callee.span, { name, hint: suggestCallee(name, { builtins, blocks: this.blocks.keys(), inTrainField: this.inTrainField }) });
     }
     if (builtin.notYet) {
       for (const a of args) this.expr(a.value, env, true); // still report mistakes inside the arguments
@@ -762,7 +772,7 @@ export class Lowerer {
         }
         const s = v.kind === 'sym' ? v.name : v.kind === 'str' ? v.value : '';
         if (n !== 'name' && !allowed.includes(s))
-          return self.fail('DNN0022', v.span, { message: `'${builtin.name}': '${n}' must be one of ${allowed.join(', ')}; got '${s}'${didYouMean(s, allowed)}` });
+          return self.fail('DNN0022', v.span, { message: `'${builtin.name}': '${n}' must be one of ${allowed.join(', ')}; got '${s}'${aliasHint(s, (n) => allowed.includes(n)) || didYouMean(s, allowed)}` });
         return s;
       },
       str: (n, d) => {
@@ -775,6 +785,7 @@ export class Lowerer {
       rest,
     };
     const explicitName = bound.get('name');
+    let layerPathOf: string | undefined;
     const savedScope = this.b.scope;
     this.b.scope = this.scopes[this.scopes.length - 1].path;
     const cx: CallContext = {
@@ -787,6 +798,7 @@ export class Lowerer {
       layerPath: (layer) => {
         const path = self.layerPath(layer, explicitName?.kind === 'sym' ? explicitName.name : explicitName?.kind === 'str' ? explicitName.value : undefined);
         self.b.scope = path;
+        layerPathOf = path;
         // a layer named again (shared weights) is one instance
         if (!self.layerRecords.some((r) => r.path === path)) self.layerRecords.push({ path, kind: builtin.name, args: literalArgs(bound) });
         return path;
@@ -807,14 +819,16 @@ export class Lowerer {
         if (self.mode === 'train') self.b.graph.updates.push({ path, value });
       },
       hyper: (name) => self.b.hyper(name),
-      limitInput: (v, below, what) => {
+      limitInput: (v, below, what, kind) => {
         if (v.node.op !== 'input') return; // computed ids are checked by the kernels that read them
         const name = String(v.node.attrs.name);
         const ranges = self.b.graph.ranges;
         const prev = ranges.find((r) => r.input === name);
-        if (!prev) ranges.push({ input: name, below, what });
-        else if (below < prev.below) Object.assign(prev, { below, what });
+        const range = { input: name, below, what, ...(kind ? { kind } : {}) };
+        if (!prev) ranges.push(range);
+        else if (below < prev.below) Object.assign(prev, range);
       },
+      dataFeeding: (v) => (self.dataFields && self.dataSpec ? fieldFeeding(v, self.b.graph, self.dataFields, self.dataSpec) : undefined),
       limitDim: (dim, max, what) => {
         const limits = self.b.graph.limits;
         const prev = limits.find((l) => l.dim === dim);
@@ -823,7 +837,12 @@ export class Lowerer {
       },
     };
     try {
-      return builtin.apply(cx);
+      const result = builtin.apply(cx);
+      if (builtin.kind === 'layer' && result.kind === 'tensor') {
+        const { dtype, shape } = result.v.type;
+        this.layerCalls.push({ kind: builtin.name, ...(layerPathOf ? { path: layerPathOf } : {}), dtype, shape, line: span.line });
+      }
+      return result;
     } finally {
       this.b.scope = savedScope;
     }

@@ -17,9 +17,9 @@ import { gradients } from '../passes/autodiff.js';
 import { lowerOptimizer } from '../passes/optimizer.js';
 import { Env } from './env.js';
 import { SilentAbort, type Lowerer } from './lowerer.js';
+import { isTrainField, readsName, unknownFieldHint } from './train-fields.js';
 import { describe, type LVal } from './values.js';
 
-const FIELDS = ['data', 'validate', 'test', 'loss', 'optimizer', 'schedule', 'batch', 'epochs', 'metrics', 'clip', 'seed'] as const;
 
 interface TrainFields {
   loss?: { v: Value; span: Span };
@@ -50,7 +50,7 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
     name: decl.name.name,
     step: step.graph,
     evaluate: evaluate.graph,
-    trainInputs: f.trainInputs,
+    trainInputs: withDataFields(f.trainInputs, step.graph),
     state: step.state,
     optimizer: f.optimizer ?? DEFAULT_OPTIMIZER,
     schedule: f.schedule ?? { kind: 'constant', options: {} },
@@ -63,6 +63,15 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
     seed: f.seed,
     ...(f.clip !== undefined ? { clip: f.clip } : {}),
   };
+}
+
+/** The declared train inputs, then the data fields the block reads as `data.label` (graph inputs too: the runtime must feed them). */
+function withDataFields(declared: IOSpec[], graph: Graph): IOSpec[] {
+  const read = graph
+    .leaves('input')
+    .filter((n) => n.attrs.role === 'train' && !declared.some((d) => d.name === n.attrs.name))
+    .map((n): IOSpec => ({ name: String(n.attrs.name), dtype: n.outputs[0].type.dtype, shape: n.outputs[0].type.shape }));
+  return [...declared, ...read];
 }
 
 /**
@@ -120,6 +129,7 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
   }
   lw.declareDim('B');
   lw.dataFields = undefined;
+  lw.dataSpec = undefined;
   const fields: TrainFields = { metrics: [], trainInputs: [] };
   const seen = new Map<string, Span>();
   const errorsBefore = lw.diag.items.length;
@@ -135,9 +145,12 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
       }
       if (st.kind !== 'Binding') return false;
       const name = st.target.name;
-      if (!(FIELDS as readonly string[]).includes(name)) {
-        const hint = didYouMean(name, FIELDS);
-        if (hint) lw.fail('DNN0005', st.target.span, { callee: 'train', name, hint });
+      if (!isTrainField(name)) {
+        // a local the block reads is fine (z = noise(B, 64)); anything else would be silently ignored
+        if (!readsName(decl.body, name)) {
+          const { hint, help } = unknownFieldHint(name);
+          lw.fail('DNN0040', st.target.span, { train: decl.name.name, name, hint }, help);
+        }
         return false; // a local binding: evaluated by the caller
       }
       if (seen.has(name)) lw.fail('DNN0016', st.target.span, { name });
@@ -201,7 +214,13 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
 function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.TrainDecl, model: A.ModelDecl | undefined): void {
   const name = s.target.name;
   try {
-    const v = lw.expr(s.value, env, true);
+    lw.inTrainField = true;
+    let v: LVal;
+    try {
+      v = lw.expr(s.value, env, true);
+    } finally {
+      lw.inTrainField = false;
+    }
     const want = (kind: LVal['kind'], what: string) => {
       if (v.kind !== kind) lw.fail('DNN0017', s.value.span, { message: `'${name}' must be ${what}, got ${describe(v)}` });
     };
@@ -216,6 +235,7 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
         if (name === 'data') {
           env.set('data', v, s.target.span);
           lw.dataFields = dataFields(f.data!);
+          lw.dataSpec = f.data;
         }
         return;
       case 'loss': {

@@ -92,7 +92,7 @@ export function loadCsv(options: CsvOptions, baseDir: string): Dataset {
   const k = featureCols.length;
   const features = new Float32Array(n * k);
   for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) features[i * k + j] = Number(body[i].record[featureCols[j]]);
-  const fields: Dataset['fields'] = { features: { dtype: 'f32', sampleShape: [k], data: features } };
+  const fields: Dataset['fields'] = { features: { dtype: 'f32', sampleShape: [k], data: features, columns: featureCols.map((c) => header[c]) } };
 
   if (labelCol >= 0) {
     const values = body.map((r) => Number(r.record[labelCol]));
@@ -101,7 +101,8 @@ export function loadCsv(options: CsvOptions, baseDir: string): Dataset {
       ? { dtype: 'i32', sampleShape: [], data: Int32Array.from(values) }
       : { dtype: 'f32', sampleShape: [], data: Float32Array.from(values) };
   }
-  return { name: `csv(${options.path})`, size: n, fields };
+  const lines = Int32Array.from(body, (r) => r.info.lines);
+  return { name: `csv(${options.path})`, size: n, fields, sampleOrigin: (i) => `${options.path} line ${lines[i]}` };
 }
 
 function isNumber(s: string | undefined): boolean {

@@ -82,9 +82,9 @@ test('train block checks: fields, unknown model, optimizer on, misspelt field', 
   const base = `model M { input x: f32[B, 4]  output y: f32[B, 2]  y = x |> dense(2) }\n`;
   assert.equal(codes(base + `train M { label: i32[B] }`), ['DNN0020']);
   assert.equal(codes(base + `train M on N { label: i32[B]  loss = cross_entropy(y, label) }`), ['DNN0013']);
-  assert.equal(codes(base + `train M { label: i32[B]  loss = cross_entropy(y, label)  optimiser = adam() }`), ['DNN0005']);
+  assert.equal(codes(base + `train M { label: i32[B]  loss = cross_entropy(y, label)  optimiser = adam() }`), ['DNN0040']);
   assert.equal(codes(base + `train M { label: i32[B]  loss = cross_entropy(y, label)  data = nosuch }`), ['DNN0019']);
-  assert.equal(codes(base + `train M { label: f32[B]  loss = cross_entropy(y, label) }`), ['DNN0007']);
+  assert.equal(codes(base + `train M { label: f32[B]  loss = cross_entropy(y, label) }`), ['DNN0018']);
   assert.equal(codes(base + `train M { loss = mean(x) }`), ['DNN0027']);
   const f = ok(base + `train M { label: i32[B]  loss = cross_entropy(y, label)  optimizer = momentum(lr: 0.1) on M  schedule = cosine(warmup: 10)  clip = norm(1.0)  batch = 16  epochs = 2 }`);
   const t = f.models[0].train!;

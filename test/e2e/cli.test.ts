@@ -152,12 +152,13 @@ test('train --json on the MLP example: last stdout line is the JSON result, accu
   const lines = r.stdout.trim().split('\n');
   assert.is(lines.length, 1, `progress goes to stderr with --json: ${r.stdout}`);
   const res = JSON.parse(lines[lines.length - 1]);
-  assert.equal(Object.keys(res).sort(), ['baselines', 'epochs', 'metrics', 'seconds', 'validation']);
+  assert.equal(Object.keys(res).sort(), ['baselines', 'epochs', 'history', 'metrics', 'seconds', 'validation']);
   // the test split's metrics beside the baselines on the same test data: the MLP beats its own linear form
   // (majority 0.66, linear 0.905, the MLP 0.935 when measured)
   assert.ok(res.metrics.accuracy > res.baselines.linear.accuracy, `accuracy ${res.metrics.accuracy} vs linear ${res.baselines.linear.accuracy}`);
   assert.ok(res.baselines.linear.accuracy > res.baselines.majority.accuracy, 'the linear baseline learned');
   assert.is(res.epochs, 5);
+  assert.equal(res.history.map((h: { epoch: number }) => h.epoch), [1, 2, 3, 4, 5]);
   assert.type(res.seconds, 'number');
   assert.ok(res.metrics.accuracy > 0.88, `test accuracy ${res.metrics.accuracy}`);
   assert.ok(Number.isFinite(res.metrics.loss));

@@ -12,8 +12,40 @@ import { UPSAMPLE_MODES } from '../../ops/resize.js';
 import type { BuiltinImpl, CallContext } from '../builtin.js';
 import { asDim, describe, type LVal } from '../values.js';
 
-const INITS = ['zeros', 'ones', 'he_normal', 'he_uniform', 'glorot_uniform', 'glorot_normal', 'normal', 'uniform'] as const;
-const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'softplus', 'leaky_relu', 'elu'] as const;
+export const INITS = ['zeros', 'ones', 'he_normal', 'he_uniform', 'glorot_uniform', 'glorot_normal', 'normal', 'uniform'] as const;
+export const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'softplus', 'leaky_relu', 'elu'] as const;
+
+/** What each `init` draws (the reference is generated from this table). */
+export const INIT_DOCS: Record<(typeof INITS)[number], string> = {
+  zeros: 'all 0',
+  ones: 'all 1',
+  he_normal: 'normal with std sqrt(2 / fan_in)',
+  he_uniform: 'uniform in [-l, l], l = sqrt(6 / fan_in)',
+  glorot_uniform: 'uniform in [-l, l], l = sqrt(6 / (fan_in + fan_out))',
+  glorot_normal: 'normal with std sqrt(2 / (fan_in + fan_out))',
+  normal: 'normal with std 0.05',
+  uniform: 'uniform in [-0.05, 0.05]',
+};
+
+/** What each layer `activation` computes (the reference is generated from this table). */
+export const ACTIVATION_DOCS: Record<(typeof ACTIVATIONS)[number], string> = {
+  none: 'the identity (the default)',
+  relu: 'max(y, 0)',
+  sigmoid: '1 / (1 + e^-y)',
+  tanh: 'tanh(y)',
+  gelu: '0.5 y (1 + tanh(sqrt(2 / pi) (y + 0.044715 y^3))): the tanh form (PyTorch\'s approximate = "tanh"; Keras\'s approximate = True)',
+  silu: 'y * sigmoid(y), also called swish',
+  softplus: 'log(1 + e^y)',
+  leaky_relu: 'y for y > 0, else 0.01 y',
+  elu: 'y for y > 0, else e^y - 1 (alpha 1)',
+};
+
+/** A layer's `activation` applied to y: registry ops (leaky_relu with slope 0.01, elu with alpha 1; silu = y * sigmoid(y)). */
+function activate(cx: CallContext, name: string, y: Value): Value {
+  if (name === 'none') return y;
+  if (name === 'silu') return cx.op('mul', [y, cx.op('sigmoid', [y])]);
+  return cx.op(name, [y], name === 'leaky_relu' ? { alpha: 0.01 } : name === 'elu' ? { alpha: 1 } : {});
+}
 
 function initFor(kind: string, fanIn: number, fanOut: number): InitSpec {
   switch (kind) {
@@ -30,6 +62,11 @@ const dense: BuiltinImpl = {
   name: 'dense',
   kind: 'layer',
   doc: 'dense(x, units, activation?, bias = true, init = he_normal for relu else glorot_uniform, name?): x @ W + b over the last axis',
+  reference: {
+    shapes: "f32[B, in] -> f32[B, units], or f32[B, T, in] -> f32[B, T, units]",
+    weights: ["weight [in, units] (y = x @ weight: Keras's layout; PyTorch's Linear stores the transpose): he_normal when activation is relu, else glorot_uniform, or `init`", "bias [units]: zeros (with bias = true)"],
+    notes: ["activation leaky_relu has slope 0.01 and elu alpha 1; silu is x * sigmoid(x)"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'units', type: 'int' },
@@ -59,8 +96,7 @@ const dense: BuiltinImpl = {
       const b = cx.param(`${path}.bias`, [units], { kind: 'zeros' });
       y = cx.op('add', [y, b]);
     }
-    if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-    return { kind: 'tensor', v: y, span: cx.span };
+    return { kind: 'tensor', v: activate(cx, activation, y), span: cx.span };
   },
 };
 
@@ -68,6 +104,9 @@ const flatten: BuiltinImpl = {
   name: 'flatten',
   kind: 'layer',
   doc: 'flatten(x): [B, d1, d2, ...] -> [B, d1*d2*...]',
+  reference: {
+    shapes: "[B, d1, d2, ...] -> [B, d1 * d2 * ...]",
+  },
   params: [{ name: 'x', type: 'tensor' }],
   apply(cx) {
     const x = cx.args.tensor('x');
@@ -82,6 +121,9 @@ const reshape: BuiltinImpl = {
   name: 'reshape',
   kind: 'layer',
   doc: 'reshape(x, d1, d2, ...): keeps the first (batch) axis and reshapes the rest; one dim may be -1',
+  reference: {
+    shapes: "[B, ...] -> [B, d1, d2, ...] (the same number of elements per sample)",
+  },
   params: [{ name: 'x', type: 'tensor' }],
   variadic: true,
   apply(cx) {
@@ -101,6 +143,11 @@ const layernorm: BuiltinImpl = {
   name: 'layernorm',
   kind: 'layer',
   doc: 'layernorm(x, eps = 1e-5, name?): normalise the last axis, then scale and shift (learned)',
+  reference: {
+    shapes: "the shape of x",
+    weights: ["scale [D]: ones", "shift [D]: zeros"],
+    notes: ["normalises the last axis D with its biased variance: (x - mean) / sqrt(var + eps)"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'eps', type: 'num', optional: true },
@@ -226,14 +273,18 @@ function convEpilogue(cx: CallContext, y: Value, path: string, filters: number, 
     const b = cx.param(`${path}.bias`, [filters], { kind: 'zeros' });
     y = cx.op('add', [y, cx.op('reshape', [b], { shape: [filters, 1, 1] })]);
   }
-  if (activation !== 'none') y = cx.op(activation, [y], activation === 'leaky_relu' ? { alpha: 0.01 } : activation === 'elu' ? { alpha: 1 } : {});
-  return y;
+  return activate(cx, activation, y);
 }
 
 const conv2d: BuiltinImpl = {
   name: 'conv2d',
   kind: 'layer',
   doc: 'conv2d(x, filters, kernel, stride = 1, padding = valid | same | p | [ph, pw] | [t, l, b, r], dilation = 1, groups = 1, bias = true, activation?, init = he_normal, name?): 2-D convolution of x [N, C, H, W] -> [N, filters, OH, OW]',
+  reference: {
+    shapes: "f32[N, C, H, W] -> f32[N, filters, OH, OW], OH = floor((H + pad_top + pad_bottom - dilation * (kernel - 1) - 1) / stride) + 1",
+    weights: ["weight [filters, C / groups, KH, KW] (PyTorch's layout): he_normal, or `init`", "bias [filters]: zeros (with bias = true)"],
+    notes: ["channels first (NCHW), as PyTorch", "padding: same is TensorFlow's: OH = ceil(H / stride), an odd padding row or column goes to the bottom or right", "explicit padding: p, [ph, pw] or [top, left, bottom, right]"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'filters', type: 'int' },
@@ -267,6 +318,13 @@ function pool(name: 'maxpool' | 'avgpool', op: 'maxpool2d' | 'avgpool2d'): Built
     name,
     kind: 'layer',
     doc: `${name}(x, size, stride = size, padding = valid | same | p | [ph, pw] | [t, l, b, r]): ${name === 'maxpool' ? 'max' : 'mean'} over size x size windows of x [N, C, H, W]`,
+    reference: {
+      shapes: 'f32[N, C, H, W] -> f32[N, C, OH, OW], OH = floor((H + pad_top + pad_bottom - size) / stride) + 1',
+      notes:
+        name === 'avgpool'
+          ? ["the mean of the in-bounds part of each window: padding is not counted (PyTorch's count_include_pad = false, as TensorFlow's same)", 'padding must be smaller than the window']
+          : ['padding never wins: every window holds at least one input (padding must be smaller than the window); the gradient goes to the first maximum of a window'],
+    },
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'size', type: 'any' },
@@ -292,6 +350,9 @@ const globalAvgpool: BuiltinImpl = {
   name: 'global_avgpool',
   kind: 'layer',
   doc: 'global_avgpool(x): mean over height and width, [N, C, H, W] -> [N, C]',
+  reference: {
+    shapes: "f32[N, C, H, W] -> f32[N, C]",
+  },
   params: [{ name: 'x', type: 'tensor' }],
   apply(cx) {
     const x = cx.args.tensor('x');
@@ -312,6 +373,11 @@ const batchnorm: BuiltinImpl = {
   name: 'batchnorm',
   kind: 'layer',
   doc: 'batchnorm(x, momentum = 0.9, eps = 1e-5, name?): normalise each channel (axis 1 of [N, C, H, W], else the last axis) with batch statistics in training and running statistics otherwise, then scale and shift (learned)',
+  reference: {
+    shapes: "the shape of x; channels are axis 1 of [N, C, H, W], else the last axis of [B, D] or [B, T, D]",
+    weights: ["scale [C]: ones", "shift [C]: zeros", "running_mean [C]: zeros (model state, not trained)", "running_var [C]: ones (model state, not trained)"],
+    notes: ["momentum has Keras's meaning: running = momentum * running + (1 - momentum) * batch statistic; PyTorch's momentum is 1 minus this (PyTorch 0.1 = dnnc 0.9)", "training steps normalise with the batch mean and biased variance and move the running statistics (the variance too is the biased one); predict and evaluate use the running statistics"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'momentum', type: 'num', optional: true },
@@ -366,6 +432,10 @@ const dropout: BuiltinImpl = {
   name: 'dropout',
   kind: 'layer',
   doc: 'dropout(x, rate = 0.5): in training, zero each element with probability rate and scale the rest by 1 / (1 - rate); identity otherwise',
+  reference: {
+    shapes: "the shape of x",
+    notes: ["inverted dropout: kept elements are scaled by 1 / (1 - rate) in training, so predict and evaluate need no scaling", "each layer and step draws its own mask, reproducible for a seed"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'rate', type: 'num', optional: true },
@@ -399,6 +469,11 @@ const conv2dTranspose: BuiltinImpl = {
   name: 'conv2d_transpose',
   kind: 'layer',
   doc: 'conv2d_transpose(x, filters, kernel, stride = 1, padding = valid | same | p | [ph, pw] | [t, l, b, r], output_padding = 0, dilation = 1, groups = 1, bias = true, activation?, init = he_normal, name?): transposed 2-D convolution of x [N, C, H, W] -> [N, filters, OH, OW]; padding same gives OH = H * stride',
+  reference: {
+    shapes: "f32[N, C, H, W] -> f32[N, filters, OH, OW], OH = (H - 1) * stride - pad_top - pad_bottom + dilation * (kernel - 1) + output_padding + 1",
+    weights: ["weight [C, filters / groups, KH, KW], that is [in, out / groups, KH, KW] (PyTorch's layout for transposed convolutions): he_normal with fan-in C / groups * KH * KW / (stride_h * stride_w)", "bias [filters]: zeros (with bias = true)"],
+    notes: ["padding: same gives OH = H * stride (TensorFlow's convention)", "explicit padding crops the full output, as PyTorch does"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'filters', type: 'int' },
@@ -459,6 +534,9 @@ const upsample: BuiltinImpl = {
   name: 'upsample',
   kind: 'layer',
   doc: 'upsample(x, scale = 2, mode = nearest | bilinear): enlarge x [N, C, H, W] by integer factors -> [N, C, H * sh, W * sw]; bilinear uses half-pixel centres (align_corners = false)',
+  reference: {
+    shapes: "f32[N, C, H, W] -> f32[N, C, H * sh, W * sw]",
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'scale', type: 'any', optional: true },
@@ -478,6 +556,9 @@ const stopGradient: BuiltinImpl = {
   name: 'stop_gradient',
   kind: 'layer',
   doc: 'stop_gradient(x): x itself, but no gradient flows back through it (a GAN discriminator step on generated images, DQN targets)',
+  reference: {
+    shapes: "the shape of x",
+  },
   params: [{ name: 'x', type: 'tensor' }],
   apply(cx) {
     return { kind: 'tensor', v: cx.op('stop_gradient', [cx.args.tensor('x')]), span: cx.span };
@@ -498,6 +579,10 @@ function noiseLayer(name: 'noise' | 'uniform_noise', op: 'random_normal' | 'rand
     name,
     kind: 'layer',
     doc: `${name}(d1, d2, ...): ${what} of shape [d1, d2, ...] (dims may be symbolic, e.g. ${name}(B, 64)); a new draw every training step, keyed by the model's seed; step 0 in predict/evaluate`,
+    reference: {
+      shapes: 'f32[d1, d2, ...]',
+      notes: ['in a training step a new draw every step, reproducible for a seed; predict and evaluate draw as step 0: the same inputs give the same output'],
+    },
     params: [],
     variadic: true,
     apply(cx) {
@@ -529,6 +614,11 @@ const embedding: BuiltinImpl = {
   name: 'embedding',
   kind: 'layer',
   doc: 'embedding(tokens, vocab, dim, name?): a learned vector per token id: i32[...] -> f32[..., dim]; ids outside [0, vocab) are a run-time error',
+  reference: {
+    shapes: "i32[...] -> f32[..., dim]",
+    weights: ["weight [vocab, dim]: normal with std 1 / sqrt(dim)"],
+    notes: ["a token id outside [0, vocab) stops predict and training with an error naming the input and the position (or the sample of a data set)"],
+  },
   params: [
     { name: 'tokens', type: 'tensor' },
     { name: 'vocab', type: 'int' },
@@ -565,6 +655,11 @@ const positional: BuiltinImpl = {
   name: 'positional',
   kind: 'layer',
   doc: 'positional(T, D, kind = sinusoidal | learned, max = 512, name?): position encodings f32[T, D] to add to embeddings; a symbolic T takes the first T rows of a [max, D] table',
+  reference: {
+    shapes: "f32[T, D], to add to embeddings f32[B, T, D]",
+    weights: ["weight [rows, D] with kind: learned (rows = T, or max when T is symbolic): normal with std 1 / sqrt(D); the sinusoidal table is a constant"],
+    notes: ["sinusoidal: PE[p, 2i] = sin(p / 10000^(2i / D)), PE[p, 2i + 1] = cos(p / 10000^(2i / D))", "a symbolic T above max is a run-time error naming the input"],
+  },
   params: [
     { name: 'T', type: 'dim' },
     { name: 'D', type: 'int' },
@@ -598,6 +693,10 @@ const rmsnorm: BuiltinImpl = {
   name: 'rmsnorm',
   kind: 'layer',
   doc: 'rmsnorm(x, eps = 1e-6, name?): x / sqrt(mean(x^2 over the last axis) + eps) * scale (learned)',
+  reference: {
+    shapes: "the shape of x",
+    weights: ["scale [D]: ones"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'eps', type: 'num', optional: true },
@@ -640,6 +739,11 @@ const attention: BuiltinImpl = {
   name: 'attention',
   kind: 'layer',
   doc: 'attention(x, heads, causal = false, mask?, dim = D, name?): multi-head self-attention over x f32[B, T, D] -> f32[B, T, D]; mask f32[B, T] marks the keys to attend to (1 = keep, 0 = padding)',
+  reference: {
+    shapes: "f32[B, T, D] -> f32[B, T, D]",
+    weights: ["query.weight, key.weight, value.weight [D, dim]: glorot_uniform; query.bias, key.bias, value.bias [dim]: zeros", "out.weight [dim, D]: glorot_uniform; out.bias [D]: zeros"],
+    notes: ["scores = q k^T / sqrt(dim / heads), softmax over the keys; head h uses columns h * dim / heads to (h + 1) * dim / heads - 1 of q, k and v", "causal: keys after the query position get -1e9; mask f32[B, T] adds (mask - 1) * 1e9 to the scores of each key"],
+  },
   params: [
     { name: 'x', type: 'tensor' },
     { name: 'heads', type: 'int' },
@@ -715,7 +819,7 @@ function recurrence(cx: CallContext, cell: Cell, x: Value, T: number, H: number,
   const U = cx.param(`${path}.weight_hh`, [H, G * H], { kind: 'glorot_uniform', fanIn: H, fanOut: G * H });
   const bias = cx.param(`${path}.bias`, [G * H], { kind: 'zeros' });
   const ubias = cell === 'gru' ? cx.param(`${path}.bias_hh`, [G * H], { kind: 'zeros' }) : undefined;
-  const apply = (name: string, v: Value) => (name === 'none' ? v : cx.op(name, [v], name === 'leaky_relu' ? { alpha: 0.01 } : name === 'elu' ? { alpha: 1 } : {}));
+  const apply = (name: string, v: Value) => activate(cx, name, v);
   const all: Value[] = new Array(T);
   let h: Value | undefined;
   let c: Value | undefined;
@@ -747,12 +851,43 @@ function recurrence(cx: CallContext, cell: Cell, x: Value, T: number, H: number,
   return { all, last: h! };
 }
 
+const RECURRENT_COMMON = [
+  'T must be a fixed size; the initial state is zero; act is `activation` (tanh by default)',
+  'with layers: L, layer l has its weights under .l0, .l1, ...; with bidirectional, the reversed pass has its own under .reverse',
+];
+const RECURRENT_REFERENCE: Record<Cell, BuiltinImpl['reference']> = {
+  rnn: {
+    shapes: 'f32[B, T, I] -> f32[B, T, units] (return: all) or f32[B, units] (return: last); 2 * units with bidirectional',
+    weights: ['weight_ih [I, units], weight_hh [units, units]: glorot_uniform', 'bias [units]: zeros'],
+    notes: ['h = act(x weight_ih + h weight_hh + bias)', ...RECURRENT_COMMON],
+  },
+  lstm: {
+    shapes: 'f32[B, T, I] -> f32[B, T, units] (return: all) or f32[B, units] (return: last); 2 * units with bidirectional',
+    weights: ['weight_ih [I, 4 * units], weight_hh [units, 4 * units]: glorot_uniform; the column blocks are the gates i, f, g, o', 'bias [4 * units]: zeros'],
+    notes: [
+      'z = x weight_ih + h weight_hh + bias; i, f, g, o = sigmoid(z_i), sigmoid(z_f + 1), act(z_g), sigmoid(z_o): the forget gate adds 1 inside the sigmoid (the usual forget-gate bias, while the bias itself starts at zero)',
+      'c = f c + i g; h = o act(c)',
+      ...RECURRENT_COMMON,
+    ],
+  },
+  gru: {
+    shapes: 'f32[B, T, I] -> f32[B, T, units] (return: all) or f32[B, units] (return: last); 2 * units with bidirectional',
+    weights: ['weight_ih [I, 3 * units], weight_hh [units, 3 * units]: glorot_uniform; the column blocks are the gates z, r, n', 'bias [3 * units] (input side) and bias_hh [3 * units] (recurrent side): zeros'],
+    notes: [
+      "reset_after form with the gate order z, r, n (Keras's default; PyTorch computes the same form but orders its gates r, z, n)",
+      'z = sigmoid(x W_z + b_z + h U_z + c_z), r likewise, n = act(x W_n + b_n + r * (h U_n + c_n)), h = (1 - z) n + z h, with W = weight_ih, U = weight_hh, b = bias, c = bias_hh',
+      ...RECURRENT_COMMON,
+    ],
+  },
+};
+
 function recurrent(cell: Cell): BuiltinImpl {
   const what = cell === 'rnn' ? 'a simple (Elman) recurrent layer' : cell === 'lstm' ? 'a long short-term memory layer' : 'a gated recurrent unit layer';
   return {
     name: cell,
     kind: 'layer',
     doc: `${cell}(x, units, activation = tanh, return = all | last, bidirectional = false, layers = 1, name?): ${what} over x f32[B, T, I] with a fixed T, unrolled over time with shared weights -> f32[B, T, units] (all) or f32[B, units] (last); bidirectional concatenates a reversed pass (2 * units)`,
+    reference: RECURRENT_REFERENCE[cell],
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'units', type: 'int' },

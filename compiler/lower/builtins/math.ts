@@ -26,7 +26,7 @@ function reduceFn(name: string, op: string): BuiltinImpl {
   return {
     name,
     kind: 'fn',
-    doc: `${name}(x, axis?, keepdims?): reduction over the given axes (all when absent)`,
+    doc: `${name}(x, axis?, keepdims = false): the ${name === 'sum' ? 'sum' : name === 'mean' ? 'mean' : 'maximum'} over the given axis or list of axes (all axes when absent); keepdims keeps them with size 1`,
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'axis', type: 'any', optional: true },
@@ -44,7 +44,7 @@ function axisFn(name: string, op: string): BuiltinImpl {
   return {
     name,
     kind: 'fn',
-    doc: `${name}(x, axis = -1)`,
+    doc: name === 'softmax' ? 'softmax(x, axis = -1): e^x / sum(e^x) along the axis (computed with the maximum subtracted)' : 'log_softmax(x, axis = -1): x - log(sum(e^x)) along the axis, stable; pair it with a loss on log-probabilities',
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'axis', type: 'int', optional: true },
@@ -57,7 +57,7 @@ function binaryFn(name: string, op = name): BuiltinImpl {
   return {
     name,
     kind: 'fn',
-    doc: `${name}(a, b), elementwise with broadcasting`,
+    doc: `${name}(a, b): ${name === 'pow' ? 'a to the power b' : `the elementwise ${name}`}, with NumPy broadcasting`,
     params: [
       { name: 'a', type: 'tensor' },
       { name: 'b', type: 'tensor' },
@@ -67,22 +67,32 @@ function binaryFn(name: string, op = name): BuiltinImpl {
 }
 
 export const mathBuiltins: BuiltinImpl[] = [
-  unaryFn('exp'),
-  unaryFn('log'),
-  unaryFn('sqrt'),
-  unaryFn('rsqrt'),
-  unaryFn('abs'),
-  unaryFn('sign'),
-  unaryFn('square'),
-  unaryFn('relu'),
-  unaryFn('sigmoid'),
-  unaryFn('tanh'),
-  unaryFn('softplus'),
-  unaryFn('gelu'),
+  unaryFn('exp', 'exp', 'exp(x): e^x, elementwise'),
+  unaryFn('log', 'log', 'log(x): the natural logarithm, elementwise'),
+  unaryFn('sqrt', 'sqrt', 'sqrt(x): the square root, elementwise'),
+  unaryFn('rsqrt', 'rsqrt', 'rsqrt(x): 1 / sqrt(x), elementwise'),
+  unaryFn('abs', 'abs', 'abs(x): |x|, elementwise'),
+  unaryFn('sign', 'sign', 'sign(x): -1, 0 or 1, elementwise (its gradient is zero)'),
+  unaryFn('square', 'square', 'square(x): x * x, elementwise'),
+  unaryFn('relu', 'relu', 'relu(x): max(x, 0), elementwise (gradient 0 at 0)'),
+  unaryFn('sigmoid', 'sigmoid', 'sigmoid(x): 1 / (1 + e^-x), elementwise'),
+  unaryFn('tanh', 'tanh', 'tanh(x): the hyperbolic tangent, elementwise'),
+  unaryFn('softplus', 'softplus', 'softplus(x): log(1 + e^x), elementwise (computed stably for large |x|)'),
+  unaryFn('gelu', 'gelu', 'gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh form, elementwise'),
+  {
+    name: 'silu',
+    kind: 'fn',
+    doc: 'silu(x) = x * sigmoid(x) (also called swish), elementwise',
+    params: [{ name: 'x', type: 'tensor' }],
+    apply: (cx) => {
+      const x = cx.args.tensor('x');
+      return t(cx, cx.op('mul', [x, cx.op('sigmoid', [x])]));
+    },
+  },
   {
     name: 'leaky_relu',
     kind: 'fn',
-    doc: 'leaky_relu(x, alpha = 0.01)',
+    doc: 'leaky_relu(x, alpha = 0.01): x for x > 0, alpha * x otherwise, elementwise',
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'alpha', type: 'num', optional: true },
@@ -92,7 +102,7 @@ export const mathBuiltins: BuiltinImpl[] = [
   {
     name: 'elu',
     kind: 'fn',
-    doc: 'elu(x, alpha = 1)',
+    doc: 'elu(x, alpha = 1): x for x > 0, alpha * (e^x - 1) otherwise, elementwise',
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'alpha', type: 'num', optional: true },
@@ -145,7 +155,7 @@ export const mathBuiltins: BuiltinImpl[] = [
   {
     name: 'concat',
     kind: 'fn',
-    doc: 'concat([a, b, ...], axis = -1)',
+    doc: 'concat(tensors, axis = -1): join a list of tensors [a, b, ...] along an axis; the other axes must agree',
     params: [
       { name: 'tensors', type: 'list' },
       { name: 'axis', type: 'int', optional: true },
@@ -166,7 +176,7 @@ export const mathBuiltins: BuiltinImpl[] = [
   {
     name: 'where',
     kind: 'fn',
-    doc: 'where(cond, a, b)',
+    doc: 'where(cond, a, b): a where the bool cond is true, else b, elementwise; all three broadcast, a and b share a dtype (a bool from cast(x, bool))',
     params: [
       { name: 'cond', type: 'tensor' },
       { name: 'a', type: 'tensor' },

@@ -39,7 +39,7 @@ const fns: BuiltinImpl[] = [
   {
     name: 'cast',
     kind: 'fn',
-    doc: 'cast(x, dtype = f32 | i32 | bool): convert the element type (f32 -> i32 truncates toward zero)',
+    doc: 'cast(x, dtype: f32 | i32 | bool): convert the element type (f32 -> i32 truncates toward zero)',
     params: [
       { name: 'x', type: 'tensor' },
       { name: 'dtype', type: 'sym' },
@@ -149,10 +149,10 @@ function dataset(name: string, doc: string, params: string[]): BuiltinImpl {
 }
 
 const datasets: BuiltinImpl[] = [
-  dataset('reversal', 'reversal(split: train|validation|test, size, seed = 1): random token sequences (length 8-16, tokens 1..10, 0 = padding) to reverse: tokens i32[16], mask f32[16], label i32[16]', ['split', 'size', 'seed']),
-  dataset('adding', 'adding(split: train|validation|test, size, length = 50, seed = 1): the adding problem: x f32[length, 2] (values, markers), target f32[1] = the sum of the two marked values', ['split', 'size', 'length', 'seed']),
+  dataset('reversal', 'reversal(split: train|validation|test, size = 12000 for train else 2000, seed = 1): random token sequences (length 8-16, tokens 1..10, 0 = padding) to reverse: tokens i32[16], mask f32[16], label i32[16]', ['split', 'size', 'seed']),
+  dataset('adding', 'adding(split: train|validation|test, size = 10000 for train else 2000, length = 50, seed = 1): the adding problem: x f32[length, 2] (values, markers), target f32[1] = the sum of the two marked values', ['split', 'size', 'length', 'seed']),
   dataset('seasonal', 'seasonal(split: train|validation|test, window = 48, horizon = 8, seed = 1): a noisy sum of sines; x f32[window, 1] -> target f32[horizon], with the persistence forecast last f32[horizon] and its mean squared error persistence_mse; test = the held-out last 20% of the series', ['split', 'window', 'horizon', 'seed']),
-  dataset('grammar', 'grammar(split: train|validation|test, size, length = 32, seed = 1): characters of text from a stochastic grammar (alphabet of 28: space, ".", a-z): tokens i32[length] -> label i32[length], the next characters', ['split', 'size', 'length', 'seed']),
+  dataset('grammar', 'grammar(split: train|validation|test, size = 6000 for train else 1000, length = 32, seed = 1): characters of text from a stochastic grammar (alphabet of 28: space, ".", a-z): tokens i32[length] -> label i32[length], the next characters', ['split', 'size', 'length', 'seed']),
 ];
 
 export const sequenceBuiltins: BuiltinImpl[] = [...fns, ...metrics, ...datasets];

@@ -37,19 +37,50 @@ function pairLoss(name: string, doc: string, body: (cx: CallContext, pred: Value
   };
 }
 
+/**
+ * Class ids must lie in [0, classes): against the data set's labels at
+ * compile time when they are known (5 logits for MNIST's 10 digits), and on
+ * every batch at run time (the error names the sample).
+ */
+export function checkClasses(cx: CallContext, what: string, logits: Value, label: Value, classes: number): void {
+  const fed = cx.dataFeeding(label);
+  if (fed?.below !== undefined && fed.below > classes)
+    cx.fail(
+      'DNN0041',
+      { message: `${what}: the logits ${logits.type.dtype}${shapeToString(logits.type.shape)} have ${classes} classes, but the labels come from '${fed.field}' of ${fed.data}, which holds class ids 0 to ${fed.below - 1}` },
+      { span: cx.args.span('logits'), help: `give the model ${fed.below} outputs, e.g. end it with dense(${fed.below})` },
+    );
+  cx.limitInput(label, classes, `${what} over ${classes} classes (logits ${logits.type.dtype}${shapeToString(logits.type.shape)})`, 'classes');
+}
+
 /** -sum(onehot(label) * log_softmax(logits), -1), per sample: with class ids one fused op, with probabilities the composition */
 function perSampleCrossEntropy(cx: CallContext, logits: Value, label: Value): Value {
   const rank = logits.type.shape.length;
   // the class axis must be static (a located diagnostic otherwise)
-  cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
+  const classes = cx.staticDim(logits, rank - 1, 'the classes of cross_entropy');
   if (label.type.dtype === 'i32') {
     if (label.type.shape.length !== rank - 1)
       cx.fail('DNN0007', {
         message: `cross_entropy: integer labels must have the logits' shape without the class axis: logits f32[${logits.type.shape.join(', ')}], labels i32[${label.type.shape.join(', ')}]`,
       });
+    checkClasses(cx, 'cross_entropy', logits, label, classes);
     // one op (and one gradient op): no log-probabilities or one-hot rows in memory
     return cx.op('softmax_cross_entropy', [logits, label]);
   }
+  const logitsType = `${logits.type.dtype}${shapeToString(logits.type.shape)}`;
+  const labelType = `${label.type.dtype}${shapeToString(label.type.shape)}`;
+  if (label.type.dtype !== 'f32')
+    cx.fail('DNN0018', { message: `cross_entropy: labels must be i32 class ids or f32 class probabilities, got ${labelType}` }, { span: cx.args.span('label') });
+  if (label.type.shape.length === rank - 1 && shapeEq(label.type.shape, logits.type.shape.slice(0, -1)))
+    cx.fail(
+      'DNN0018',
+      { message: `cross_entropy: the labels ${labelType} look like class ids, but class ids must be i32 (f32 labels are class probabilities shaped like the logits ${logitsType})` },
+      { span: cx.args.span('label'), help: `declare the labels as integers, e.g. \`label : i32${shapeToString(label.type.shape)}\`` },
+    );
+  if (!shapeEq(label.type.shape, logits.type.shape))
+    cx.fail('DNN0007', {
+      message: `cross_entropy: f32 labels are class probabilities and must have the logits' shape ${logitsType}, got ${labelType}; class ids are i32${shapeToString(logits.type.shape.slice(0, -1))}`,
+    }, { span: cx.args.span('label') });
   const logp = cx.op('log_softmax', [logits], { axis: -1 });
   return cx.op('neg', [cx.op('reduce_sum', [cx.op('mul', [label, logp])], { axes: [-1], keepdims: false })]);
 }
@@ -69,17 +100,17 @@ const losses: BuiltinImpl[] = [
     },
     [{ name: 'delta', type: 'num', optional: true }],
   ),
-  pairLoss('binary_cross_entropy', 'binary_cross_entropy(p, target): p are probabilities', (cx, p, y) => {
+  pairLoss('binary_cross_entropy', 'binary_cross_entropy(pred, target): mean of -(target log pred + (1 - target) log(1 - pred)); pred are probabilities in (0, 1) (1e-7 is added inside the logs)', (cx, p, y) => {
     const eps = cx.scalar(1e-7);
     const one = cx.scalar(1);
     const a = cx.op('mul', [y, cx.op('log', [cx.op('add', [p, eps])])]);
     const b = cx.op('mul', [cx.op('sub', [one, y]), cx.op('log', [cx.op('add', [cx.op('sub', [one, p]), eps])])]);
     return cx.op('neg', [cx.op('add', [a, b])]);
   }),
-  pairLoss('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits(logits, target): stable form softplus(x) - x*y', (cx, x, y) =>
+  pairLoss('binary_cross_entropy_with_logits', 'binary_cross_entropy_with_logits(pred, target): binary cross-entropy from logits pred, in the stable form mean(softplus(pred) - pred * target)', (cx, x, y) =>
     cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
   ),
-  pairLoss('bce_with_logits', 'bce_with_logits(logits, target): alias of binary_cross_entropy_with_logits', (cx, x, y) =>
+  pairLoss('bce_with_logits', 'bce_with_logits(pred, target): binary_cross_entropy_with_logits under a shorter name', (cx, x, y) =>
     cx.op('sub', [cx.op('softplus', [x]), cx.op('mul', [x, y])]),
   ),
   {
@@ -230,7 +261,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'ring',
-    'ring(split: train|validation|test, size, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
+    'ring(split: train|validation|test, size = 8000 for train else 2000, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
     [
       { name: 'split', type: 'sym', optional: true },
       { name: 'size', type: 'int', optional: true },
@@ -243,7 +274,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'csv',
-    'csv("file.csv", label: "column"): numeric columns as features, one label column',
+    'csv(path, label): a CSV file with a header row, e.g. csv("loans.csv", label: "default"): every numeric column but the label becomes features f32[k]; label is i32 when every value is an integer, else f32; paths are relative to the .dnn file',
     [
       { name: 'path', type: 'str' },
       { name: 'label', type: 'any' },
@@ -286,19 +317,19 @@ function optimizer(kind: OptimizerSpec['kind'], doc: string, defaults: Record<st
 }
 
 const optimizers: BuiltinImpl[] = [
-  optimizer('sgd', 'sgd(lr = 0.01, momentum = 0, weight_decay = 0)', { lr: 0.01, momentum: 0, weight_decay: 0 }),
-  optimizer('momentum', 'momentum(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
-  optimizer('nesterov', 'nesterov(lr = 0.01, momentum = 0.9, weight_decay = 0)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
-  optimizer('adam', 'adam(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }),
-  optimizer('adamw', 'adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01): decoupled weight decay', {
+  optimizer('sgd', 'sgd(lr = 0.01, momentum = 0, weight_decay = 0): w -= lr * g; with momentum, v = momentum * v + g and w -= lr * v (PyTorch\'s form, no dampening); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0, weight_decay: 0 }),
+  optimizer('momentum', 'momentum(lr = 0.01, momentum = 0.9, weight_decay = 0): sgd with momentum: v = momentum * v + g, w -= lr * v; weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('nesterov', 'nesterov(lr = 0.01, momentum = 0.9, weight_decay = 0): v = momentum * v + g, w -= lr * (g + momentum * v) (PyTorch\'s nesterov = true); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, momentum: 0.9, weight_decay: 0 }),
+  optimizer('adam', 'adam(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0): Adam with bias correction: w -= lr * m_hat / (sqrt(v_hat) + eps); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adamw', 'adamw(lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01): Adam with decoupled weight decay: w -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * w)', {
     lr: 1e-3,
     beta1: 0.9,
     beta2: 0.999,
     eps: 1e-8,
     weight_decay: 0.01,
   }),
-  optimizer('rmsprop', 'rmsprop(lr = 1e-3, rho = 0.9, eps = 1e-8, weight_decay = 0)', { lr: 1e-3, rho: 0.9, eps: 1e-8, weight_decay: 0 }),
-  optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
+  optimizer('rmsprop', 'rmsprop(lr = 1e-3, rho = 0.9, eps = 1e-8, weight_decay = 0): s = rho * s + (1 - rho) * g^2, w -= lr * g / (sqrt(s) + eps) (eps outside the root, as Keras); weight_decay adds weight_decay * w to the gradient (L2)', { lr: 1e-3, rho: 0.9, eps: 1e-8, weight_decay: 0 }),
+  optimizer('adagrad', 'adagrad(lr = 0.01, eps = 1e-10, weight_decay = 0): s += g^2, w -= lr * g / (sqrt(s) + eps); s starts at 0; weight_decay adds weight_decay * w to the gradient (L2)', { lr: 0.01, eps: 1e-10, weight_decay: 0 }),
 ];
 
 /** `optional` options have no default: absent means "let the runtime decide" (cosine's total = the whole run). */
@@ -322,7 +353,7 @@ const schedules: BuiltinImpl[] = [
   schedule('constant', 'constant(): the optimizer learning rate throughout', {}),
   schedule('step', 'step(step_size = 1000, gamma = 0.1): multiply by gamma every step_size steps', { step_size: 1000, gamma: 0.1 }),
   schedule('exponential', 'exponential(gamma = 0.999): multiply by gamma every step', { gamma: 0.999 }),
-  schedule('cosine', 'cosine(warmup = 0, total?, min_lr = 0): linear warm-up then cosine decay to min_lr by step `total` (default: the end of the run)', { warmup: 0, min_lr: 0 }, ['total']),
+  schedule('cosine', 'cosine(warmup = 0, min_lr = 0, total?): linear warm-up then cosine decay to min_lr by step `total` (default: the end of the run)', { warmup: 0, min_lr: 0 }, ['total']),
   schedule('warmup', 'warmup(warmup = 100): linear warm-up, then constant', { warmup: 100 }),
 ];
 
@@ -330,7 +361,7 @@ const clipping: BuiltinImpl[] = [
   {
     name: 'norm',
     kind: 'clip',
-    doc: 'norm(max): clip gradients by their global norm',
+    doc: 'norm(max): scale all gradients by max / max(norm, max), norm being the global L2 norm over every parameter (PyTorch\'s clip_grad_norm_)',
     params: [{ name: 'max', type: 'num' }],
     apply: (cx) => ({ kind: 'clip', norm: cx.args.num('max'), span: cx.span }),
   },

@@ -1,0 +1,105 @@
+/**
+ * The fields a train block accepts, what each one does (the reference is
+ * generated from this table), and what a binding that is none of them most
+ * likely meant. A train block may also bind local values (`z = noise(B, 64)`)
+ * that its fields use; a binding that is neither a field nor used by the
+ * block would do nothing, so it is an error (DNN0040), never ignored.
+ */
+import type * as A from '../../grammar/ast.js';
+import { didYouMean } from '../diagnostics.js';
+
+export const TRAIN_FIELDS = ['data', 'validate', 'test', 'loss', 'optimizer', 'schedule', 'batch', 'epochs', 'metrics', 'clip', 'seed'] as const;
+export type TrainField = (typeof TRAIN_FIELDS)[number];
+
+/** One line per field for the reference: what it takes, its default, what it does. */
+export const TRAIN_FIELD_DOCS: Record<TrainField, { value: string; default: string; effect: string }> = {
+  data: { value: 'a data set, e.g. `mnist(split: train)`', default: 'none (train from TypeScript with `fit`)', effect: 'the samples `dnnc train` trains on; `data.field` names one of its fields' },
+  validate: { value: 'a data set', default: 'the validation split of `data` when it is a built-in set', effect: 'evaluated after every epoch (`val_` metrics); model choices are made on it' },
+  test: { value: 'a data set', default: 'the test split of `data` when it is a built-in set', effect: 'evaluated once at the end of `dnnc train` and reported as the final metrics' },
+  loss: { value: 'a scalar f32 expression', default: 'required', effect: 'what the optimizer minimises' },
+  optimizer: { value: 'an optimizer, e.g. `adam(lr: 1e-3)`; `... on Model` in steps', default: '`adam(lr: 1e-3)`', effect: 'how gradients update the parameters' },
+  schedule: { value: 'a learning-rate schedule, e.g. `cosine(warmup: 100)`', default: '`constant()`', effect: "the learning rate per step, as a function of the optimizer's lr" },
+  batch: { value: 'a positive integer', default: '32', effect: 'samples per training step (and per evaluation batch); `dnnc train --batch` overrides it' },
+  epochs: { value: 'a positive integer', default: '1', effect: 'passes over `data`; `dnnc train --epochs` overrides it' },
+  metrics: { value: 'a metric or a list of them, e.g. `[accuracy(logits, label)]`', default: 'none', effect: 'reported beside the loss for training, validation and test' },
+  clip: { value: '`norm(max)` or a number', default: 'none', effect: 'gradients are scaled down so that their global norm is at most max' },
+  seed: { value: 'a non-negative integer', default: '0 (`dnnc train --seed` overrides it)', effect: 'initial weights, shuffling, dropout and noise draws' },
+};
+
+/** Names other frameworks use, and what they are in a dnnc train block. */
+const MISNOMERS: Record<string, { field?: TrainField; help: string }> = {
+  batch_size: { field: 'batch', help: 'the batch size is `batch = N`' },
+  batchsize: { field: 'batch', help: 'the batch size is `batch = N`' },
+  minibatch: { field: 'batch', help: 'the batch size is `batch = N`' },
+  bs: { field: 'batch', help: 'the batch size is `batch = N`' },
+  epoch: { field: 'epochs', help: 'the number of passes is `epochs = N`' },
+  num_epochs: { field: 'epochs', help: 'the number of passes is `epochs = N`' },
+  n_epochs: { field: 'epochs', help: 'the number of passes is `epochs = N`' },
+  max_epochs: { field: 'epochs', help: 'the number of passes is `epochs = N`' },
+  lr: { help: 'the learning rate is an argument of the optimizer: `optimizer = adam(lr: 0.001)`' },
+  learning_rate: { help: 'the learning rate is an argument of the optimizer: `optimizer = adam(lr: 0.001)`' },
+  momentum: { help: 'momentum is an argument of the optimizer: `optimizer = sgd(lr: 0.01, momentum: 0.9)`' },
+  weight_decay: { help: 'weight decay is an argument of the optimizer: `optimizer = adamw(weight_decay: 0.01)`' },
+  optim: { field: 'optimizer', help: 'the optimizer is `optimizer = adam(lr: 1e-3)`' },
+  scheduler: { field: 'schedule', help: 'the learning-rate schedule is `schedule = cosine(warmup: 100)`' },
+  lr_schedule: { field: 'schedule', help: 'the learning-rate schedule is `schedule = cosine(warmup: 100)`' },
+  lr_scheduler: { field: 'schedule', help: 'the learning-rate schedule is `schedule = cosine(warmup: 100)`' },
+  validation: { field: 'validate', help: 'the validation set is `validate = mnist(split: validation)`' },
+  validation_data: { field: 'validate', help: 'the validation set is `validate = mnist(split: validation)`' },
+  val: { field: 'validate', help: 'the validation set is `validate = mnist(split: validation)`' },
+  val_data: { field: 'validate', help: 'the validation set is `validate = mnist(split: validation)`' },
+  train_data: { field: 'data', help: 'the training set is `data = mnist(split: train)`' },
+  dataset: { field: 'data', help: 'the training set is `data = mnist(split: train)`' },
+  test_data: { field: 'test', help: 'the test set is `test = mnist(split: test)`' },
+  metric: { field: 'metrics', help: 'metrics are `metrics = [accuracy(logits, label)]`' },
+  criterion: { field: 'loss', help: 'the loss is `loss = cross_entropy(logits, label)`' },
+  objective: { field: 'loss', help: 'the loss is `loss = cross_entropy(logits, label)`' },
+  clip_norm: { field: 'clip', help: 'gradient clipping is `clip = norm(1.0)`' },
+  grad_clip: { field: 'clip', help: 'gradient clipping is `clip = norm(1.0)`' },
+  gradient_clip: { field: 'clip', help: 'gradient clipping is `clip = norm(1.0)`' },
+  clipnorm: { field: 'clip', help: 'gradient clipping is `clip = norm(1.0)`' },
+  random_seed: { field: 'seed', help: 'the seed is `seed = N`' },
+  class_weight: { help: "dnnc has no class weights; balance the data set, or weight each sample's loss with a train input `w : f32[B]` (the weight of its class): `loss = mean(w * -sum(one_hot(label, C) * log_softmax(logits), axis: -1))`" },
+  class_weights: { help: "dnnc has no class weights; balance the data set, or weight each sample's loss with a train input `w : f32[B]` (the weight of its class): `loss = mean(w * -sum(one_hot(label, C) * log_softmax(logits), axis: -1))`" },
+  sample_weight: { help: "dnnc has no sample weights; weight each sample's loss with a train input `w : f32[B]`: `loss = mean(w * -sum(one_hot(label, C) * log_softmax(logits), axis: -1))`" },
+  accumulate: { help: 'dnnc has no gradient accumulation; a larger `batch` computes the same gradient when it fits in memory' },
+  gradient_accumulation: { help: 'dnnc has no gradient accumulation; a larger `batch` computes the same gradient when it fits in memory' },
+  accumulate_grad_batches: { help: 'dnnc has no gradient accumulation; a larger `batch` computes the same gradient when it fits in memory' },
+  shuffle: { help: 'training data is always shuffled, in an order fixed by `seed`' },
+  early_stopping: { help: 'dnnc train has no early stopping; fit from TypeScript and return false from onEpoch to stop' },
+  patience: { help: 'dnnc train has no early stopping; fit from TypeScript and return false from onEpoch to stop' },
+  device: { help: 'the backend is chosen when running: `dnnc train --backend webgpu`, or create({ backend }) in TypeScript' },
+  backend: { help: 'the backend is chosen when running: `dnnc train --backend webgpu`, or create({ backend }) in TypeScript' },
+};
+
+export function isTrainField(name: string): name is TrainField {
+  return (TRAIN_FIELDS as readonly string[]).includes(name);
+}
+
+/** The " ; did you mean 'batch'?" part and the help line of DNN0040 for a binding that is not a field. */
+export function unknownFieldHint(name: string): { hint: string; help: string } {
+  const known = Object.prototype.hasOwnProperty.call(MISNOMERS, name.toLowerCase()) ? MISNOMERS[name.toLowerCase()] : undefined;
+  const near = known?.field ? `; did you mean '${known.field}'?` : didYouMean(name, TRAIN_FIELDS);
+  const fields = `train fields: ${TRAIN_FIELDS.join(', ')}; any other binding must be a value that the block uses`;
+  return { hint: near, help: known ? known.help : fields };
+}
+
+/**
+ * Whether a binding is a local the block needs: some expression of the block
+ * (its steps included) reads the name. Walks the AST generically, so new
+ * expression kinds are covered; names in binding targets, argument labels,
+ * callees and `.field` properties are not reads.
+ */
+export function readsName(stmts: readonly A.Stmt[], name: string): boolean {
+  const seen = new Set<unknown>();
+  const visit = (node: unknown, skipKeys: readonly string[]): boolean => {
+    if (node === null || typeof node !== 'object' || seen.has(node)) return false;
+    seen.add(node);
+    if (Array.isArray(node)) return node.some((n) => visit(n, []));
+    const o = node as Record<string, unknown>;
+    if (o.kind === 'Name') return o.name === name;
+    const skip = [...skipKeys, 'span', 'opSpan', 'callee', 'property', ...(o.kind === 'Binding' ? ['target'] : []), ...(o.kind === undefined ? ['name'] : [])];
+    return Object.entries(o).some(([k, v]) => !skip.includes(k) && visit(v, []));
+  };
+  return stmts.some((s) => visit(s, ['name']));
+}
