@@ -228,6 +228,7 @@ function buildProgram(): Command {
     .option('--model <name>', 'the model, when the file has several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
     .option('--json', 'print one JSON line {"model", "outputs": {name: {dtype, shape, data}}}')
+    .option('--seed <n>', 'the seed of in-graph noise (noise(), uniform_noise()): the draw comes from it alone (at most 16777216)', nonNegativeInt)
     .addOption(paramOption())
     .action((file: string, opts: PredictOpts) => cmdPredict(file, opts));
 

@@ -28,6 +28,8 @@ export interface PredictOpts {
   model?: string;
   backend: 'auto' | BackendName;
   param?: Record<string, number>;
+  /** keys in-graph noise (noise(), uniform_noise()) by this seed alone */
+  seed?: number;
 }
 
 /** Input files above this size are refused before they are read. */
@@ -118,6 +120,7 @@ function describeSample(t: Tensor, i: number): string {
 }
 
 export async function cmdPredict(file: string, opts: PredictOpts): Promise<void> {
+  if (opts.seed !== undefined && opts.seed > 2 ** 24) throw new CliError(`--seed must be at most 16777216 (2^24), got ${opts.seed}`);
   const { file: compiled } = compileOrReport(file, opts.param);
   const model = pickAnyModel(compiled, file, opts.model);
   const inputs = readInputs(opts.input, model.inputs);
@@ -127,7 +130,7 @@ export async function cmdPredict(file: string, opts: PredictOpts): Promise<void>
     load(instance, opts.weights, { allowExtra: compiled.models.length > 1 });
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await instance.predict(inputs);
+      outputs = await instance.predict(inputs, opts.seed === undefined ? undefined : { seed: opts.seed });
     } catch (e) {
       // the inputs do not fit the model: a mistake in the input file, said as the runtime words it
       throw new CliError(`${opts.input}: ${(e as Error).message}`);

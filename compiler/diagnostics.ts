@@ -41,6 +41,8 @@ export const catalog = {
   DNN0031: { title: 'not exportable', template: (a: Args) => `cannot export '${a.owner}' to ${a.format}: ${a.what}${a.from} has no ${a.format} mapping (${a.reason})` },
   DNN0040: { title: 'unknown train field', template: (a: Args) => `train block '${a.train}' has no field '${a.name}'${a.hint ?? ''}` },
   DNN0041: { title: 'labels out of range', template: (a: Args) => `${a.message}` },
+  DNN0050: { title: 'not a bool', template: (a: Args) => `'${a.op}' needs bool operands, got ${a.what}` },
+  DNN0051: { title: 'dimension used as a tensor', template: (a: Args) => `${a.message}` },
 } as const;
 
 export type DiagnosticCode = keyof typeof catalog;

@@ -45,7 +45,11 @@ export interface Pipe extends Node {
   input: Expr;
   target: Call;
 }
-export type BinaryOp = '+' | '-' | '*' | '/' | '@' | '**';
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '@' | '**';
+/** comparisons yield bool tensors (or a bool for two numbers) */
+export type ComparisonOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type LogicalOp = 'and' | 'or';
+export type BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp;
 export interface Binary extends Node {
   kind: 'Binary';
   op: BinaryOp;
@@ -55,7 +59,7 @@ export interface Binary extends Node {
 }
 export interface Unary extends Node {
   kind: 'Unary';
-  op: '-' | '+';
+  op: '-' | '+' | 'not';
   operand: Expr;
 }
 export interface SliceItem extends Node {

@@ -128,6 +128,8 @@ function describeExpected(name: string): string {
       return "a tensor type such as 'f32[B, 10]'";
     case 'AnyWord':
       return 'a name';
+    case 'Comparison':
+      return "a comparison ('==', '!=', '<', '<=', '>', '>=')";
     case 'EOF':
       return 'the end of the file';
   }
@@ -136,7 +138,7 @@ function describeExpected(name: string): string {
   const texts: Record<string, string> = {
     PipeOp: '|>', Arrow: '->', StarStar: '**', Plus: '+', Minus: '-', Star: '*', Slash: '/', At: '@',
     Equals: '=', Colon: ':', Comma: ',', Dot: '.', LParen: '(', RParen: ')', LBracket: '[', RBracket: ']',
-    LCurly: '{', RCurly: '}', Semicolon: ';',
+    LCurly: '{', RCurly: '}', Semicolon: ';', EqEq: '==', NotEq: '!=', LessEq: '<=', GreaterEq: '>=', Less: '<', Greater: '>',
   };
   return texts[name] ? `'${texts[name]}'` : name;
 }
@@ -308,7 +310,7 @@ function composeMessage(raw: RawSyntaxError, ctx: SyntaxContext, t: IToken | und
   }
 
   // no viable alternative / early exit: describe by the rule that failed
-  const inExpression = ['primary', 'unary', 'power', 'postfix', 'multiplicative', 'additive', 'expression', 'arg', 'indexItem'].includes(rule);
+  const inExpression = ['primary', 'unary', 'power', 'postfix', 'multiplicative', 'additive', 'pipeline', 'comparison', 'notExpr', 'andExpr', 'expression', 'arg', 'indexItem'].includes(rule);
   if (inExpression) return { message: `expected an expression${after}, found ${found}` };
   switch (rule) {
     case 'statement':

@@ -11,7 +11,11 @@
  *   item       = model | block | train | param | const
  *   statement  = input | output | param | const | repeat | return | step | sync
  *              | name ( "=" expr [on] | ":" ( tensorType | expr ) [on] )
- *   expr       = additive { "|>" additive }          (pipe target checked later)
+ *   expr       = andExpr { "or" andExpr }
+ *   andExpr    = notExpr { "and" notExpr }
+ *   notExpr    = "not" notExpr | comparison
+ *   comparison = pipeline [ ("==" | "!=" | "<" | "<=" | ">" | ">=") pipeline ]   (no chains)
+ *   pipeline   = additive { "|>" additive }          (pipe target checked later)
  *   additive   = multiplicative { ("+" | "-") multiplicative }
  *   multiplicative = unary { ("*" | "/" | "@") unary }
  *   unary      = ("-" | "+") unary | power
@@ -280,6 +284,43 @@ export class DnnParser extends CstParser {
   // ----------------------------------------------------------- expressions
 
   expression = this.RULE('expression', () => {
+    this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.andExpr);
+    });
+  });
+
+  andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.notExpr);
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.notExpr);
+    });
+  });
+
+  notExpr = this.RULE('notExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  /** comparisons do not chain: a second one is reported by the AST builder */
+  comparison = this.RULE('comparison', () => {
+    this.SUBRULE(this.pipeline);
+    this.MANY(() => {
+      this.CONSUME(T.Comparison);
+      this.SUBRULE2(this.pipeline);
+    });
+  });
+
+  pipeline = this.RULE('pipeline', () => {
     this.SUBRULE(this.additive);
     this.MANY(() => {
       this.CONSUME(T.PipeOp);

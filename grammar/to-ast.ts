@@ -386,6 +386,44 @@ export class AstBuilder {
   }
 
   expression(n: CstNode | undefined): A.Expr | undefined {
+    return this.binaryChain(n, 'andExpr', ['Kw_or'], (m) => this.andExpr(m));
+  }
+
+  private andExpr(n: CstNode | undefined): A.Expr | undefined {
+    return this.binaryChain(n, 'notExpr', ['Kw_and'], (m) => this.notExpr(m));
+  }
+
+  private notExpr(n: CstNode | undefined): A.Expr | undefined {
+    if (!n) return undefined;
+    const op = this.token(n, 'Kw_not');
+    if (op) {
+      const operand = this.notExpr(this.node(n, 'notExpr'));
+      if (!operand) return undefined;
+      return { kind: 'Unary', op: 'not', operand, span: joinSpans(this.tokenSpan(op), operand.span) };
+    }
+    return this.comparison(this.node(n, 'comparison'));
+  }
+
+  /** `a < b`; a chain `a < b < c` is an error (it would compare a bool with c). */
+  private comparison(n: CstNode | undefined): A.Expr | undefined {
+    if (!n) return undefined;
+    const ops = this.tokens(n, 'Comparison');
+    if (ops.length > 1) {
+      const e = this.binaryChain(n, 'pipeline', ['Comparison'], (m) => this.pipeline(m));
+      if (e && e.kind === 'Binary' && e.left.kind === 'Binary') {
+        const first = e.left;
+        this.error(
+          e.opSpan,
+          `comparisons do not chain: '${this.text(e.span)}' would compare the bool result of '${this.text(first.span)}'`,
+          `combine two comparisons with 'and': '${this.text(first.span)} and ${this.text(first.right.span)} ${e.op} ${this.text(e.right.span)}'`,
+        );
+      }
+      return undefined;
+    }
+    return this.binaryChain(n, 'pipeline', ['Comparison'], (m) => this.pipeline(m));
+  }
+
+  private pipeline(n: CstNode | undefined): A.Expr | undefined {
     if (!n) return undefined;
     const { operands, ops } = this.chain(n, 'additive', ['PipeOp']);
     if (operands.length !== ops.length + 1) return undefined;

@@ -76,6 +76,10 @@ export const Steps = keyword('steps');
 export const Tau = keyword('tau');
 export const On = keyword('on');
 export const True = keyword('true');
+// logical operators: `and`/`or` follow an expression, so they are hard keywords
+export const And = keyword('and');
+export const Or = keyword('or');
+export const Not = keyword('not');
 export const False = keyword('false');
 // dtypes
 export const F32 = keyword('f32', { categories: [DType] });
@@ -91,7 +95,7 @@ export const Str = keyword('str');
 // only falls back to Identifier): order longer keywords first where one is a prefix.
 const keywords: TokenType[] = [
   Model, Block, Train, Input, Output, Steps, Step, Sync,
-  Param, Const, Repeat, As, Return, Every, Tau, On, True, False,
+  Param, Const, Repeat, As, Return, Every, Tau, On, True, False, And, Or, Not,
   F32, F16, I32, Bool, Int, Float, Str,
 ];
 
@@ -126,6 +130,19 @@ export const Minus = op('Minus', '-', /-/);
 export const Star = op('Star', '*', /\*/);
 export const Slash = op('Slash', '/', /\//);
 export const At = op('At', '@', /@/);
+/** Comparisons (each yields a bool tensor); tried before `=`, `<`, `>` and `->`. */
+export const Comparison = createToken({ name: 'Comparison', pattern: Lexer.NA });
+function cmp(name: string, text: string, pattern: RegExp): TokenType {
+  const t = createToken({ name, pattern, label: `'${text}'`, categories: [Stray, Comparison] });
+  tokenLabels.set(t, `'${text}'`);
+  return t;
+}
+export const EqEq = cmp('EqEq', '==', /==/);
+export const NotEq = cmp('NotEq', '!=', /!=/);
+export const LessEq = cmp('LessEq', '<=', /<=/);
+export const GreaterEq = cmp('GreaterEq', '>=', />=/);
+export const Less = cmp('Less', '<', /</);
+export const Greater = cmp('Greater', '>', />/);
 export const Equals = op('Equals', '=', /=/);
 export const Colon = op('Colon', ':', /:/);
 export const Comma = op('Comma', ',', /,/);
@@ -171,6 +188,12 @@ export const allTokens: TokenType[] = [
   Star,
   Slash,
   At,
+  EqEq,
+  NotEq,
+  LessEq,
+  GreaterEq,
+  Less,
+  Greater,
   Equals,
   Colon,
   Comma,
@@ -185,6 +208,7 @@ export const allTokens: TokenType[] = [
   // categories are listed so the parser knows them
   AnyWord,
   DType,
+  Comparison,
   Stray,
 ];
 

@@ -23,6 +23,7 @@ import type {
   FitOptions,
   FitResult,
   Model,
+  PredictOptions,
   Signature,
   StepResult,
   LoadOptions,
@@ -121,6 +122,8 @@ export class CompiledModel implements Model {
   private stores = new Map<string, TypedArray>();
   private entries: { predict: Entry; trainStep?: Entry; evaluate?: Entry };
   private steps = 0;
+  /** predict calls so far: the step that keys in-graph noise in predict */
+  private predictCalls = 0;
   /** the last optimizer step of the current fit, for schedules that decay over the whole run */
   private plannedSteps: number | undefined;
   private disposed = false;
@@ -181,11 +184,17 @@ export class CompiledModel implements Model {
     return dims;
   }
 
-  async predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
+  async predict(inputs: Record<string, TensorInput>, options?: PredictOptions): Promise<Record<string, Tensor>> {
     this.alive();
     const e = this.entries.predict;
-    // in-graph noise outside training draws from the seed alone (step 0)
-    const dims = await this.runEntry(e, inputs, 'input', { seed: this.seed, step: 0 });
+    // in-graph noise: keyed by the count of predict calls (a fresh draw every call), or by a given seed alone (step 0)
+    const seed = options?.seed;
+    // hyper inputs are f32: integers up to 2^24 are exact
+    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 24))
+      throw new Error(`predict: options.seed must be an integer from 0 to 2^24 (16777216), got ${String(seed)}`);
+    if (seed === undefined) this.predictCalls = (this.predictCalls % 2 ** 24) + 1;
+    const hyper = seed !== undefined ? { seed, step: 0 } : { seed: this.seed, step: this.predictCalls };
+    const dims = await this.runEntry(e, inputs, 'input', hyper);
     const out: Record<string, Tensor> = {};
     for (const o of e.spec.outputs) {
       const data = copyOf(await e.prepared.output(o.name));

@@ -157,11 +157,23 @@ export interface FitResult {
   interrupted?: boolean;
 }
 
+/**
+ * Options of predict. In-graph noise (noise(), uniform_noise()) draws anew on
+ * every predict call, a sequence reproducible for the model's seed; with
+ * `seed` the draw comes from that seed alone, the same on every call
+ * (deterministic inference).
+ */
+export interface PredictOptions {
+  /** a non-negative integer: key the in-graph noise of this call by it alone */
+  seed?: number;
+}
+
 export interface Model {
   readonly name: string;
   readonly backend: BackendName;
   readonly signature: Signature;
-  predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>>;
+  /** the outputs for the inputs; in-graph noise draws anew every call unless options.seed fixes it */
+  predict(inputs: Record<string, TensorInput>, options?: PredictOptions): Promise<Record<string, Tensor>>;
   /** one optimizer step on a batch holding the inputs and the train inputs */
   trainStep(batch: Record<string, TensorInput>): Promise<StepResult>;
   /** loss and metrics over a whole data set (no update) */

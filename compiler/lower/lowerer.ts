@@ -20,6 +20,7 @@ import { fieldFeeding } from './label-source.js';
 import { aliasHint, suggestCallee } from '../suggest.js';
 import { Env } from './env.js';
 import { asDim, describe, type LVal } from './values.js';
+import { dimHelp, isComparison, isLogical, literalTensor, lowerComparison, lowerLogical, lowerNot, type OperatorContext } from './operators.js';
 
 /** The most inputs one concat kernel reads (plus its output: 8 arrays, WebGPU's guaranteed minimum). */
 const CONCAT_FAN_IN = 7;
@@ -427,6 +428,7 @@ export class Lowerer {
       }
       case 'Unary': {
         const v = this.expr(e.operand, env);
+        if (e.op === 'not') return lowerNot(this.operators(), v, e.span);
         if (e.op === '+') return v;
         if (v.kind === 'num') return { ...v, value: -v.value, span: e.span };
         if (v.kind === 'dim') return { kind: 'dim', dim: dimMul(v.dim, -1), span: e.span };
@@ -483,18 +485,26 @@ export class Lowerer {
     }
   }
 
-  /** A scalar constant of the tensor's dtype. */
+  /** A scalar constant for a number literal next to `like`: it takes like's dtype where it fits (operators.ts). */
   private scalarLike(n: number, like: Value | undefined, span: Span): Value {
-    const dtype: DType = like?.type.dtype === 'i32' ? 'i32' : 'f32';
-    return this.op('const', [], { value: n, dtype, shape: [] }, span);
+    // bool only for comparisons (mask == 1): `mask * 1` should say that the dtypes differ
+    const dtype = like?.type.dtype;
+    return literalTensor(this.operators(), n, dtype === 'bool' ? undefined : dtype, span);
+  }
+
+  private operators(): OperatorContext {
+    return { op: (name, inputs, attrs, span) => this.op(name, inputs, attrs, span), fail: (code, span, args, help) => this.fail(code, span, args, help) };
   }
 
   private binary(e: A.Binary, env: Env): LVal {
     const l = this.expr(e.left, env);
     const r = this.expr(e.right, env);
+    const op = e.op;
+    if (isComparison(op)) return lowerComparison(this.operators(), { ...e, op }, l, r);
+    if (isLogical(op)) return lowerLogical(this.operators(), { ...e, op }, l, r);
     if (l.kind === 'num' && r.kind === 'num') {
       const isInt = l.isInt && r.isInt;
-      switch (e.op) {
+      switch (op) {
         case '+':
           return { kind: 'num', value: l.value + r.value, isInt, span: e.span };
         case '-':
@@ -526,11 +536,12 @@ export class Lowerer {
     const toTensor = (v: LVal, other: Value | undefined): Value => {
       if (v.kind === 'tensor') return v.v;
       if (v.kind === 'num') return this.scalarLike(v.value, other, v.span);
+      if (v.kind === 'dim') return this.fail('DNN0051', v.span, { message: `cannot use ${describe(v)} in tensor arithmetic` }, dimHelp(v));
       return this.fail('DNN0017', v.span, { message: `cannot use ${describe(v)} in tensor arithmetic` });
     };
     const a = toTensor(l, rt);
     const b = toTensor(r, lt);
-    switch (e.op) {
+    switch (op) {
       case '+':
         return { kind: 'tensor', v: this.op('add', [a, b], {}, e.span), span: e.span };
       case '-':
@@ -683,26 +694,30 @@ export class Lowerer {
       if (bound.has(n.name)) this.fail('DNN0016', n.span, { name: `argument ${n.name}` });
       bound.set(n.name, v);
     }
+    // a number given for a tensor parameter takes the dtype of the call's other tensors (minimum(tokens, 1) on i32 tokens)
+    const context = params.map((p) => bound.get(p.name)).find((v) => v?.kind === 'tensor' && v.v.type.dtype !== 'bool');
+    const like = context?.kind === 'tensor' ? context.v : undefined;
     for (const p of params) {
       const v = bound.get(p.name);
       if (!v) {
         if (!p.optional) this.fail('DNN0006', span, { callee, name: p.name });
         continue;
       }
-      bound.set(p.name, this.coerce(callee, p.name, p.type, v));
+      bound.set(p.name, this.coerce(callee, p.name, p.type, v, like));
     }
     return { bound, rest };
   }
 
-  private coerce(callee: string, pname: string, type: ParamType, v: LVal): LVal {
+  private coerce(callee: string, pname: string, type: ParamType, v: LVal, like?: Value): LVal {
     const bad = (what: string): never => this.fail('DNN0017', v.span, { message: `'${callee}': argument '${pname}' must be ${what}, got ${describe(v)}` });
     switch (type) {
       case 'any':
         return v;
       case 'tensor':
         if (v.kind === 'tensor') return v;
-        if (v.kind === 'num') return { kind: 'tensor', v: this.scalarLike(v.value, undefined, v.span), span: v.span };
+        if (v.kind === 'num') return { kind: 'tensor', v: this.scalarLike(v.value, like, v.span), span: v.span };
         if (v.kind === 'sym') this.fail('DNN0003', v.span, { name: v.name, hint: '' });
+        if (v.kind === 'dim') this.fail('DNN0051', v.span, { message: `'${callee}': argument '${pname}' must be a tensor, got ${describe(v)}` }, dimHelp(v));
         return bad('a tensor');
       case 'int':
         if (v.kind === 'num' && Number.isInteger(v.value)) return v;

@@ -219,15 +219,17 @@ test('noise: reproducible per seed and step, another draw per step and per call 
   const differ = (b: ArrayLike<number>) => Array.from(b).filter((v, i) => v !== a[i]).length;
   assert.ok(differ(run(2, 0)) > a.length * 0.99, 'another step: other noise');
   assert.ok(differ(run(1, 1)) > a.length * 0.99, 'another seed: other noise');
-  const n = evaluate(m.predict, { inputs: { x, seed: scalar(0) }, params }).outputs.n.data;
+  const n = evaluate(m.predict, { inputs: { x, seed: scalar(0), step: scalar(1) }, params }).outputs.n.data;
   assert.is(n.length, B * 64);
   const mean = Array.from(n).reduce((s, v) => s + v, 0) / n.length;
   const std = Math.sqrt(Array.from(n).reduce((s, v) => s + (v - mean) ** 2, 0) / n.length);
   assert.ok(Math.abs(mean) < 0.04 && Math.abs(std - 1) < 0.04, `mean ${mean}, std ${std}`);
-  // predict draws too (step 0, the seed), the same for the same seed
-  const p1 = evaluate(m.predict, { inputs: { x, seed: scalar(3) }, params });
-  const p2 = evaluate(m.predict, { inputs: { x, seed: scalar(3) }, params });
+  // predict draws too (keyed by the seed and the runtime's count of predict calls), the same for the same seed and step
+  const p1 = evaluate(m.predict, { inputs: { x, seed: scalar(3), step: scalar(0) }, params });
+  const p2 = evaluate(m.predict, { inputs: { x, seed: scalar(3), step: scalar(0) }, params });
   assert.equal(Array.from(p1.outputs.n.data), Array.from(p2.outputs.n.data));
+  const p3 = evaluate(m.predict, { inputs: { x, seed: scalar(3), step: scalar(2) }, params });
+  assert.ok(Array.from(p3.outputs.n.data).filter((v, i) => v !== p1.outputs.n.data[i]).length > n.length * 0.99, 'another predict step: other noise');
   assert.equal(Array.from(p1.values.get(nOut.id)!.data), Array.from(p1.outputs.n.data));
   const u = p1.outputs.u.data;
   assert.ok(u.every((v) => v >= 0 && v < 1), 'uniform_noise in [0, 1)');
@@ -254,6 +256,34 @@ train G { t: f32[B, 1]  loss = mse(y, t)  optimizer = sgd(lr: 0.1) }`);
   });
   const want = ref.updates['G.dense_1.weight'].data;
   for (let i = 0; i < 16; i++) assert.ok(Math.abs(after[i] - want[i]) < 1e-4 * Math.max(1, Math.abs(want[i])), `weight ${i}: ${after[i]} vs ${want[i]}`);
+});
+
+test('predict on the CPU backend: fresh noise every call, reproducible per model seed; options.seed makes it deterministic; evaluate draws the same every time', async () => {
+  const m = compileOk(NOISE);
+  const x = { data: new Float32Array(2 * 8), shape: [2, 8] };
+  const a = await instantiate(programFromModel(m), { seed: 6 });
+  const b = await instantiate(programFromModel(m), { seed: 6 });
+  const first = await a.predict({ x });
+  const second = await a.predict({ x });
+  const differ = (p: ArrayLike<number>, q: ArrayLike<number>) => Array.from(p).filter((v, i) => v !== q[i]).length;
+  assert.ok(differ(first.n.data, second.n.data) > first.n.data.length * 0.9, 'two calls: two draws');
+  // another instance with the same seed draws the same sequence
+  assert.equal(Array.from((await b.predict({ x })).n.data), Array.from(first.n.data));
+  assert.equal(Array.from((await b.predict({ x })).n.data), Array.from(second.n.data));
+  // a given seed: the same output on every call, and another seed another draw
+  const s1 = await a.predict({ x }, { seed: 42 });
+  const s2 = await a.predict({ x }, { seed: 42 });
+  assert.equal(Array.from(s1.n.data), Array.from(s2.n.data));
+  assert.equal(Array.from(s1.y.data), Array.from(s2.y.data));
+  assert.ok(differ(s1.n.data, (await a.predict({ x }, { seed: 43 })).n.data) > s1.n.data.length * 0.9);
+  await a.predict({ x }, { seed: 1.5 }).then(
+    () => assert.unreachable('a fractional seed is refused'),
+    (e: Error) => assert.match(e.message, 'options.seed must be an integer'),
+  );
+  // evaluate keys noise by step 0: the same metrics twice
+  const field = { dtype: 'f32' as const, sampleShape: [8], data: Float32Array.from({ length: 4 * 8 }, (_, i) => (i % 7) / 7) };
+  const data = { name: 'zeros', size: 4, fields: { x: field, t: field } };
+  assert.equal(await a.evaluate(data), await a.evaluate(data));
 });
 
 test('kl_div: PyTorch batchmean semantics, 0 log 0 = 0, finite gradients; huber is there', () => {

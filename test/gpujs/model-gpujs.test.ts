@@ -22,7 +22,7 @@ import { instantiate } from '../../runtime/index.js';
 import type { CreateOptions, Model } from '../../runtime/types.js';
 import type { Program } from '../../runtime/program.js';
 import { assertClose, oneNodeModel, rng } from './helpers.js';
-import { compileModel, floats, labels, SMALL } from '../helpers/cross-backend.js';
+import { compareLogic, compileModel, floats, labels, LOGIC, SMALL } from '../helpers/cross-backend.js';
 
 const GJ: CreateOptions = { backend: 'gpujs', gpujs: { mode: 'cpu' } };
 
@@ -73,6 +73,16 @@ test('examples/mlp: predict and 5 adam steps agree on cpu and gpujs', async () =
 
 test('a hand-written model (sigmoid, relu, softmax): predict and 5 adam steps agree', async () => {
   await trainAndCompare(compileModel(SMALL, 'small.dnn'), 6, 3, 'x', 8);
+});
+
+test('comparisons, logic, where, dim(B) and predict noise (per call, per seed) agree with cpu', async () => {
+  const [cpu, gj] = await pair(programFromModel(compileModel(LOGIC, 'logic.dnn')));
+  try {
+    await compareLogic(cpu, gj, (g, w, l) => assertClose(g, w, l));
+  } finally {
+    cpu.dispose();
+    gj.dispose();
+  }
 });
 
 test('setWeights reaches the device; evaluate and several batch sizes', async () => {

@@ -44,6 +44,21 @@ const cases: [string, string][] = [
   ['mnist(split: train)', 'mnist(split: train)'],
   ['cosine(steps: 100, every: 2)', 'cosine(steps: 100, every: 2)'],
   ['a\n + b', '(+ a b)'],
+  // comparisons bind more loosely than arithmetic and pipes; not > and > or
+  ['a + 1 > b * 2', '(> (+ a 1) (* b 2))'],
+  ['x |> f > 0', '(> (|> x f()) 0)'],
+  ['a == b', '(== a b)'],
+  ['a != b', '(!= a b)'],
+  ['a <= b', '(<= a b)'],
+  ['a >= -1', '(>= a (- 1))'],
+  ['a < b and c > d', '(and (< a b) (> c d))'],
+  ['a or b and c', '(or a (and b c))'],
+  ['a and b or c', '(or (and a b) c)'],
+  ['not a and b', '(and (not a) b)'],
+  ['not a < b', '(not (< a b))'],
+  ['not not a', '(not (not a))'],
+  ['where(x > 0, x, 0)', 'where((> x 0), x, 0)'],
+  ['f(k: a >= b)', 'f(k: (>= a b))'],
 ];
 
 for (const [src, want] of cases) {
@@ -80,6 +95,22 @@ test("'x |> f + 1' is an error that suggests parentheses", () => {
   assert.match(d.message, "'f + 1'");
   assert.match(d.help ?? '', '(x |> f) + 1');
   assert.is(d.span.col, 20);
+});
+
+test('comparisons do not chain: the error suggests and', () => {
+  const { diagnostics } = parse('model M { y = 0 < x < 1 }', 't.dnn');
+  assert.is(diagnostics.length, 1);
+  const [d] = diagnostics;
+  assert.is(d.code, 'DNN0002');
+  assert.match(d.message, 'comparisons do not chain');
+  assert.match(d.help ?? '', "'0 < x and x < 1'");
+  assert.is(d.span.col, 21);
+});
+
+test('and, or and not are keywords, but still argument names', () => {
+  assert.equal(parse('model M { y = f(or: 1, not: 2) }', 't.dnn').diagnostics, []);
+  const { diagnostics } = parse('model M { and = 1 }', 't.dnn');
+  assert.ok(diagnostics.length >= 1);
 });
 
 test('the right side of a pipe cannot be a literal', () => {

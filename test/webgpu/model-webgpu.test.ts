@@ -19,7 +19,7 @@ import { instantiate } from '../../runtime/index.js';
 import type { Model, TypedArray } from '../../runtime/types.js';
 import type { Program } from '../../runtime/program.js';
 import { assertClose, haveWebGpu, rng } from './helpers.js';
-import { compileModel, floats, labels, SMALL } from '../helpers/cross-backend.js';
+import { compareLogic, compileModel, floats, labels, LOGIC, SMALL } from '../helpers/cross-backend.js';
 
 async function pair(program: Program): Promise<[Model, Model]> {
   const cpu = await instantiate(program, { backend: 'cpu', seed: 7 });
@@ -67,6 +67,17 @@ test('examples/mlp: predict and 5 adam steps agree on cpu and webgpu', async () 
 test('a hand-written model (sigmoid, relu, softmax): predict and 5 adam steps agree', async () => {
   if (!(await haveWebGpu())) return;
   await trainAndCompare(compileModel(SMALL, 'small.dnn'), 6, 3, 'x', 8);
+});
+
+test('comparisons, logic, where, dim(B) and predict noise (per call, per seed) agree with cpu', async () => {
+  if (!(await haveWebGpu())) return;
+  const [cpu, gpu] = await pair(programFromModel(compileModel(LOGIC, 'logic.dnn')));
+  try {
+    await compareLogic(cpu, gpu, (g, w, l) => assertClose(g, w, l));
+  } finally {
+    cpu.dispose();
+    gpu.dispose();
+  }
 });
 
 test('setWeights goes to the device; evaluate and several batch sizes', async () => {

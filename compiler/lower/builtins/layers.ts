@@ -570,18 +570,24 @@ const stopGradient: BuiltinImpl = {
  * given shape (dims may be symbolic, e.g. noise(B, 64)), salted by the call
  * site's path so that every call draws its own numbers. In a training step it
  * is keyed by the runtime's step count and seed: every step a new draw,
- * reproducible for a given seed. In predict and evaluate there is no step, so
- * the draw is keyed by step 0 and the seed: the same inputs give the same
- * output.
+ * reproducible for a given seed. Predict is keyed the same way by the count of
+ * predict calls (a fresh draw per call, the sequence reproducible for the
+ * model's seed); predict with options.seed keys it by that seed and step 0
+ * (the same output every call: deterministic inference). Evaluate draws as
+ * step 0, so validation metrics are comparable between epochs.
  */
 function noiseLayer(name: 'noise' | 'uniform_noise', op: 'random_normal' | 'random_uniform', what: string): BuiltinImpl {
   return {
     name,
     kind: 'layer',
-    doc: `${name}(d1, d2, ...): ${what} of shape [d1, d2, ...] (dims may be symbolic, e.g. ${name}(B, 64)); a new draw every training step, keyed by the model's seed; step 0 in predict/evaluate`,
+    doc: `${name}(d1, d2, ...): ${what} of shape [d1, d2, ...] (dims may be symbolic, e.g. ${name}(B, 64)); a new draw every training step and every predict call, keyed by the model's seed; predict(inputs, { seed }) draws the same every call`,
     reference: {
       shapes: 'f32[d1, d2, ...]',
-      notes: ['in a training step a new draw every step, reproducible for a seed; predict and evaluate draw as step 0: the same inputs give the same output'],
+      notes: [
+        'a new draw every training step and every predict call; the sequence of draws is reproducible for the model\'s seed (create({ seed }))',
+        'deterministic inference: predict(inputs, { seed: n }) draws from n alone, the same output for the same inputs and n on every call (dnnc predict --seed n)',
+        'evaluate draws the same every call (step 0), so validation metrics compare between epochs',
+      ],
     },
     params: [],
     variadic: true,
@@ -595,7 +601,8 @@ function noiseLayer(name: 'noise' | 'uniform_noise', op: 'random_normal' | 'rand
       });
       if (dims.length === 0) cx.fail('DNN0006', { callee: name, name: 'dims' }, { help: `e.g. ${name}(B, 64)` });
       const path = cx.layerPath(name);
-      const step = cx.mode === 'train' ? cx.hyper('step') : cx.scalar(0);
+      // evaluate: step 0; train: the optimizer step; predict: the count of predict calls, or 0 with a given seed (runtime/model.ts)
+      const step = cx.mode === 'evaluate' ? cx.scalar(0) : cx.hyper('step');
       return { kind: 'tensor', v: cx.op(op, [step, cx.hyper('seed')], { shape: dims, salt: saltOf(path) }), span: cx.span };
     },
   };

@@ -1,6 +1,6 @@
 /** Math functions on tensors: each maps onto registry ops (or a short composition of them). */
 import type { BuiltinImpl, CallContext } from '../builtin.js';
-import type { LVal } from '../values.js';
+import { asDim, type LVal } from '../values.js';
 import { sequenceBuiltins } from './sequence.js';
 
 const t = (cx: CallContext, v: ReturnType<CallContext['op']>): LVal => ({ kind: 'tensor', v, span: cx.span });
@@ -176,13 +176,26 @@ export const mathBuiltins: BuiltinImpl[] = [
   {
     name: 'where',
     kind: 'fn',
-    doc: 'where(cond, a, b): a where the bool cond is true, else b, elementwise; all three broadcast, a and b share a dtype (a bool from cast(x, bool))',
+    doc: 'where(cond, a, b): a where the bool cond is true, else b, elementwise; all three broadcast, a and b share a dtype (a number takes their dtype); cond comes from a comparison such as x > 0',
     params: [
       { name: 'cond', type: 'tensor' },
       { name: 'a', type: 'tensor' },
       { name: 'b', type: 'tensor' },
     ],
     apply: (cx) => t(cx, cx.op('where', [cx.args.tensor('cond'), cx.args.tensor('a'), cx.args.tensor('b')])),
+  },
+  {
+    name: 'dim',
+    kind: 'fn',
+    doc: 'dim(d): the size of a dimension (a symbolic dim like B, or an expression like B * T) as an f32 scalar tensor, for arithmetic such as sum(x) / dim(B); bound when the inputs are',
+    reference: { shapes: 'f32[]' },
+    params: [{ name: 'd', type: 'dim' }],
+    apply: (cx) => {
+      const d = cx.args.get('d');
+      const dim = d && asDim(d);
+      if (dim === undefined) return cx.fail('DNN0006', { callee: 'dim', name: 'd' });
+      return t(cx, cx.op('element_count', [], { shape: [dim] }));
+    },
   },
   // arange, cast, the sequence metrics and data sets (./sequence.ts)
   ...sequenceBuiltins,
