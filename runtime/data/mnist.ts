@@ -55,7 +55,7 @@ export function mnistDigitsDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist/package.json');
   } catch (e) {
-    if (isMissingPackage(e, 'mnist')) throw new DatasetError(missingPackageMessage('mnist', 'the mnist(...) data set (its digits ship in that package)', '1.1.0'));
+    if (isMissingPackage(e, 'mnist')) throw new DatasetError(missingPackageMessage('mnist', 'the mnist(...) data set (its 10,000 digits)', '1.1.0'));
     throw e;
   }
   return join(dirname(pkg), 'src', 'digits');
