@@ -16,10 +16,12 @@ export interface DawnModule {
 
 /** The `webgpu` package; an Error naming it (and how to install it) when it is missing or does not load. */
 export async function loadDawn(): Promise<DawnModule> {
+  // a specifier in a variable: no bundler follows it (Dawn is a native addon, loaded from node_modules at run time)
+  const spec = 'webgpu';
   try {
-    return (await import('webgpu')) as unknown as DawnModule;
+    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ spec)) as DawnModule;
   } catch (e) {
-    if (isMissingPackage(e, 'webgpu')) throw new Error(missingPackageMessage('webgpu', 'the webgpu backend in Node (Dawn)', DAWN_VERSION));
+    if (isMissingPackage(e, spec)) throw new Error(missingPackageMessage('webgpu', 'the webgpu backend in Node (Dawn)', DAWN_VERSION));
     throw new Error(`the 'webgpu' package (Dawn for Node) is installed but does not load here: ${(e as Error).message}`);
   }
 }
