@@ -6,8 +6,10 @@
  * other flag. The bundle must build without errors or warnings and hold no
  * Node-only code; then headless Chromium runs it from http://localhost (a
  * secure context) and its predictions on the cpu and webgpu backends must
- * equal the cpu backend's here in Node. No Chromium: under CI (CI=true) the
- * run fails; locally it is skipped with the reason printed.
+ * equal the cpu backend's here in Node; `dnnc/data` in the page (its browser
+ * build) gives the same loans and mnist splits, mnist fetched over HTTP.
+ * No Chromium: under CI (CI=true) the run fails; locally it is skipped with
+ * the reason printed.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';
 import { emitModule } from '../../codegen/module/emit.js';
+import { loans } from '../../runtime/data/loans.js';
+import { mnist, mnistDigitsDir } from '../../runtime/data/mnist.js';
 import type { Model } from '../../runtime/types.js';
 import { CHROMIUM, CHROMIUM_ARGS, CI, ensureDist } from '../helpers/browser.js';
 import { assertClose } from '../webgpu/helpers.js';
@@ -31,6 +35,7 @@ const FEATURES = Array.from({ length: BATCH * 8 }, (_, i) => Math.sin(i * 0.7));
 
 const MAIN = `
 import { create } from './mlp.js';
+import { fetchMnist, loans } from 'dnnc/data';
 
 declare global {
   interface Window { __result?: unknown; __done?: boolean }
@@ -51,8 +56,13 @@ async function predictOn(backend: 'cpu' | 'webgpu' | 'gpujs'): Promise<number[] 
   }
 }
 
+async function data() {
+  const test = await fetchMnist('/digits', { split: 'test' });
+  return { loans: loans({ split: 'test' }).size, mnist: test.size, labels: Array.from(test.fields.label.data.subarray(0, 20)) };
+}
+
 async function run() {
-  return { cpu: await predictOn('cpu'), webgpu: await predictOn('webgpu'), gpujs: await predictOn('gpujs') };
+  return { cpu: await predictOn('cpu'), webgpu: await predictOn('webgpu'), gpujs: await predictOn('gpujs'), data: await data() };
 }
 
 run().then(
@@ -108,11 +118,12 @@ test('esbuild --bundle --platform=browser bundles a generated module and the run
 
 // ---------------------------------------------------------------- the bundle in Chromium
 
+/** Serves the app's public folder, and /digits/<d>.json from the mnist package (what fetchMnist reads). */
 function serve(dir: string): Promise<{ server: Server; port: number }> {
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
+  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json' };
   const server = createServer((req, res) => {
     const name = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/^\/+/, '') || 'index.html';
-    const path = join(dir, name);
+    const path = name.startsWith('digits/') ? join(mnistDigitsDir(), name.slice('digits/'.length)) : join(dir, name);
     if (name.includes('..') || !existsSync(path)) {
       res.writeHead(404).end('not found');
       return;
@@ -124,6 +135,7 @@ function serve(dir: string): Promise<{ server: Server; port: number }> {
 }
 
 interface PageResult {
+  data?: { loans: number; mnist: number; labels: number[] };
   cpu?: number[] | string;
   webgpu?: number[] | string;
   gpujs?: number[] | string;
@@ -147,7 +159,7 @@ async function runInChromium(): Promise<{ result: PageResult; logs: string[] }> 
   }
 }
 
-test('the bundle runs in Chromium: cpu and webgpu predict as the cpu backend does in Node; gpujs without gpu.js says what to load', async () => {
+test('the bundle runs in Chromium: cpu and webgpu predict as the cpu backend does in Node; gpujs without gpu.js says what to load; dnnc/data fetches mnist', async () => {
   if (!existsSync(CHROMIUM)) {
     if (CI) assert.unreachable(`no Chromium at ${CHROMIUM} under CI`);
     console.log(`\n  [bundle test: browser run skipped] no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -174,6 +186,9 @@ test('the bundle runs in Chromium: cpu and webgpu predict as the cpu backend doe
     else assertClose(got, want, `${backend} in the bundled page`, 1e-4);
   }
   assert.match(String(result.gpujs), /gpu\.js.*gpu-browser\.js/);
+  // dnnc/data in the page: the generated sets as in Node, mnist fetched over HTTP with the same split
+  const test = mnist({ split: 'test' });
+  assert.equal(result.data, { loans: loans({ split: 'test' }).size, mnist: test.size, labels: Array.from(test.fields.label.data.subarray(0, 20)) });
 });
 
 test.run();

@@ -4,7 +4,7 @@
  *   - `dnnc`: the runtime, whose static imports stay inside the package
  *     (no dependency is loaded by an app that only runs generated modules);
  *   - `dnnc/compiler`: compile a .dnn source and instantiate it in process;
- *   - `dnnc/data`: the built-in data sets;
+ *   - `dnnc/data`: the built-in data sets (mnist also from digits in memory);
  *   - `dnnc/node`: weights and checkpoints as files.
  */
 import { readFileSync } from 'node:fs';
@@ -94,6 +94,20 @@ test("'dnnc/data' loads the built-in data sets", async () => {
   assert.ok(train.size > 0);
   assert.ok(data.datasetNames().includes('mnist'));
   assert.type(data.loans, 'function');
+});
+
+test("'dnnc/data': mnist from digits given in memory (as a browser fetches them) is the same split as the Node reader's", async () => {
+  const data = await entry<DataEntry>('dnnc/data');
+  const dir = join(dirname(fileURLToPath(import.meta.resolve('mnist/package.json'))), 'src/digits');
+  const perDigit = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data);
+  for (const split of ['train', 'test'] as const) {
+    const given = data.mnistFromDigits(perDigit, { split, scale: [-1, 1] });
+    const read = data.mnist({ split, scale: [-1, 1] });
+    assert.is(given.size, read.size);
+    assert.equal(given.fields.label.data, read.fields.label.data, `${split} labels`);
+    assert.equal(given.fields.image.data, read.fields.image.data, `${split} images`);
+  }
+  assert.throws(() => data.mnistFromDigits(perDigit.slice(0, 9), { split: 'test' }), /expected the images of 10 digits/);
 });
 
 test("'dnnc/node' saves and loads weights files", async () => {
