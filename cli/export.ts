@@ -23,6 +23,7 @@ import type { TypedArray } from '../runtime/types.js';
 import { initialWeights, weightsFromFile } from '../interop/weights.js';
 import { CliError, compileOrReport, DiagnosticsReported, printDiagnostics } from './common.js';
 import { pickAnyModel } from './module.js';
+import { isMissingPackage, missingPackageMessage } from '../runtime/optional-package.js';
 
 export interface ExportOpts {
   to: 'onnx' | 'pytorch';
@@ -44,12 +45,22 @@ function weightsFor(model: CompiledModel, compiled: CompiledFile, opts: ExportOp
   return initialWeights(model, seed);
 }
 
+/** The ONNX exporter; its package onnx-proto (with protobufjs, about 20 MB) is an optional peer loaded only here. */
+async function loadOnnxExport(): Promise<typeof import('../interop/onnx/export.js')> {
+  try {
+    return await import('../interop/onnx/export.js');
+  } catch (e) {
+    if (isMissingPackage(e, 'onnx-proto')) throw new CliError(missingPackageMessage('onnx-proto', 'dnnc export --to onnx'));
+    throw e;
+  }
+}
+
 export async function cmdExport(file: string, opts: ExportOpts): Promise<void> {
   const result = compileOrReport(file, opts.param);
   const compiled = result.file;
   const bytes = opts.weights ? readFileChecked(opts.weights, 'weights file') : undefined;
   if (opts.to === 'onnx') {
-    const { exportOnnx, ONNX_OPSET } = await import('../interop/onnx/export.js');
+    const { exportOnnx, ONNX_OPSET } = await loadOnnxExport();
     if (opts.opset !== undefined && opts.opset !== ONNX_OPSET)
       throw new CliError(`ONNX opset ${opts.opset} is not supported: dnnc writes opset ${ONNX_OPSET} (LayerNormalization needs 17; ONNX 1.12 and ONNX Runtime 1.12 and later read it)`);
     const model = pickAnyModel(compiled, file, opts.model);

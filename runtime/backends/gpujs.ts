@@ -32,6 +32,7 @@ import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import type { Dims, GpujsKernelSpec, GpujsPass, ProgramEntry } from '../program.js';
 import type { DType, GpujsMode, TypedArray } from '../types.js';
+import { isMissingPackage, missingPackageMessage } from '../optional-package.js';
 
 /** how many dims bindings (batch sizes) keep their kernels */
 const MAX_BINDINGS = 4;
@@ -69,7 +70,8 @@ async function gpuConstructor(): Promise<GpuConstructor> {
     try {
       mod = (await import(/* @vite-ignore */ spec)) as typeof mod;
     } catch (e) {
-      throw new Error(`the gpujs backend needs the 'gpu.js' package (npm install gpu.js), or in a browser its dist/gpu-browser.js loaded first: ${(e as Error).message}`);
+      if (isMissingPackage(e, spec)) throw new Error(`${missingPackageMessage(spec, 'the gpujs backend')} (in a browser, load its dist/gpu-browser.js with a script tag instead)`);
+      throw new Error(`the gpujs backend cannot load the 'gpu.js' package (in a browser, load its dist/gpu-browser.js with a script tag first): ${(e as Error).message}`);
     }
     const ctor = mod.GPU ?? mod.default?.GPU;
     if (!ctor) throw new Error(`the 'gpu.js' package does not export GPU`);

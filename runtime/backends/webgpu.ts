@@ -30,6 +30,7 @@ import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import type { Dims, ProgramEntry, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
 import type { DType, TypedArray } from '../types.js';
+import { loadDawn } from './dawn.js';
 import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
@@ -52,12 +53,7 @@ let shared: Promise<GpuContext> | undefined;
 async function gpuInstance(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  let mod: { create(options: string[]): GPU; globals: object };
-  try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
-  } catch (e) {
-    throw new Error(`the webgpu backend needs the 'webgpu' package in Node (npm install webgpu@0.6.2): ${(e as Error).message}`);
-  }
+  const mod = await loadDawn();
   if ((globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === undefined) Object.assign(globalThis, mod.globals);
   return mod.create([]);
 }

@@ -20,6 +20,7 @@ export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
 export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION } from './mnist.js';
+export { fetchMnist, mnistFromDigits } from './browser.js';
 export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
 export { ring, ringCentres } from './ring.js';

