@@ -51,9 +51,9 @@ export function compileSource(source: string, file: string, options: CompileOpti
   const modelDecls = program.items.filter((i): i is A.ModelDecl => i.kind === 'Model');
   for (const m of modelDecls) {
     if (lw.models.get(m.name.name) !== m) continue; // a duplicate, already reported
-    const errorsBefore = diag.items.length;
+    const errorsBefore = diag.count;
     const low = lw.lowerModel(m, new Graph(`${m.name.name}.predict`));
-    if (diag.items.length > errorsBefore) continue;
+    if (diag.count > errorsBefore) continue;
     for (const o of low.outputs) low.graph.outputs.push({ name: o.name, value: o.value });
     lowered.push(printGraph(low.graph));
     optimizeGraph(low.graph, { verify: options.verify });
