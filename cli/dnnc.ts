@@ -25,7 +25,9 @@ import type { CompiledFile, CompiledModel, DataSpec } from '../compiler/compiled
 import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { compileFile } from '../compiler/index.js';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
+import { MAX_BATCH } from '../compiler/limits.js';
 import { isUserFacingError, loadDataset } from '../runtime/data/index.js';
+import { checkOutputDir, fileErrorMessage, writingTo } from './fs-errors.js';
 import type { BatchProgress, BackendName, Dataset, EpochResult, FitResult, Model } from '../runtime/types.js';
 
 const EXIT_USER = 1;
@@ -88,6 +90,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A batch size: a positive integer up to MAX_BATCH. */
+function batchSize(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_BATCH) throw new InvalidArgumentError(`expected at most ${MAX_BATCH.toLocaleString('en-US')}.`);
+  return n;
+}
+
 function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer.');
@@ -96,10 +105,10 @@ function nonNegativeInt(value: string): number {
 
 // ------------------------------------------------------------ compiling
 
-/** The file must exist and be a file: a usage error (exit 2) otherwise. */
+/** The file must exist and not be a folder: a usage error (exit 2) otherwise; other trouble reading it is exit 1 (compileFile). */
 function requireFile(file: string): void {
   if (!existsSync(file)) throw new CliError(`cannot read '${file}': no such file`, EXIT_USAGE);
-  if (!statSync(file).isFile()) throw new CliError(`cannot read '${file}': it is a folder`, EXIT_USAGE);
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`cannot read '${file}': it is a folder`, EXIT_USAGE);
 }
 
 function printDiagnostics(diags: Diagnostic[], sources: Map<string, string>, hasErrors: boolean): void {
@@ -122,8 +131,10 @@ function writeFiles(dir: string, files: { name: string; text: string }[]): strin
   const written: string[] = [];
   for (const f of files) {
     const path = join(dir, f.name);
-    mkdirSync(dirname(path), { recursive: true });
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== f.text) writeFileSync(path, f.text);
+    writingTo(path, () => {
+      mkdirSync(dirname(path), { recursive: true });
+      if (!existsSync(path) || readFileSync(path, 'utf8') !== f.text) writeFileSync(path, f.text);
+    });
     written.push(path);
   }
   return written;
@@ -146,6 +157,7 @@ interface CompileOpts {
 }
 
 async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
+  checkOutputDir(opts.out ?? dirname(file)); // before any work
   const result = compileOrReport(file, opts.param);
   await reportBackend(result, opts.backend);
   const compiled = result.file;
@@ -471,7 +483,7 @@ function buildProgram(): Command {
     .description('print JSON: kernel dispatches per call and planned peak memory of each entry point')
     .argument('<file>', 'the .dnn file')
     .option('--O0', 'without fusion and memory planning, for comparison (also spelt -O0)')
-    .option('--batch <n>', 'the batch size (every symbolic dim) for the memory figures', positiveInt, 64)
+    .option('--batch <n>', 'the batch size (every symbolic dim) for the memory figures', batchSize, 64)
     .addOption(paramOption())
     .action((file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }) => cmdStats(file, opts));
 
@@ -480,7 +492,7 @@ function buildProgram(): Command {
     .description("compile a .dnn file and run its train block on its data set, printing progress and metrics")
     .argument('<file>', 'the .dnn file')
     .option('--epochs <n>', 'epochs (default: the train block\'s)', positiveInt)
-    .option('--batch <n>', 'batch size (default: the train block\'s)', positiveInt)
+    .option('--batch <n>', 'batch size (default: the train block\'s)', batchSize)
     .option('--seed <n>', 'seed for weights and shuffling', nonNegativeInt)
     .option('--model <name>', 'the model to train when the file trains several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
@@ -536,6 +548,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (isUserFacingError(e)) {
       process.stderr.write(`dnnc: error: ${oneLine(e.message)}\n`);
+      return EXIT_USER;
+    }
+    const fileTrouble = fileErrorMessage(e);
+    if (fileTrouble !== undefined) {
+      process.stderr.write(`dnnc: error: ${oneLine(fileTrouble)}\n`);
       return EXIT_USER;
     }
     const err = e instanceof Error ? e : new Error(String(e));
