@@ -255,11 +255,10 @@ function cacheDir(root: string, key: string): string {
 
 type CreateFn = (options?: { seed?: number; backend?: 'auto' | BackendName }) => Model | Promise<Model>;
 
-/** Finds the factory of `model` in a generated module: create<Name>, <Name>.create, or create. */
+/** Finds the factory of `model` (its identifier in the module, EmitResult.ids) in a generated module: create<Id>, <Id>.create, or create. */
 function findCreate(mod: Record<string, unknown>, model: string, modelCount: number): CreateFn {
-  // the emitter appends '_' to names that clash with its own exports (a model called Model)
-  const named = mod[`create${model}`] ?? mod[`create${model}_`];
-  const ns = (mod[model] ?? mod[`${model}_`]) as Record<string, unknown> | undefined;
+  const named = mod[`create${model}`];
+  const ns = mod[model] as Record<string, unknown> | undefined;
   const candidates = [named, ns && typeof ns === 'object' ? ns.create : undefined, modelCount === 1 ? mod.create : undefined];
   for (const c of candidates) if (typeof c === 'function') return c as CreateFn;
   throw new Error(`the generated module exports no factory for model '${model}' (looked for create${model}, ${model}.create, create)`);
@@ -302,7 +301,7 @@ async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
   const runtimePath = join(root, 'dist', 'runtime', 'index.js');
   if (!existsSync(runtimePath)) throw new CliError(`the dnnc runtime is not built (${runtimePath} is missing): run npm run build`);
   const emitModule = await loadEmitter();
-  const { files } = emitModule(compiled, { emit: 'js', sourceName: basename(file).replace(/\.dnn$/, ''), runtimeImport: pathToFileURL(runtimePath).href });
+  const { files, ids } = emitModule(compiled, { emit: 'js', sourceName: basename(file).replace(/\.dnn$/, ''), runtimeImport: pathToFileURL(runtimePath).href });
   const key = createHash('sha256')
     .update(JSON.stringify(files))
     .digest('hex')
@@ -310,7 +309,7 @@ async function cmdTrain(file: string, opts: TrainOpts): Promise<void> {
   const written = writeFiles(cacheDir(root, key), files);
   const entry = pickEntry(written, file);
   const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  const create = findCreate(mod, model.name, compiled.models.length + (compiled.trainers?.length ?? 0));
+  const create = findCreate(mod, ids[model.name] ?? model.name, compiled.models.length + (compiled.trainers?.length ?? 0));
 
   const seed = opts.seed ?? train.seed;
   const instance = await create({ ...(seed !== undefined ? { seed } : {}), backend: opts.backend });

@@ -4,6 +4,14 @@
  * symbolic through shape inference and are bound at run time from inputs.
  */
 export type Dim = number | string;
+
+/** A dim name as the language spells it (a letter of any script or '_', then letters, digits, '_'). */
+export const DIM_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
+
+/** Whether `d` is a single symbolic dim (`B`), not a number or a polynomial (`2*T-1`). */
+export function isDimName(d: Dim): d is string {
+  return typeof d === 'string' && DIM_NAME.test(d);
+}
 export type Shape = Dim[];
 export type DimEnv = Record<string, number>;
 
@@ -133,7 +141,7 @@ export function evalDim(d: Dim, env: DimEnv): number {
     let term = v;
     if (k)
       for (const s of k.split('*')) {
-        const x = env[s];
+        const x = Object.hasOwn(env, s) ? env[s] : undefined; // not Object.prototype's `constructor`
         if (x === undefined) throw new Error(`symbolic dim '${s}' is not bound`);
         term *= x;
       }

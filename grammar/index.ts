@@ -247,7 +247,7 @@ class SyntaxContext {
 }
 
 function isWord(t: IToken): boolean {
-  return /^[A-Za-z_]/.test(t.image);
+  return /^[\p{L}_]/u.test(t.image);
 }
 
 function readRaw(e: IRecognitionException): RawSyntaxError {

@@ -18,7 +18,7 @@
  *     to i32, 0/1 (or booleans) to bool, any numbers to f32; other values
  *     are errors naming the input.
  */
-import { dimSymbols, evalDim, shapeToString, type Dim } from '../compiler/dims.js';
+import { dimSymbols, evalDim, isDimName, shapeToString, type Dim } from '../compiler/dims.js';
 import type { Dims } from './program.js';
 import type { DType, TensorInput, TypedArray } from './types.js';
 
@@ -92,7 +92,7 @@ function normalize(spec: InputSpec, x: TensorInput): Normalized {
   throw new Error(`input '${spec.name}': expected ${expected} (a typed array, a nested array or { data, shape }), received ${x === null ? 'null' : typeof x}`);
 }
 
-const isPlainSymbol = (d: Dim): d is string => typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
+const isPlainSymbol = isDimName;
 
 /**
  * Check `given` against `specs`, bind the symbolic dims, and convert the data.
@@ -115,7 +115,8 @@ export function bindInputs(
     if (v === undefined) throw new Error(`missing ${what} '${s.name}' (${describe(s.dtype, s.shape)}) for model '${model}'; expected ${what}s: ${list()}`);
     norm.push(normalize(s, v));
   }
-  const dims: Dims = {};
+  // no prototype: a dim may be called `constructor` or `__proto__`
+  const dims: Dims = Object.create(null) as Dims;
   const fail = (n: Normalized, received: string, why = '') => {
     throw new Error(`${what} '${n.spec.name}': expected ${describe(n.spec.dtype, n.spec.shape)}, received ${received}${why}`);
   };
