@@ -61,7 +61,10 @@ export const generatedNames: ReadonlySet<string> = new Set([
   'Infinity', 'NaN', 'globalThis', 'Error', 'Promise', 'JSON', 'Symbol', 'BigInt', 'Date', 'console', 'ins', 'outs', 'dims', 'main',
 ]);
 
-const reserved = (s: string) => jsReserved.has(s) || tsReserved.has(s) || wgslReserved.has(s) || generatedNames.has(s);
+/** Names the generators give their own variables: in0, out1, v12 (value temporaries), k3, a0, t1, ... */
+const generatorStyle = /^(?:in|out|v|k|a|t|b|i|j|n|o|r|w|x|h|c|s|acc|idx)\d+$/;
+
+const reserved = (s: string) => jsReserved.has(s) || tsReserved.has(s) || wgslReserved.has(s) || generatedNames.has(s) || generatorStyle.test(s);
 
 /**
  * An identifier valid in JS, TS and WGSL for a user's name: accents dropped
