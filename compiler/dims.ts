@@ -18,12 +18,23 @@ export type DimEnv = Record<string, number>;
 /** monomial key ('' for the constant term, else sorted symbols joined by '*') -> coefficient */
 type Poly = Map<string, number>;
 
+/** parsed polynomials by their text: shape rules and code generators parse the same few dims over and over */
+const parsed = new Map<string, Poly>();
+
+/** The polynomial of `d` (a fresh Map: callers may change it). */
 function parsePoly(d: Dim): Poly {
-  const p: Poly = new Map();
-  if (typeof d === 'number') {
-    if (d !== 0) p.set('', d);
-    return p;
+  if (typeof d === 'number') return d !== 0 ? new Map([['', d]]) : new Map();
+  let p = parsed.get(d);
+  if (!p) {
+    p = parsePolyText(d);
+    if (parsed.size > 10_000) parsed.clear();
+    parsed.set(d, p);
   }
+  return new Map(p);
+}
+
+function parsePolyText(d: string): Poly {
+  const p: Poly = new Map();
   // canonical form: terms separated by + or -, each "c*X*Y" or "X" or "c"
   const terms = d.replace(/\s+/g, '').replace(/-/g, '+-').split('+').filter((t) => t !== '');
   for (const term of terms) {

@@ -16,7 +16,7 @@ import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
 import { builtins } from './builtins/index.js';
 import { Env } from './env.js';
-import { formatLimit, MAX_DIM, MAX_GRAPH_NODES, MAX_NESTING, MAX_PARAM_ELEMENTS, MAX_TENSOR_ELEMENTS, MAX_UNROLL, staticElements } from '../limits.js';
+import { formatLimit, MAX_DIM, MAX_OPERATIONS, MAX_NESTING, MAX_PARAM_ELEMENTS, MAX_TENSOR_ELEMENTS, MAX_UNROLL, staticElements } from '../limits.js';
 import { asDim, describe, type LVal } from './values.js';
 
 /** The most inputs one concat kernel reads (plus its output: 8 arrays, WebGPU's guaranteed minimum). */
@@ -61,6 +61,8 @@ export class Lowerer {
   /** symbolic dims introduced by input types, by name */
   private symDims = new Set<string>();
   private usedOverrides = new Set<string>();
+  /** operations in the graphs of this file finished so far (MAX_OPERATIONS counts them all); compile.ts keeps it */
+  operationsSpent = 0;
   /** levels of expression nesting being evaluated (see expr) */
   private depth = 0;
 
@@ -496,9 +498,11 @@ export class Lowerer {
       for (let i = 0; i < inputs.length; i += CONCAT_FAN_IN) parts.push(this.op('concat', inputs.slice(i, i + CONCAT_FAN_IN), attrs, span));
       return this.op('concat', parts, attrs, span);
     }
+    // top-level param/const are lowered before any graph exists: they must be compile-time values
+    if (!this.b) this.fail('DNN0017', span, { message: 'a top-level param or const must be a compile-time value (a number, a dim, a name), not a tensor' });
     this.b.span = span;
-    if (this.b.graph.nodes.length >= MAX_GRAPH_NODES)
-      this.fail('DNN0032', span, { message: `the graph grows past ${MAX_GRAPH_NODES.toLocaleString('en-US')} operations here` }, 'lower the repeat counts, the unrolled lengths (scan, lstm) or the number of layers');
+    if (this.operationsSpent + this.b.graph.nodes.length >= MAX_OPERATIONS)
+      this.fail('DNN0032', span, { message: `the file grows past ${MAX_OPERATIONS.toLocaleString('en-US')} operations here` }, 'lower the repeat counts, the unrolled lengths (scan, lstm) or the number of layers');
     let out: Value;
     try {
       out = this.b.op(name, inputs, attrs as never);

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { compileSource } from '../../compiler/compile.js';
 import { didYouMean } from '../../compiler/diagnostics.js';
-import { MAX_GRAPH_NODES, MAX_NESTING, MAX_UNROLL } from '../../compiler/limits.js';
+import { MAX_NESTING, MAX_OPERATIONS, MAX_UNROLL } from '../../compiler/limits.js';
 import { instantiate } from '../../runtime/index.js';
 
 const model = (body: string, head = 'input x: f32[B, 4]\n  output y: f32[B, 4]') => `model M {\n  ${head}\n  ${body}\n}\n`;
@@ -106,12 +106,17 @@ test('dims, tensor sizes and parameter counts have limits, checked before anythi
   assert.ok(r.ms < 2000, `${r.ms} ms`);
 });
 
-test(`a graph past ${MAX_GRAPH_NODES.toLocaleString('en-US')} operations is DNN0032, in bounded time`, () => {
+test(`a file past ${MAX_OPERATIONS.toLocaleString('en-US')} operations is DNN0032, in bounded time, also when differentiation crosses it`, () => {
   const r = compile(model(`h = x\n  repeat ${MAX_UNROLL} { h = h * 2 + 1 }\n  y = h`));
   assert.ok(r.diagnostics.length >= 1, 'expected a diagnostic');
   assert.is(r.diagnostics[0].code, 'DNN0032');
-  assert.match(r.diagnostics[0].message, /graph grows past/);
+  assert.match(r.diagnostics[0].message, /file grows past/);
   assert.ok(r.ms < 5000, `${r.ms} ms`);
+  // a loss of 5,000 products lowers to 5,000 operations and differentiates to more than the limit
+  const loss = Array.from({ length: 5000 }, () => 'y').join(' * ');
+  const t = compile(`${model('y = x |> dense(4)')}train M {\n  t: f32[B, 4]\n  loss = mse(${loss}, t)\n  optimizer = sgd(lr: 0.1)\n}\n`);
+  assert.equal(t.list.map((l) => l.replace(/[\d,]+ operations/, 'N operations')), ["6:7 DNN0032 with M.trainStep the file compiles to N operations, above the limit of 20,000"]);
+  assert.ok(t.ms < 5000, `${t.ms} ms`);
 });
 
 test('data files: compiling reads only the header of a regular file; devices and FIFOs are DNN0034', () => {
