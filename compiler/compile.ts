@@ -54,7 +54,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
   const spend = (g: Graph, span: Span): boolean => {
     lw.operationsSpent += g.nodes.length;
     if (lw.operationsSpent <= MAX_OPERATIONS) return true;
-    diag.error('DNN0032', span, { message: `with ${g.name} the file compiles to ${lw.operationsSpent.toLocaleString('en-US')} operations, above the limit of ${MAX_OPERATIONS.toLocaleString('en-US')}` }, { help: 'shorten the unrolled sequences, the repeats or the loss expression' });
+    diag.error('DNN0033', span, { message: `with ${g.name} the file compiles to ${lw.operationsSpent.toLocaleString('en-US')} operations, above the limit of ${MAX_OPERATIONS.toLocaleString('en-US')}` }, { help: 'shorten the unrolled sequences, the repeats or the loss expression' });
     return false;
   };
   for (const m of modelDecls) {
@@ -74,6 +74,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
       params: low.params,
       state: low.state,
       predict: low.graph,
+      layers: low.layers,
     });
   }
   const trains = program.items.filter((i): i is A.TrainDecl => i.kind === 'Train');
@@ -163,6 +164,7 @@ function lowerSync(lw: Lowerer, sy: A.Sync, t: A.TrainDecl, models: CompiledMode
       params: low.params,
       state: low.state,
       predict: low.graph,
+      layers: low.layers,
     };
     models.push(to);
   }

@@ -69,6 +69,25 @@ export interface TrainSpec {
   validate?: DataSpec;
   metrics: MetricSpec[];
   seed?: number;
+  /** `clip = norm(max)`: gradients are scaled by max / max(global norm, max) before the update */
+  clip?: number;
+}
+
+/** A literal argument of a layer call, as written or defaulted by the call (numbers, names, flags, lists of numbers). */
+export type LayerArg = number | string | boolean | number[];
+
+/**
+ * One layer instance of a model, as the source called it: `dense(120)` at
+ * `LeNet.dense_1`. The graph's nodes of that layer carry `scope === path`;
+ * exporters use the record to rebuild the layer as one unit (an ONNX LSTM,
+ * a PyTorch module) and fall back to the layer's ops when that does not fit.
+ */
+export interface LayerRecord {
+  path: string;
+  /** the builtin called: dense, conv2d, lstm, ... */
+  kind: string;
+  /** the call's literal arguments by parameter name (tensor arguments and `name` left out) */
+  args: Record<string, LayerArg>;
 }
 
 export interface CompiledModel {
@@ -80,6 +99,8 @@ export interface CompiledModel {
   state: TensorSpec[];
   /** inputs -> outputs, no updates */
   predict: Graph;
+  /** the layers of the predict graph, in the order the source calls them */
+  layers?: LayerRecord[];
   train?: TrainSpec;
 }
 

@@ -39,10 +39,11 @@ export const catalog = {
   DNN0028: { title: 'unknown optimizer', template: (a: Args) => `unknown optimizer '${a.name}'${a.hint ?? ''}` },
   DNN0029: { title: 'csv column', template: (a: Args) => `${a.message}` },
   DNN0030: { title: 'no kernel on a backend', template: (a: Args) => `the ${a.backend} backend has no kernel for '${a.op}'${a.from}, which '${a.owner}' needs` },
-  DNN0031: { title: 'nested too deeply', template: (a: Args) => `${a.what} nested deeper than ${a.max}${a.hint ?? ''}` },
-  DNN0032: { title: 'over a limit', template: (a: Args) => `${a.message}` },
-  DNN0033: { title: 'too many errors', template: (a: Args) => `too many errors: stopped after ${a.max}` },
-  DNN0034: { title: 'unreadable data file', template: (a: Args) => `${a.message}` },
+  DNN0031: { title: 'not exportable', template: (a: Args) => `cannot export '${a.owner}' to ${a.format}: ${a.what}${a.from} has no ${a.format} mapping (${a.reason})` },
+  DNN0032: { title: 'nested too deeply', template: (a: Args) => `${a.what} nested deeper than ${a.max}${a.hint ?? ''}` },
+  DNN0033: { title: 'over a limit', template: (a: Args) => `${a.message}` },
+  DNN0034: { title: 'too many errors', template: (a: Args) => `too many errors: stopped after ${a.max}` },
+  DNN0035: { title: 'unreadable data file', template: (a: Args) => `${a.message}` },
 } as const;
 
 export type DiagnosticCode = keyof typeof catalog;
@@ -82,7 +83,7 @@ export function makeDiagnostic(
 
 /**
  * Collects diagnostics during a compilation. The same error at the same place
- * is kept once, and after MAX_ERRORS errors one DNN0033 ends the list (a file
+ * is kept once, and after MAX_ERRORS errors one DNN0034 ends the list (a file
  * of junk must not cost time per error).
  */
 export class DiagnosticBag {
@@ -98,7 +99,7 @@ export class DiagnosticBag {
     if (this.keys.has(key)) return;
     this.keys.add(key);
     if (d.severity === 'error') {
-      if (this.errors === MAX_ERRORS) this.items.push(makeDiagnostic('DNN0033', d.span, { max: MAX_ERRORS }));
+      if (this.errors === MAX_ERRORS) this.items.push(makeDiagnostic('DNN0034', d.span, { max: MAX_ERRORS }));
       if (this.errors++ >= MAX_ERRORS) return;
     }
     this.items.push(d);

@@ -73,6 +73,11 @@ function printPoly(p: Poly): Dim {
   return s;
 }
 
+/** The terms of a dim as coefficient times symbols ("2*B*T-1" -> 2*[B, T] and -1*[]), for exporters that rebuild it from run-time sizes. */
+export function dimTerms(d: Dim): { coef: number; symbols: string[] }[] {
+  return [...parsePoly(d)].map(([k, coef]) => ({ coef, symbols: k ? k.split('*') : [] }));
+}
+
 export function dimAdd(a: Dim, b: Dim): Dim {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
   const p = parsePoly(a);

@@ -31,6 +31,14 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 31;
 /** The largest static dimension. */
 export const MAX_DIM = 2 ** 31 - 1;
 
+/**
+ * The longest symbolic dim, as printed (`2*B*T-1` is 7 characters). Each
+ * step of dim arithmetic costs time in the length of its operands, so a
+ * product of 10,000 symbols would take quadratic time; real dims are a few
+ * symbols long.
+ */
+export const MAX_DIM_EXPRESSION_LENGTH = 256;
+
 /** The most parameter elements of one model, all tensors together (2^30 f32 values: 4 GiB). */
 export const MAX_PARAM_ELEMENTS = 2 ** 30;
 

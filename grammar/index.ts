@@ -45,7 +45,7 @@ export function parse(source: string, file: string): ParseResult {
     const tooDeep = firstTooDeep(tokens);
     if (tooDeep) {
       const span = spanAt(source, file, tooDeep.startOffset, tooDeep.startOffset + 1);
-      diagnostics.push(makeDiagnostic('DNN0031', span, { what: 'expression', max: MAX_NESTING, hint: '' }));
+      diagnostics.push(makeDiagnostic('DNN0032', span, { what: 'expression', max: MAX_NESTING, hint: '' }));
       return { program: { kind: 'Program', items: [], span: spanAt(source, file, 0, source.length) }, diagnostics };
     }
     const lexErrorLines = new Set(diagnostics.map((d) => d.span.line));

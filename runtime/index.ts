@@ -6,3 +6,7 @@ export type * from './types.js';
 export type { Program, ProgramEntry, ProgramBuffer, ProgramStep, ProgramTensor, ProgramTrain, TrainerProgram, TrainerStepProgram, SyncProgram, KernelFn, Dims, WgslKernelSpec, WgslPass, GpujsKernelSpec, GpujsPass } from './program.js';
 export { learningRate } from './schedule.js';
 export { initTensor, hash32, mulberry32 } from './init.js';
+export { readSafetensors, writeSafetensors, MAX_HEADER_BYTES, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
+export { OPTIMIZER_PREFIX, paramsHash } from './checkpoint.js';
+export { WeightsError } from './weights-error.js';
+export { DNNC_VERSION } from './version.js';

@@ -25,12 +25,16 @@ import type {
   Model,
   Signature,
   StepResult,
+  LoadOptions,
   Tensor,
   TensorInput,
+  TrainingPosition,
   TypedArray,
   Weights,
 } from './types.js';
 import { evalShape } from '../compiler/dims.js';
+import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { WeightsError } from './weights-error.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 
@@ -120,6 +124,8 @@ export class CompiledModel implements Model {
   private plannedSteps: number | undefined;
   private disposed = false;
   private seed: number;
+  /** where the last fit stood (checkpoints record it) */
+  private position: TrainingPosition | undefined;
   /** on a resident backend: the device has trained the weights since the host arrays were last read */
   private hostStale = false;
 
@@ -144,7 +150,7 @@ export class CompiledModel implements Model {
       this.stores.set(p.path, t);
     }
     for (const s of program.train?.state ?? []) this.stores.set(s.path, make(s));
-    if (options.weights) this.setWeights(options.weights);
+    if (options.weights) this.initialWeights(options.weights);
     const prep = (spec: ProgramEntry): Entry => ({
       spec,
       prepared: impl.prepare(spec, this.stores),
@@ -210,7 +216,7 @@ export class CompiledModel implements Model {
     return this.scalars(step);
   }
 
-  async evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>> {
+  async evaluate(data: Dataset, options?: { batchSize?: number; signal?: AbortSignal }): Promise<Record<string, number>> {
     this.alive();
     const { evaluate } = this.needTrain('evaluate');
     if (!evaluate) throw new Error(`model '${this.name}' has no evaluation graph`);
@@ -226,6 +232,7 @@ export class CompiledModel implements Model {
       this.signature,
       data,
       batchSize,
+      options?.signal,
     );
   }
 
@@ -259,6 +266,73 @@ export class CompiledModel implements Model {
   /** Called by fit before training: schedules like cosine decay until this step. */
   planSteps(moreSteps: number): void {
     this.plannedSteps = this.steps + moreSteps;
+  }
+
+  /** A trainer restored its seed from a checkpoint: its models' predict draws noise from it too. */
+  reseed(seed: number): void {
+    this.seed = seed;
+  }
+
+  /** Called by fit after each step: the position a checkpoint records. */
+  atPosition(position: TrainingPosition): void {
+    this.position = position;
+  }
+
+  /** options.weights of create: by path, or safetensors bytes */
+  private initialWeights(weights: NonNullable<CreateOptions['weights']>): void {
+    if (weights instanceof Uint8Array || weights instanceof ArrayBuffer) this.loadWeights(weights);
+    else this.setWeights(weights);
+  }
+
+  /** The weights (params, then model state) as named in files. */
+  weightTensors(): NamedTensor[] {
+    return [...this.program.params, ...(this.program.state ?? [])].map((p) => ({ name: p.path, spec: p, data: this.params.get(p.path)! }));
+  }
+
+  private optimizerTensors(): NamedTensor[] {
+    return (this.program.train?.state ?? []).map((s) => ({ name: s.path, spec: s, data: this.stores.get(s.path)! }));
+  }
+
+  async saveWeights(): Promise<Uint8Array> {
+    this.alive();
+    await this.syncHost();
+    return encodeFile(this.name, 'weights', this.weightTensors(), []);
+  }
+
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
+    this.alive();
+    const { data, info } = decodeFile(bytes, { what: `model '${this.name}'`, weights: this.weightTensors() }, options);
+    assignLoaded(this.stores, this.impl, data);
+    return info;
+  }
+
+  async saveCheckpoint(): Promise<Uint8Array> {
+    this.alive();
+    this.needTrain('save a checkpoint');
+    const train = this.program.train!;
+    await this.syncHost();
+    return encodeFile(this.name, 'checkpoint', this.weightTensors(), this.optimizerTensors(), {
+      step: String(this.steps),
+      ...positionMetadata(this.position, train.epochs),
+      seed: String(this.seed),
+      optimizer: JSON.stringify(train.optimizer),
+      schedule: JSON.stringify(train.schedule),
+    });
+  }
+
+  loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
+    this.alive();
+    this.needTrain('load a checkpoint');
+    const what = `model '${this.name}'`;
+    const { data, info } = decodeFile(bytes, { what, weights: this.weightTensors(), optimizer: this.optimizerTensors() }, options);
+    if (info.kind !== 'checkpoint' || info.step === undefined || info.seed === undefined)
+      throw new WeightsError(`${options?.source ?? 'the checkpoint'} is not a training checkpoint of ${what} (its metadata has no step and seed); load it with loadWeights (dnnc train --init)`);
+    assignLoaded(this.stores, this.impl, data);
+    this.hostStale = false; // every persistent tensor was just written to the device
+    this.steps = info.step;
+    this.seed = info.seed;
+    this.position = positionOf(info, this.program.train!.epochs);
+    return info;
   }
 
   getWeights(): Weights {

@@ -20,7 +20,7 @@
  * differ, see `mapFields`.
  */
 import { Rng } from './data/random.js';
-import type { Dataset, DatasetField, DType, EpochResult, FitOptions, FitResult, IOSpec, Model, Signature, StepResult, Tensor, TypedArray } from './types.js';
+import type { Dataset, DatasetField, DType, EpochResult, FitOptions, FitResult, IOSpec, Model, Signature, StepResult, Tensor, TrainingPosition, TypedArray } from './types.js';
 
 /** A user-facing error about training (data that does not fit the model, a loss that became NaN). */
 export class TrainError extends Error {
@@ -147,6 +147,15 @@ function positiveInt(v: number, what: string): number {
   return v;
 }
 
+/**
+ * Lets the event loop run (signal handlers among its events): kernels run
+ * synchronously, so without this an abort from SIGINT would only be seen
+ * when the whole fit is over. setImmediate where it exists (Node), else a
+ * zero timeout (browsers).
+ */
+const yieldToEvents = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Weighted running means of a loss and named metrics. */
@@ -172,6 +181,23 @@ class Means {
   }
 }
 
+/** What fit tells a model that keeps its training position (for checkpoints). */
+interface PositionTracker {
+  planSteps(moreSteps: number): void;
+  atPosition(position: TrainingPosition): void;
+}
+
+/** initialEpoch/initialBatch, checked against the run's epochs and batches per epoch. */
+function resumePoint(options: FitOptions, epochs: number, batches: number): { initialEpoch: number; initialBatch: number } {
+  const initialEpoch = options.initialEpoch ?? 0;
+  const initialBatch = options.initialBatch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs)
+    throw new TrainError(`initialEpoch must be an integer from 0 to epochs (${epochs}), got ${initialEpoch}`);
+  if (!Number.isInteger(initialBatch) || initialBatch < 0 || initialBatch >= batches || (initialBatch > 0 && initialEpoch === epochs))
+    throw new TrainError(`initialBatch must be an integer from 0 to ${batches - 1} (the batches of an epoch at this batch size, minus one) within the run's epochs, got ${initialBatch} after epoch ${initialEpoch} of ${epochs}`);
+  return { initialEpoch, initialBatch };
+}
+
 export interface FitDefaults {
   epochs: number;
   batchSize: number;
@@ -194,23 +220,29 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
   const rng = new Rng(defaults.seed);
   const order = new Int32Array(data.size);
   const batches = Math.ceil(data.size / batchSize);
-  // schedules that decay over the whole run need its length
-  (model as Partial<{ planSteps(n: number): void }>).planSteps?.(epochs * batches);
+  const { initialEpoch, initialBatch } = resumePoint(options, epochs, batches);
+  const tracked = model as Partial<PositionTracker>;
+  // schedules that decay over the whole run need its length: what is left of it
+  tracked.planSteps?.((epochs - initialEpoch) * batches - initialBatch);
   const history: EpochResult[] = [];
   const start = now();
-  let step = 0;
+  let step = initialEpoch * batches + initialBatch;
   let stop = false;
+  let interrupted = false;
 
-  for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
+  for (let epoch = 1; epoch <= epochs && !stop && !interrupted; epoch++) {
     const epochStart = now();
     for (let i = 0; i < order.length; i++) order[i] = i;
+    // a resumed run draws the orders of the epochs it skips too, so the stream continues where it was
     if (shuffle) rng.shuffle(order);
+    if (epoch <= initialEpoch) continue;
     const means = new Means();
-    for (let b = 0; b < batches; b++) {
+    for (let b = epoch === initialEpoch + 1 ? initialBatch : 0; b < batches; b++) {
       const indices = order.subarray(b * batchSize, Math.min(data.size, (b + 1) * batchSize));
       const batch = buildBatch(signature, data, mapping, indices);
       step++;
       const result = await model.trainStep(batch);
+      tracked.atPosition?.({ ...(b + 1 === batches ? { epoch, batch: 0 } : { epoch: epoch - 1, batch: b + 1 }), epochs, batchSize, samples: data.size });
       if (!Number.isFinite(result.loss) && !options.continueOnNaN) {
         const what = Number.isNaN(result.loss) ? 'NaN' : 'Inf';
         throw new TrainError(`loss became ${what} at step ${step} (epoch ${epoch}, batch ${b + 1}); lower the learning rate, or keep going with the fit option continueOnNaN (dnnc train --continue-on-nan)`);
@@ -230,11 +262,20 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
         stop = true;
         break;
       }
+      if (options.signal && (await yieldToEvents(), options.signal.aborted)) {
+        // aborted (Ctrl-C): no validation, the cut epoch is not reported
+        interrupted = true;
+        break;
+      }
     }
-    if (means.count === 0) break;
+    if (means.count === 0 || interrupted) break;
     const metrics = means.metrics();
     if (options.validation) {
-      const val = await model.evaluate(options.validation, { batchSize });
+      const val = await model.evaluate(options.validation, { batchSize, signal: options.signal });
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       for (const [k, v] of Object.entries(val)) metrics[`val_${k}`] = v;
     }
     const result: EpochResult = { epoch, loss: means.meanLoss, metrics, seconds: (now() - epochStart) / 1000 };
@@ -243,7 +284,9 @@ export async function fitModel(model: Model, data: Dataset, options: FitOptions,
     if ((await options.onEpoch?.(result)) === false) stop = true;
   }
 
-  return { epochs: history.length, history, metrics: finalMetrics(history, options.validation !== undefined), seconds: (now() - start) / 1000 };
+  const result: FitResult = { epochs: history.length, history, metrics: finalMetrics(history, options.validation !== undefined), seconds: (now() - start) / 1000 };
+  if (interrupted) result.interrupted = true;
+  return result;
 }
 
 /** The last epoch's validation metrics (without the `val_` prefix) when validating, else its training loss and metrics. */
@@ -270,6 +313,7 @@ export async function evaluateDataset(
   signature: Signature,
   data: Dataset,
   batchSize: number,
+  signal?: AbortSignal,
 ): Promise<Record<string, number>> {
   positiveInt(batchSize, 'batchSize');
   checkDataset(data);
@@ -281,6 +325,7 @@ export async function evaluateDataset(
     const idx = indices.subarray(s, Math.min(data.size, s + batchSize));
     const r = await runBatch(buildBatch(signature, data, mapping, idx));
     means.add(r, r.count);
+    if (signal && (await yieldToEvents(), signal.aborted)) break; // the caller sees signal.aborted: the means are partial
   }
   return { loss: means.meanLoss, ...means.metrics() };
 }

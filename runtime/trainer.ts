@@ -16,7 +16,9 @@ import { CompiledModel, selectBackend } from './model.js';
 import type { TrainerProgram, TrainerStepProgram } from './program.js';
 import { learningRate } from './schedule.js';
 import { fitModel } from './train.js';
-import type { CreateOptions, Dataset, FitOptions, FitResult, Model, Signature, StepResult, TensorInput, Trainer, TypedArray, Weights } from './types.js';
+import type { CreateOptions, Dataset, FitOptions, FitResult, LoadOptions, Model, Signature, StepResult, TensorInput, Trainer, TrainingPosition, TypedArray, Weights } from './types.js';
+import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
+import { WeightsError } from './weights-error.js';
 
 interface PreparedStep {
   spec: TrainerStepProgram;
@@ -32,8 +34,9 @@ class CompiledTrainer implements Trainer {
   readonly stepInputs: Record<string, TrainerStepProgram['inputs']> = {};
   private readonly stores = new Map<string, TypedArray>();
   private readonly prepared: PreparedStep[] = [];
-  private readonly seed: number;
+  private seed: number;
   private plannedSteps: number | undefined;
+  private position: TrainingPosition | undefined;
   private disposed = false;
 
   constructor(
@@ -53,9 +56,12 @@ class CompiledTrainer implements Trainer {
       this.stepInputs[s.name] = s.inputs;
       this.steps[s.name] = (batch) => this.runStep(ps, batch);
     }
-    if (weights) this.setWeights(weights);
-    // a sync target starts as a copy of its source (DQN's target network = the online one)
-    for (const sy of program.syncs)
+    // a file holds every model's weights, sync targets included
+    const fromFile = weights instanceof Uint8Array || weights instanceof ArrayBuffer;
+    if (fromFile) this.loadWeights(weights);
+    else if (weights) this.setWeights(weights);
+    // a sync target starts as a copy of its source (DQN's target network = the online one), unless given
+    for (const sy of fromFile ? [] : program.syncs)
       for (const p of sy.pairs) {
         if (weights && p.to in weights) continue;
         this.stores.get(p.to)!.set(this.stores.get(p.from)!);
@@ -120,6 +126,9 @@ class CompiledTrainer implements Trainer {
       planSteps: (n: number) => {
         this.plannedSteps = Math.max(...this.prepared.map((p) => p.calls)) + n;
       },
+      atPosition: (position: TrainingPosition) => {
+        this.position = position;
+      },
       trainStep: async (batch: Record<string, TensorInput>): Promise<StepResult> => {
         const metrics: Record<string, number> = {};
         let loss = NaN;
@@ -160,6 +169,63 @@ class CompiledTrainer implements Trainer {
       byModel.set(model, { ...(byModel.get(model) ?? {}), [path]: w });
     }
     for (const [model, ws] of byModel) this.models[model].setWeights(ws);
+  }
+
+  /** Every model's weights (params and model state), in model order. */
+  private weightTensors(): NamedTensor[] {
+    return Object.values(this.models).flatMap((m) => (m as CompiledModel).weightTensors());
+  }
+
+  private optimizerTensors(): NamedTensor[] {
+    return this.program.steps.flatMap((s) => s.state.map((t) => ({ name: t.path, spec: t, data: this.stores.get(t.path)! })));
+  }
+
+  /** The host arrays must hold the device's values before they are written out. */
+  private async syncHost(): Promise<void> {
+    if (this.impl.resident && this.impl.download) await this.impl.download([...this.stores.keys()]);
+  }
+
+  async saveWeights(): Promise<Uint8Array> {
+    this.alive();
+    await this.syncHost();
+    return encodeFile(this.name, 'weights', this.weightTensors(), []);
+  }
+
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
+    this.alive();
+    const { data, info } = decodeFile(bytes, { what: `trainer '${this.name}'`, weights: this.weightTensors() }, options);
+    assignLoaded(this.stores, this.impl, data);
+    return info;
+  }
+
+  async saveCheckpoint(): Promise<Uint8Array> {
+    this.alive();
+    await this.syncHost();
+    const counts = Object.fromEntries(this.prepared.map((p) => [p.spec.name, p.calls]));
+    return encodeFile(this.name, 'checkpoint', this.weightTensors(), this.optimizerTensors(), {
+      step: String(Math.max(0, ...Object.values(counts))),
+      step_counts: JSON.stringify(counts),
+      ...positionMetadata(this.position, this.program.epochs),
+      seed: String(this.seed),
+      optimizer: JSON.stringify(Object.fromEntries(this.program.steps.map((s) => [s.name, s.optimizer]))),
+      schedule: JSON.stringify(Object.fromEntries(this.program.steps.map((s) => [s.name, s.schedule]))),
+    });
+  }
+
+  loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo {
+    this.alive();
+    const what = `trainer '${this.name}'`;
+    const { data, info } = decodeFile(bytes, { what, weights: this.weightTensors(), optimizer: this.optimizerTensors() }, options);
+    const counts = info.stepCounts;
+    const missing = this.prepared.filter((p) => counts?.[p.spec.name] === undefined).map((p) => p.spec.name);
+    if (info.kind !== 'checkpoint' || info.seed === undefined || missing.length)
+      throw new WeightsError(`${options?.source ?? 'the checkpoint'} is not a training checkpoint of ${what} (its metadata lacks ${missing.length ? `the step counts of ${missing.join(', ')}` : 'the seed'}); load it with loadWeights (dnnc train --init)`);
+    assignLoaded(this.stores, this.impl, data);
+    for (const p of this.prepared) p.calls = counts![p.spec.name];
+    this.seed = info.seed;
+    this.position = positionOf(info, this.program.epochs);
+    for (const m of Object.values(this.models)) (m as CompiledModel).reseed(info.seed);
+    return info;
   }
 
   dispose(): void {

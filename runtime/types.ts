@@ -1,5 +1,8 @@
 /** The public types of the runtime: what generated modules and apps see. */
 import type { Dim } from '../compiler/dims.js';
+import type { CheckpointInfo } from './checkpoint.js';
+
+export type { CheckpointInfo } from './checkpoint.js';
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -56,8 +59,11 @@ export interface CreateOptions {
   threads?: number;
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
   seed?: number;
-  /** initial weights by parameter path (as returned by getWeights) */
-  weights?: Record<string, Float32Array | readonly number[]>;
+  /**
+   * initial weights: by parameter path (as returned by getWeights), or the
+   * bytes of a safetensors weights file or checkpoint (as saveWeights writes)
+   */
+  weights?: Record<string, Float32Array | readonly number[]> | Uint8Array | ArrayBuffer;
 }
 
 export type Weights = Record<string, Float32Array>;
@@ -107,6 +113,34 @@ export interface FitOptions {
   onEpoch?: (e: EpochResult) => void | false | Promise<void | false>;
   /** keep going when the loss becomes NaN or Inf (default: stop with an Error naming the step) */
   continueOnNaN?: boolean;
+  /**
+   * resume a run: the epochs already completed, and the batches already done
+   * of the epoch after them (CheckpointInfo's `epoch` and `batch`). The data
+   * order and the schedule then continue as in an uninterrupted run of
+   * `epochs` epochs with the same seed and data set.
+   */
+  initialEpoch?: number;
+  initialBatch?: number;
+  /** stops after the batch in progress when aborted (no validation of the cut epoch); the result says `interrupted` */
+  signal?: AbortSignal;
+}
+
+/** Where a fit stands: epochs completed, batches done of the next epoch, the epochs planned, and the batching that positions refer to. */
+export interface TrainingPosition {
+  epoch: number;
+  batch: number;
+  epochs: number;
+  batchSize: number;
+  /** samples in the training set (batches per epoch follow from it) */
+  samples: number;
+}
+
+/** Options of loadWeights and loadCheckpoint. */
+export interface LoadOptions {
+  /** names the bytes in errors (a file path); default 'the weights' */
+  source?: string;
+  /** ignore tensors the model does not have (another model's, in a trainer's file); missing ones are still errors */
+  allowExtra?: boolean;
 }
 
 export interface FitResult {
@@ -115,6 +149,8 @@ export interface FitResult {
   /** final metrics: validation metrics when a validation set is given, else training */
   metrics: Record<string, number>;
   seconds: number;
+  /** true when `signal` stopped the run in the middle of an epoch */
+  interrupted?: boolean;
 }
 
 export interface Model {
@@ -125,7 +161,8 @@ export interface Model {
   /** one optimizer step on a batch holding the inputs and the train inputs */
   trainStep(batch: Record<string, TensorInput>): Promise<StepResult>;
   /** loss and metrics over a whole data set (no update) */
-  evaluate(data: Dataset, options?: { batchSize?: number }): Promise<Record<string, number>>;
+  /** with `signal`: stops after the batch in progress once aborted (the means are then partial) */
+  evaluate(data: Dataset, options?: { batchSize?: number; signal?: AbortSignal }): Promise<Record<string, number>>;
   fit(data: Dataset, options?: FitOptions): Promise<FitResult>;
   /**
    * The weights as host arrays. On a device backend (webgpu) they are read
@@ -136,6 +173,14 @@ export interface Model {
   /** The current weights, read back from the device when the backend keeps them there (works on every backend). */
   readWeights(): Promise<Weights>;
   setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
+  /** The weights (parameters and model state such as batchnorm statistics) as a safetensors file. */
+  saveWeights(): Promise<Uint8Array>;
+  /** Load a safetensors weights file (or a checkpoint's weights); every tensor is checked before any is loaded. */
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo;
+  /** Weights, optimizer state and the training position (step, epoch, seed) as a safetensors file: resume with loadCheckpoint. */
+  saveCheckpoint(): Promise<Uint8Array>;
+  /** Restore a checkpoint: weights, optimizer state, step count and seed; returns where the run stood (fit's initialEpoch/initialBatch). */
+  loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo;
   dispose(): void;
 }
 
@@ -157,5 +202,11 @@ export interface Trainer {
   getWeights(): Weights;
   readWeights(): Promise<Weights>;
   setWeights(weights: Record<string, Float32Array | readonly number[]>): void;
+  /** every model's weights (sync targets such as RL target networks and EMA copies included) as a safetensors file */
+  saveWeights(): Promise<Uint8Array>;
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo;
+  /** weights, every step's optimizer state and step count, the training position and seed */
+  saveCheckpoint(): Promise<Uint8Array>;
+  loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions): CheckpointInfo;
   dispose(): void;
 }

@@ -8,7 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
-import type { TensorSpec } from '../compiled.js';
+import type { LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
@@ -16,11 +16,24 @@ import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
 import { builtins } from './builtins/index.js';
 import { Env } from './env.js';
-import { formatLimit, MAX_DIM, MAX_OPERATIONS, MAX_NESTING, MAX_PARAM_ELEMENTS, MAX_TENSOR_ELEMENTS, MAX_UNROLL, staticElements } from '../limits.js';
+import { formatLimit, MAX_DIM, MAX_DIM_EXPRESSION_LENGTH, MAX_OPERATIONS, MAX_NESTING, MAX_PARAM_ELEMENTS, MAX_TENSOR_ELEMENTS, MAX_UNROLL, staticElements } from '../limits.js';
 import { asDim, describe, type LVal } from './values.js';
 
 /** The most inputs one concat kernel reads (plus its output: 8 arrays, WebGPU's guaranteed minimum). */
 const CONCAT_FAN_IN = 7;
+
+/** The literal arguments of a call (numbers, names, flags, lists of numbers), for its LayerRecord. */
+function literalArgs(bound: Map<string, LVal>): Record<string, LayerArg> {
+  const out: Record<string, LayerArg> = {};
+  for (const [name, v] of bound) {
+    if (name === 'name') continue;
+    if (v.kind === 'num' || v.kind === 'bool' || v.kind === 'str') out[name] = v.value;
+    else if (v.kind === 'sym') out[name] = v.name;
+    else if (v.kind === 'dim') out[name] = String(v.dim);
+    else if (v.kind === 'list' && v.items.every((i) => i.kind === 'num')) out[name] = v.items.map((i) => (i as { value: number }).value);
+  }
+  return out;
+}
 
 /** Unwinds a statement whose failure was already reported (or follows from one that was). */
 export class SilentAbort extends Error {}
@@ -42,6 +55,7 @@ export interface LoweredModel {
   outputs: { name: string; value: Value; decl: A.OutputDecl }[];
   params: TensorSpec[];
   state: TensorSpec[];
+  layers: LayerRecord[];
 }
 
 export class Lowerer {
@@ -56,6 +70,7 @@ export class Lowerer {
   /** the elements of paramSpecs together (MAX_PARAM_ELEMENTS) */
   private paramElements = 0;
   private stateSpecs: TensorSpec[] = [];
+  private layerRecords: LayerRecord[] = [];
   /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
   mode: 'predict' | 'train' | 'evaluate' = 'predict';
   /** symbolic dims introduced by input types, by name */
@@ -153,7 +168,7 @@ export class Lowerer {
         if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
       }
     }
-    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs };
+    return { graph, env, inputs, outputs, params: this.paramSpecs, state: this.stateSpecs, layers: this.layerRecords };
   }
 
   /** Start lowering into a fresh graph (a model's entry, or a step of a train block). */
@@ -164,6 +179,7 @@ export class Lowerer {
     this.paramSpecs = [];
     this.paramElements = 0;
     this.stateSpecs = [];
+    this.layerRecords = [];
     this.scopes = [{ path: rootScope, counters: new Map() }];
     this.callStack = [];
     this.inputBindings = undefined;
@@ -339,7 +355,7 @@ export class Lowerer {
     const count = this.expr(s.count, env);
     if (count.kind !== 'num' || !Number.isInteger(count.value) || count.value < 0)
       this.fail('DNN0017', s.count.span, { message: `repeat needs a non-negative integer count, got ${describe(count)}` });
-    if (count.value > MAX_UNROLL) this.fail('DNN0032', s.count.span, { message: `repeat ${count.value} is above the limit of ${MAX_UNROLL.toLocaleString('en-US')} iterations` });
+    if (count.value > MAX_UNROLL) this.fail('DNN0033', s.count.span, { message: `repeat ${count.value} is above the limit of ${MAX_UNROLL.toLocaleString('en-US')} iterations` });
     const label = s.as?.name ?? 'layers';
     const parent = this.scopes[this.scopes.length - 1];
     for (let i = 0; i < count.value; i++) {
@@ -397,7 +413,7 @@ export class Lowerer {
    */
   expr(e: A.Expr, env: Env, argPosition = false): LVal {
     if (this.depth >= MAX_NESTING)
-      this.fail('DNN0031', e.span, { what: 'expression', max: MAX_NESTING }, 'name the inner parts: t = ...; then use t');
+      this.fail('DNN0032', e.span, { what: 'expression', max: MAX_NESTING }, 'name the inner parts: t = ...; then use t');
     this.depth++;
     try {
       return this.exprAt(e, env, argPosition);
@@ -502,7 +518,7 @@ export class Lowerer {
     if (!this.b) this.fail('DNN0017', span, { message: 'a top-level param or const must be a compile-time value (a number, a dim, a name), not a tensor' });
     this.b.span = span;
     if (this.operationsSpent + this.b.graph.nodes.length >= MAX_OPERATIONS)
-      this.fail('DNN0032', span, { message: `the file grows past ${MAX_OPERATIONS.toLocaleString('en-US')} operations here` }, 'lower the repeat counts, the unrolled lengths (scan, lstm) or the number of layers');
+      this.fail('DNN0033', span, { message: `the file grows past ${MAX_OPERATIONS.toLocaleString('en-US')} operations here` }, 'lower the repeat counts, the unrolled lengths (scan, lstm) or the number of layers');
     let out: Value;
     try {
       out = this.b.op(name, inputs, attrs as never);
@@ -517,10 +533,10 @@ export class Lowerer {
   /** A static shape against the limits of one tensor, before anything is allocated for it. */
   checkShape(shape: readonly Dim[], span: Span, what: string): void {
     for (const d of shape)
-      if (typeof d === 'number' && d > MAX_DIM) this.fail('DNN0032', span, { message: `${what} has the dimension ${d}, above the limit of ${formatLimit(MAX_DIM + 1)} - 1` });
+      if (typeof d === 'number' && d > MAX_DIM) this.fail('DNN0033', span, { message: `${what} has the dimension ${d}, above the limit of ${formatLimit(MAX_DIM + 1)} - 1` });
     const n = staticElements(shape);
     if (n > MAX_TENSOR_ELEMENTS)
-      this.fail('DNN0032', span, { message: `${what} would have ${n.toLocaleString('en-US')} elements ${shapeToString(shape)}, above the limit of ${formatLimit(MAX_TENSOR_ELEMENTS)} per tensor` });
+      this.fail('DNN0033', span, { message: `${what} would have ${n.toLocaleString('en-US')} elements ${shapeToString(shape)}, above the limit of ${formatLimit(MAX_TENSOR_ELEMENTS)} per tensor` });
   }
 
   /** A scalar constant of the tensor's dtype. */
@@ -557,6 +573,8 @@ export class Lowerer {
       else if (e.op === '*') d = dimMul(ld, rd);
       else if (e.op === '/') d = dimDiv(ld, rd);
       if (d === undefined) return this.fail('DNN0011', e.span, { dim: `${ld} ${e.op} ${rd}`, hint: ' (dims support +, - and * and exact division)' });
+      if (typeof d === 'string' && d.length > MAX_DIM_EXPRESSION_LENGTH)
+        return this.fail('DNN0033', e.span, { message: `this dim grows to ${d.length.toLocaleString('en-US')} characters, above the limit of ${MAX_DIM_EXPRESSION_LENGTH} for a symbolic dim` });
       return typeof d === 'number' ? { kind: 'num', value: d, isInt: true, span: e.span } : { kind: 'dim', dim: d, span: e.span };
     }
     if (l.kind !== 'tensor' && r.kind !== 'tensor') return this.fail('DNN0017', e.opSpan, { message: `cannot apply '${e.op}' to ${describe(l)} and ${describe(r)}` });
@@ -843,6 +861,8 @@ export class Lowerer {
       layerPath: (layer) => {
         const path = self.layerPath(layer, explicitName?.kind === 'sym' ? explicitName.name : explicitName?.kind === 'str' ? explicitName.value : undefined);
         self.b.scope = path;
+        // a layer named again (shared weights) is one instance
+        if (!self.layerRecords.some((r) => r.path === path)) self.layerRecords.push({ path, kind: builtin.name, args: literalArgs(bound) });
         return path;
       },
       param: (path, shape, init) => self.param(path, shape, init, explicitName !== undefined, span),
@@ -903,7 +923,7 @@ export class Lowerer {
     this.checkShape(shape, span, `the parameter ${path}`);
     const total = this.paramElements + staticElements(shape);
     if (total > MAX_PARAM_ELEMENTS)
-      this.fail('DNN0032', span, { message: `the parameter ${path} ${shapeToString(shape)} brings the model to ${total.toLocaleString('en-US')} parameters, above the limit of ${formatLimit(MAX_PARAM_ELEMENTS)}` });
+      this.fail('DNN0033', span, { message: `the parameter ${path} ${shapeToString(shape)} brings the model to ${total.toLocaleString('en-US')} parameters, above the limit of ${formatLimit(MAX_PARAM_ELEMENTS)}` });
     this.paramElements = total;
     const value = this.b.param(path, 'f32', shape, init);
     value.name = path;

@@ -59,6 +59,7 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
     validate: f.validate,
     metrics: f.metrics.map((m): MetricSpec => ({ name: m.name, reduce: 'mean' })),
     seed: f.seed,
+    ...(f.clip !== undefined ? { clip: f.clip } : {}),
   };
 }
 

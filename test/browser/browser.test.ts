@@ -11,8 +11,7 @@
  * No Chromium: under CI (CI=true) the test fails; locally it is skipped with
  * the reason printed.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -28,34 +27,15 @@ import { hasGpujs } from '../../codegen/gpujs/index.js';
 import { instantiate } from '../../runtime/index.js';
 import type { DType, Model, TypedArray } from '../../runtime/types.js';
 import { assertClose, rng } from '../webgpu/helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS, CI, ensureDist } from '../helpers/browser.js';
 import { oneNodeModel, sampleData, symbolicShapes, TOLERANCE } from '../gpujs/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(root, 'test/.out/browser');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 /** tolerance against cpu: SwiftShader's exp/log/division are float32 approximations */
 const TOL = 1e-4;
 
 // ---------------------------------------------------------------- the files the page reads
-
-/** dist/ (what the page imports) must be at least as new as the sources; rebuild when it is not. */
-function ensureDist(): void {
-  const newest = (dir: string): number => {
-    let t = 0;
-    for (const f of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, f.name);
-      if (f.isDirectory()) t = Math.max(t, newest(p));
-      else if (f.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-    }
-    return t;
-  };
-  const built = join(root, 'dist/runtime/backends/gpujs.js');
-  const sources = Math.max(newest(join(root, 'runtime')), newest(join(root, 'compiler')));
-  if (existsSync(built) && statSync(join(root, 'dist/runtime/index.js')).mtimeMs >= sources && statSync(built).mtimeMs >= sources) return;
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
-  if (!existsSync(built)) assert.unreachable(`building dist/ failed:\n${r.stdout}${r.stderr}`);
-}
 
 interface Given {
   data: number[];
@@ -188,7 +168,7 @@ async function runPage(): Promise<{ result: PageResult; logs: string[] }> {
   const logs: string[] = [];
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--no-first-run', '--headless'],
+    args: CHROMIUM_ARGS,
   });
   try {
     const page = await browser.newPage();
@@ -218,7 +198,7 @@ test.before(async () => {
     console.log(`\n  [browser test skipped] no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
     return;
   }
-  ensureDist();
+  ensureDist(root);
   const { want, ops } = await prepare();
   const t0 = Date.now();
   const page = await runPage();

@@ -22,6 +22,10 @@ function dataset(n: number, featureName = 'x'): Dataset {
 }
 
 /** A Model whose trainStep records the sample ids it saw; loss = mean sample id, metric = batch size. */
+const unused = (): never => {
+  throw new Error('unused');
+};
+
 function fakeModel(opts: { nanAt?: number; sig?: Signature } = {}): Model & { calls: number[][] } {
   const calls: number[][] = [];
   const sig = opts.sig ?? signature;
@@ -62,6 +66,10 @@ function fakeModel(opts: { nanAt?: number; sig?: Signature } = {}): Model & { ca
       return {};
     },
     setWeights() {},
+    saveWeights: unused,
+    loadWeights: unused,
+    saveCheckpoint: unused,
+    loadCheckpoint: unused,
     dispose() {},
   };
   return model as Model & { calls: number[][] };

@@ -211,7 +211,7 @@ function checkCsvColumns(cx: CallContext): void {
   } catch (e) {
     if (!(e instanceof FileError)) throw e;
     if (e.code === 'ENOENT') return; // not there yet: the runtime reports it when training starts
-    return cx.fail('DNN0034', { message: `csv: '${file}': ${e.reason}` }, { span: cx.args.span('path') });
+    return cx.fail('DNN0035', { message: `csv: '${file}': ${e.reason}` }, { span: cx.args.span('path') });
   }
   if (label === undefined) return;
   const columns = header.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
