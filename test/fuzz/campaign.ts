@@ -30,6 +30,8 @@ export interface CampaignOptions {
   /** called about every `progressEvery` inputs */
   onProgress?: (done: number, report: CampaignReport) => void;
   progressEvery?: number;
+  /** stop taking new inputs after this many seconds (the report then covers the inputs that ran) */
+  maxSeconds?: number;
 }
 
 export interface Finding {
@@ -50,13 +52,16 @@ export interface Finding {
 
 export interface CampaignReport {
   seed: number;
+  /** inputs run */
   n: number;
+  /** inputs asked for (more than n when maxSeconds stopped the campaign) */
+  planned: number;
   counts: Record<Kind, number>;
   /** inputs that reached the codegen stage */
   generated: number;
   findings: Finding[];
   seconds: number;
-  /** slowest stages seen, ms */
+  /** slowest stages seen, ms (the worker thread's CPU time on Linux, else wall time) */
   slowest: { compile: number; codegen: number };
 }
 
@@ -82,7 +87,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   const cx = { seeds, words: vocabulary(seeds) };
   const pool = new Pool(options.jobs ?? 1, options.budgets ?? DEFAULT_BUDGETS);
   const every = Math.max(1, options.codegenEvery ?? 1);
-  const report: CampaignReport = { seed: options.seed, n: options.n, counts: { ok: 0, diagnostic: 0, crash: 0, hang: 0, 'bad-location': 0 }, generated: 0, findings: [], seconds: 0, slowest: { compile: 0, codegen: 0 } };
+  const report: CampaignReport = { seed: options.seed, n: 0, planned: options.n, counts: { ok: 0, diagnostic: 0, crash: 0, hang: 0, 'bad-location': 0 }, generated: 0, findings: [], seconds: 0, slowest: { compile: 0, codegen: 0 } };
   const bySignature = new Map<string, Finding>();
   const t0 = performance.now();
   let next = 0;
@@ -112,11 +117,13 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       }
     }
     done++;
+    report.n = done;
     if (options.onProgress && done % (options.progressEvery ?? 500) === 0) options.onProgress(done, report);
   };
 
+  const stopAt = options.maxSeconds !== undefined ? t0 + options.maxSeconds * 1000 : Infinity;
   const lane = async () => {
-    while (next < options.n) await one(next++);
+    while (next < options.n && performance.now() < stopAt) await one(next++);
   };
   try {
     await Promise.all(Array.from({ length: options.jobs ?? 1 }, lane));
@@ -140,7 +147,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 export function summary(r: CampaignReport): string {
   const c = r.counts;
   const lines = [
-    `fuzz: seed ${r.seed}, ${r.n} inputs in ${r.seconds.toFixed(0)} s: ${c.ok} ok, ${c.diagnostic} diagnostic, ${c.crash} crash, ${c.hang} hang, ${c['bad-location']} bad-location; ${r.generated} through code generation; slowest compile ${r.slowest.compile.toFixed(0)} ms, codegen ${r.slowest.codegen.toFixed(0)} ms`,
+    `fuzz: seed ${r.seed}, ${r.n}${r.n < r.planned ? ` of ${r.planned} (stopped by the time limit)` : ''} inputs in ${r.seconds.toFixed(0)} s: ${c.ok} ok, ${c.diagnostic} diagnostic, ${c.crash} crash, ${c.hang} hang, ${c['bad-location']} bad-location; ${r.generated} through code generation; slowest compile ${r.slowest.compile.toFixed(0)} ms, codegen ${r.slowest.codegen.toFixed(0)} ms (CPU)`,
   ];
   for (const f of r.findings) {
     lines.push(`  ${f.kind} ×${f.count}: ${f.detail}`, `    signature: ${f.signature}`, `    first: input ${f.index} from ${f.from} (${f.mutations.join(', ')})`);

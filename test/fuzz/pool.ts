@@ -3,11 +3,16 @@
  * that overruns its budget is a hang: the thread is terminated (the only way
  * to stop a loop that never yields) and a fresh one replaces it. A thread
  * that dies (out of memory) is a crash of the input it was running.
+ *
+ * Budgets count the worker thread's CPU time where /proc gives it (Linux), so
+ * that a machine busy with other work does not turn slow inputs into hangs;
+ * a stage still ends after WALL_FACTOR times its budget on the wall clock.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StageResult } from './oracle.js';
+import { threadCpuMs } from './cputime.js';
 import { root } from './seeds.js';
 import type { Job, Report } from './worker.js';
 
@@ -19,6 +24,9 @@ export interface Budgets {
 }
 
 export const DEFAULT_BUDGETS: Budgets = { compile: 2000, codegen: 10000 };
+
+/** A stage is a hang past this many times its budget on the wall clock, whatever its CPU time. */
+export const WALL_FACTOR = 20;
 
 export interface Outcome {
   compile: StageResult;
@@ -51,6 +59,8 @@ function spawn(sourceDir: string): Worker {
 class Slot {
   private worker!: Worker;
   private ready!: Promise<void>;
+  /** the worker thread's /proc stat path: budgets in CPU time */
+  private stat?: string;
   private current?: { job: Job; resolve: (o: Outcome) => void; outcome: Outcome; timer?: NodeJS.Timeout; stage: 'compile' | 'codegen' };
   private nextId = 0;
 
@@ -68,6 +78,7 @@ class Slot {
       const onMessage = (m: Report) => {
         if ('ready' in m) {
           w.off('message', onMessage);
+          this.stat = m.stat;
           resolve();
         }
       };
@@ -89,16 +100,33 @@ class Slot {
     c.resolve(outcome);
   }
 
+  private cpuMs(): number | undefined {
+    return this.stat !== undefined ? threadCpuMs(this.stat) : undefined;
+  }
+
   private arm(stage: 'compile' | 'codegen'): void {
     const c = this.current!;
     clearTimeout(c.timer);
     c.stage = stage;
-    c.timer = setTimeout(() => {
+    const budget = this.budgets[stage];
+    const wall0 = performance.now();
+    const cpu0 = this.cpuMs();
+    const check = () => {
+      const cpu = this.cpuMs();
+      const spent = cpu0 !== undefined && cpu !== undefined ? cpu - cpu0 : undefined;
+      const wall = performance.now() - wall0;
+      if (spent !== undefined && spent < budget && wall < budget * WALL_FACTOR) {
+        // the thread waited for a core: wait for the CPU time it has left
+        c.timer = setTimeout(check, Math.max(50, budget - spent));
+        return;
+      }
       const w = this.worker;
-      c.outcome[stage] = { kind: 'hang', detail: `${stage} ran past ${this.budgets[stage]} ms`, signature: `hang ${stage}` };
+      const how = spent !== undefined && spent < budget ? `${(wall / 1000).toFixed(0)} s on the wall clock` : `${budget} ms`;
+      c.outcome[stage] = { kind: 'hang', detail: `${stage} ran past ${how}`, signature: `hang ${stage}` };
       this.settle(c.outcome);
       this.restart(w);
-    }, this.budgets[stage]);
+    };
+    c.timer = setTimeout(check, budget);
   }
 
   private restart(dead: Worker): void {

@@ -1,8 +1,9 @@
 /**
- * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--save] [--no-minimize] [--json FILE]`
+ * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--minutes M] [--save] [--no-minimize] [--json FILE]`
  *
  * Runs a campaign and prints its figures; exits 1 when it found a crash, a
- * hang or a bad location. --save writes the minimized findings into
+ * hang or a bad location. --minutes stops taking new inputs after M minutes
+ * (the figures then cover the inputs that ran). --save writes the minimized findings into
  * test/fuzz/corpus/ (commit them with the fix: corpus.test.ts replays them).
  */
 import { availableParallelism } from 'node:os';
@@ -32,6 +33,7 @@ const report = await runCampaign({
   codegenEvery: num('codegen-every', 1),
   budgets: { compile: num('compile-ms', DEFAULT_BUDGETS.compile), codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen) },
   minimize: !process.argv.includes('--no-minimize'),
+  ...(flag('minutes') !== undefined ? { maxSeconds: num('minutes', 0) * 60 } : {}),
   save: process.argv.includes('--save'),
   progressEvery: Math.max(100, Math.round(n / 50)),
   onProgress: (done, r) => {
