@@ -209,6 +209,7 @@ function buildProgram(): Command {
     .option('--model <name>', 'the model, when the file has several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
     .option('--json', 'print one JSON line {"model", "outputs": {name: {dtype, shape, data}}}')
+    .option('--check-finite', 'stop at the first NaN or Infinity among the inputs or the outputs, naming it')
     .addOption(paramOption())
     .action((file: string, opts: PredictOpts) => cmdPredict(file, opts));
 

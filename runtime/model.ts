@@ -12,6 +12,7 @@ import { createWebGpuBackend } from './backends/webgpu.js';
 import { createGpujsBackend, gpujsGpuMode } from './backends/gpujs.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
+import { requireFinite } from './finite.js';
 import { bindInputs, checkLimits, type InputSpec } from './inputs.js';
 import type { Program, ProgramEntry, ProgramTensor } from './program.js';
 import { learningRate } from './schedule.js';
@@ -26,6 +27,7 @@ import type {
   Signature,
   StepResult,
   LoadOptions,
+  PredictOptions,
   Tensor,
   TensorInput,
   TrainingPosition,
@@ -173,23 +175,26 @@ export class CompiledModel implements Model {
     return { step: t, evaluate: this.entries.evaluate };
   }
 
-  private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>) {
-    const { dims, data } = bindInputs(this.name, entry.inputs, given, what);
+  private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>, checkFinite = false) {
+    const { dims, data, shapes } = bindInputs(this.name, entry.inputs, given, what);
     checkLimits(this.name, entry.inputs, dims, entry.spec.limits, entry.spec.ranges, data);
+    if (checkFinite) for (const s of entry.inputs) requireFinite(this.name, 'input', s.name, data.get(s.name)!, shapes.get(s.name) ?? evalShape(s.shape, dims));
     await entry.prepared.run(dims, data, hyper);
     return dims;
   }
 
-  async predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>> {
+  async predict(inputs: Record<string, TensorInput>, options: PredictOptions = {}): Promise<Record<string, Tensor>> {
     this.alive();
     const e = this.entries.predict;
+    const checkFinite = options?.checkFinite === true;
     // in-graph noise outside training draws from the seed alone (step 0)
-    const dims = await this.runEntry(e, inputs, 'input', { seed: this.seed, step: 0 });
+    const dims = await this.runEntry(e, inputs, 'input', { seed: this.seed, step: 0 }, checkFinite);
     const out: Record<string, Tensor> = {};
     for (const o of e.spec.outputs) {
       const data = copyOf(await e.prepared.output(o.name));
       out[o.name] = { dtype: o.dtype, shape: evalShape(o.shape, dims), data };
     }
+    if (checkFinite) for (const [name, t] of Object.entries(out)) requireFinite(this.name, 'output', name, t.data, t.shape);
     return out;
   }
 

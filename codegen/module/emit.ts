@@ -204,7 +204,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
   const sf = project.createSourceFile(`${options.sourceName}.ts`, header);
   // added in one call at the end: ts-morph re-parses the file on every insertion
   const statements: string[] = [];
-  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'Program', 'Signature', 'StepResult', 'Tensor', 'TensorInput', 'TypedArray', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
+  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'Tensor', 'TensorInput', 'TypedArray', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
   const anyLM = file.models.some(isLMModel);
   if (anyLM) types.push('GenerateOptions');
   statements.push(`import { instantiate, ${trainers.length ? 'instantiateTrainer, ' : ''}${anyLM ? 'generate, ' : ''}${types.map((t) => `type ${t}`).join(', ')} } from ${lit(runtime)};`);
@@ -250,7 +250,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
       `/** A training batch of ${m.name}: the inputs and the train inputs. */`,
       `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInput')}\n};`,
       `/** Model ${m.name} with typed predict and trainStep. */`,
-      `export interface ${id}Model extends Model {\n  predict(inputs: ${id}Inputs): Promise<${id}Outputs>;\n  trainStep(batch: ${id}TrainBatch): Promise<StepResult>;\n}`,
+      `export interface ${id}Model extends Model {\n  predict(inputs: ${id}Inputs, options?: PredictOptions): Promise<${id}Outputs>;\n  trainStep(batch: ${id}TrainBatch): Promise<StepResult>;\n}`,
       `const ${id}Program: Program = ${programText(p, `${id}Signature`, forms)};`,
       `/** Create model ${m.name} (weights initialised from options.seed, default ${p.train?.seed ?? 0}, or given by options.weights). */`,
       `export async function create${id}(options: CreateOptions = {}): Promise<${id}Model> {\n  return (await instantiate(${id}Program, options)) as ${id}Model;\n}`,
