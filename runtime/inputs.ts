@@ -50,11 +50,13 @@ function typedName(x: ArrayBufferView): string {
 
 export const describe = (dtype: string, shape: readonly Dim[]) => `${dtype}${shapeToString(shape)}`;
 
-function flatten(x: unknown, name: string, expected: string): { data: number[]; shape: number[] } {
+function flatten(x: unknown, name: string, expected: string, rank: number): { data: number[]; shape: number[] } {
   const shape: number[] = [];
   let cur: unknown = x;
   while (Array.isArray(cur)) {
     shape.push(cur.length);
+    // deeper than the input's rank can only be a mistake: stop before walking it (no stack overflow)
+    if (shape.length > Math.max(rank, 1)) throw new Error(`input '${name}': expected ${expected}, received an array nested deeper than ${Math.max(rank, 1)}`);
     if (cur.length === 0) break;
     cur = cur[0];
   }
@@ -78,16 +80,18 @@ function normalize(spec: InputSpec, x: TensorInput): Normalized {
   const expected = describe(spec.dtype, spec.shape);
   if (isTyped(x)) return { spec, data: x as Flat, given: typedName(x) };
   if (Array.isArray(x)) {
-    const { data, shape } = flatten(x, spec.name, expected);
+    const { data, shape } = flatten(x, spec.name, expected, spec.shape.length);
     const flat = shape.length === 1 && shape.length < spec.shape.length;
     return { spec, data, given: spec.dtype, shape: flat ? undefined : shape };
   }
   if (x && typeof x === 'object' && 'data' in x && 'shape' in x) {
-    const t = x as { data: unknown; shape: readonly number[]; dtype?: string };
-    const data = isTyped(t.data) ? (t.data as Flat) : Array.isArray(t.data) ? flatten(t.data, spec.name, expected).data : undefined;
+    const t = x as { data: unknown; shape: unknown; dtype?: unknown };
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new Error(`input '${spec.name}': expected ${expected}, received an object whose shape is not a list of non-negative integers`);
+    const data = isTyped(t.data) ? (t.data as Flat) : Array.isArray(t.data) ? flatten(t.data, spec.name, expected, spec.shape.length).data : undefined;
     if (!data) throw new Error(`input '${spec.name}': expected ${expected}, received an object whose data is not an array`);
-    const given = t.dtype ?? (isTyped(t.data) ? typedName(t.data) : spec.dtype);
-    return { spec, data, given, shape: [...t.shape] };
+    const given = typeof t.dtype === 'string' ? t.dtype : isTyped(t.data) ? typedName(t.data) : spec.dtype;
+    return { spec, data, given, shape: [...(t.shape as number[])] };
   }
   throw new Error(`input '${spec.name}': expected ${expected} (a typed array, a nested array or { data, shape }), received ${x === null ? 'null' : typeof x}`);
 }

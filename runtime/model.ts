@@ -359,10 +359,15 @@ export class CompiledModel implements Model {
       const dst = this.params.get(path);
       if (!dst) throw new Error(`setWeights: model '${this.name}' has no parameter '${path}'; its parameters are: ${known()}`);
       const spec = [...this.program.params, ...(this.program.state ?? [])].find((p) => p.path === path)!;
-      if (!w || typeof (w as ArrayLike<number>).length !== 'number')
+      if (!Array.isArray(w) && !(ArrayBuffer.isView(w) && !(w instanceof DataView) && !(w instanceof BigInt64Array) && !(w instanceof BigUint64Array)))
         throw new Error(`setWeights: '${path}' must be a Float32Array or an array of numbers`);
       if (w.length !== dst.length)
         throw new Error(`setWeights: '${path}' is ${spec.dtype}[${spec.shape.join(', ')}] (${dst.length} values), but ${w.length} values were given`);
+      if (Array.isArray(w)) {
+        // flat numbers only: a nested array or a string would be read as NaN
+        const bad = w.findIndex((v) => typeof v !== 'number');
+        if (bad >= 0) throw new Error(`setWeights: '${path}' holds ${Array.isArray(w[bad]) ? 'a nested array' : w[bad] === null ? 'null' : `a ${typeof w[bad]}`} at index ${bad}; expected a flat array of numbers`);
+      }
     }
     for (const [path, w] of Object.entries(weights)) {
       this.params.get(path)!.set(w);
