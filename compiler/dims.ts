@@ -150,6 +150,18 @@ export function dimSymbols(d: Dim): string[] {
   return [...out].sort();
 }
 
+/**
+ * True when `d` is below 0 whatever positive values its symbols take: a
+ * negative number, or a polynomial with no positive coefficient (`B - 2*B`,
+ * `-T - 1`). Dims that are negative only for some values (`T - 5`) are
+ * checked when inputs bind them.
+ */
+export function alwaysNegative(d: Dim): boolean {
+  if (typeof d === 'number') return d < 0;
+  const coefficients = [...parsePoly(d).values()];
+  return coefficients.length > 0 && coefficients.every((c) => c <= 0);
+}
+
 export function evalDim(d: Dim, env: DimEnv): number {
   if (typeof d === 'number') return d;
   let total = 0;

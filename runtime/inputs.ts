@@ -19,7 +19,7 @@
  *     are errors naming the input.
  */
 import { dimSymbols, evalDim, isDimName, shapeToString, type Dim } from '../compiler/dims.js';
-import type { Dims } from './program.js';
+import type { Dims, ProgramEntry } from './program.js';
 import type { DType, TensorInput, TypedArray } from './types.js';
 
 export interface InputSpec {
@@ -254,5 +254,43 @@ export function checkLimits(
     if (v === undefined || v <= l.max) continue;
     const input = inputs.find((i) => i.shape.some((d) => d === l.dim));
     throw new Error(`${model}: input '${input?.name ?? '?'}' has ${l.dim} = ${v}, longer than ${l.max}, the most ${l.what} allows`);
+  }
+}
+
+/**
+ * The inputs bound dims for which the model cannot run: a dim it computes by
+ * subtraction (`T - 5`) comes out negative. Named after the inputs that
+ * bound its symbols.
+ */
+export class DimError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DimError';
+  }
+}
+
+/** The dims of an entry's tensors that subtract, hence may come out negative: found once per entry. */
+const subtracting = new WeakMap<ProgramEntry, Dim[]>();
+
+function dimsThatSubtract(entry: ProgramEntry): Dim[] {
+  let found = subtracting.get(entry);
+  if (!found) {
+    const all = [...entry.buffers.map((b) => b.shape), ...entry.outputs.map((o) => o.shape)].flat();
+    found = [...new Set(all.filter((d): d is string => typeof d === 'string' && d.includes('-')))];
+    subtracting.set(entry, found);
+  }
+  return found;
+}
+
+/** Throws a DimError when the bound dims make one of the entry's tensors have a negative dim. */
+export function checkDims(model: string, inputs: readonly InputSpec[], dims: Dims, entry: ProgramEntry): void {
+  for (const d of dimsThatSubtract(entry)) {
+    const symbols = dimSymbols(d);
+    if (symbols.some((x) => dims[x] === undefined)) continue;
+    const v = evalDim(d, dims);
+    if (v >= 0) continue;
+    const from = inputs.filter((i) => i.shape.some((x) => typeof x === 'string' && dimSymbols(x).some((y) => symbols.includes(y)))).map((i) => `'${i.name}'`);
+    const bound = symbols.map((x) => `${x} = ${dims[x]}`).join(', ');
+    throw new DimError(`${model}: ${from.length ? `input ${from.join(', ')} gives` : 'the inputs give'} ${bound}, but the model computes a tensor with the dim ${d} = ${v}: it needs larger inputs`);
   }
 }

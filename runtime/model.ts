@@ -13,7 +13,7 @@ import { createGpujsBackend, gpujsGpuMode } from './backends/gpujs.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
 import { requireFinite } from './finite.js';
-import { bindInputs, checkLimits, type InputSpec } from './inputs.js';
+import { bindInputs, checkDims, checkLimits, type InputSpec } from './inputs.js';
 import type { Program, ProgramEntry, ProgramTensor } from './program.js';
 import { learningRate } from './schedule.js';
 import { evaluateDataset, fitModel } from './train.js';
@@ -37,6 +37,7 @@ import type {
 import { evalShape } from '../compiler/dims.js';
 import { assignLoaded, decodeFile, encodeFile, positionMetadata, positionOf, type CheckpointInfo, type NamedTensor } from './checkpoint.js';
 import { WeightsError } from './weights-error.js';
+import { BackendError } from './backend-error.js';
 
 const KNOWN: BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 
@@ -58,12 +59,12 @@ export async function selectBackend(requested: CreateOptions['backend'], program
   if (want === 'cpu') return new CpuBackend({ threads: options.threads });
   if (want === 'webgpu') {
     const gaps = wgslGaps(program.entries);
-    if (!gaps) throw new Error(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
-    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
+    if (!gaps) throw new BackendError(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new BackendError(`model '${program.name}' cannot run on the webgpu backend: no WGSL kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu'`);
     try {
       return await createWebGpuBackend();
     } catch (e) {
-      throw new Error(`the webgpu backend is not available: ${(e as Error).message}`);
+      throw new BackendError(`the webgpu backend is not available: ${(e as Error).message}`);
     }
   }
   if (want === 'auto') {
@@ -92,15 +93,15 @@ export async function selectBackend(requested: CreateOptions['backend'], program
   }
   if (want === 'gpujs') {
     const gaps = gpujsGaps(program.entries);
-    if (!gaps) throw new Error(`model '${program.name}' cannot run on the gpujs backend: its program has no gpu.js kernels; regenerate the module with this version of dnnc`);
-    if (gaps.length) throw new Error(`model '${program.name}' cannot run on the gpujs backend: no gpu.js kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu' or 'webgpu'`);
+    if (!gaps) throw new BackendError(`model '${program.name}' cannot run on the gpujs backend: its program has no gpu.js kernels; regenerate the module with this version of dnnc`);
+    if (gaps.length) throw new BackendError(`model '${program.name}' cannot run on the gpujs backend: no gpu.js kernel for op(s) ${gaps.join(', ')}; use backend: 'cpu' or 'webgpu'`);
     try {
       return await createGpujsBackend(options.gpujs?.mode);
     } catch (e) {
-      throw new Error(`the gpujs backend is not available: ${(e as Error).message}`);
+      throw new BackendError(`the gpujs backend is not available: ${(e as Error).message}`);
     }
   }
-  throw new Error(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
+  throw new BackendError(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
 }
 
 interface Entry {
@@ -178,6 +179,7 @@ export class CompiledModel implements Model {
   private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>, checkFinite = false) {
     const { dims, data, shapes } = bindInputs(this.name, entry.inputs, given, what);
     checkLimits(this.name, entry.inputs, dims, entry.spec.limits, entry.spec.ranges, data);
+    checkDims(`model '${this.name}'`, entry.inputs, dims, entry.spec);
     if (checkFinite) for (const s of entry.inputs) requireFinite(this.name, 'input', s.name, data.get(s.name)!, shapes.get(s.name) ?? evalShape(s.shape, dims));
     await entry.prepared.run(dims, data, hyper);
     return dims;

@@ -10,7 +10,7 @@ import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
 import type { LayerArg, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
-import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
+import { alwaysNegative, dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
 import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
@@ -532,8 +532,10 @@ export class Lowerer {
 
   /** A static shape against the limits of one tensor, before anything is allocated for it. */
   checkShape(shape: readonly Dim[], span: Span, what: string): void {
-    for (const d of shape)
+    for (const d of shape) {
       if (typeof d === 'number' && d > MAX_DIM) this.fail('DNN0033', span, { message: `${what} has the dimension ${d}, above the limit of ${formatLimit(MAX_DIM + 1)} - 1` });
+      if (alwaysNegative(d)) this.fail('DNN0022', span, { message: `${what} has the dimension ${d}, which is negative for every positive value of its symbols` });
+    }
     const n = staticElements(shape);
     if (n > MAX_TENSOR_ELEMENTS)
       this.fail('DNN0033', span, { message: `${what} would have ${n.toLocaleString('en-US')} elements ${shapeToString(shape)}, above the limit of ${formatLimit(MAX_TENSOR_ELEMENTS)} per tensor` });

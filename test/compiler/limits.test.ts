@@ -112,6 +112,12 @@ test('dims, tensor sizes and parameter counts have limits, checked before anythi
   assert.ok(r.ms < 2000, `${r.ms} ms`);
 });
 
+test('a dim that is negative for every value of its symbols is DNN0022 where it is made', () => {
+  only(model('y = x + sum(noise(B - B - B, 4))'), 'DNN0022', /the dimension -B, which is negative for every positive value of its symbols/, '4:15');
+  only(model('y = x + sum(noise(B - 2*B - 1, 4))'), 'DNN0022', /negative for every positive value/);
+  assert.equal(compile(model('y = x + sum(noise(2*B - 1, 4))')).list, []);
+});
+
 test(`a file past ${MAX_OPERATIONS.toLocaleString('en-US')} operations is DNN0033, in bounded time, also when differentiation crosses it`, () => {
   const r = compile(model(`h = x\n  repeat ${MAX_UNROLL} { h = h * 2 + 1 }\n  y = h`));
   assert.ok(r.diagnostics.length >= 1, 'expected a diagnostic');

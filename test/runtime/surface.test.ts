@@ -260,6 +260,18 @@ test('a disposed model refuses every call with an Error naming it', async () => 
   }
 });
 
+test('inputs too small for a dim the model subtracts (T - 5) are a DimError naming the input, before any kernel runs', async () => {
+  const r = compileSource('model S {\n  input x: f32[T, 4]\n  output y: f32[T - 5, 4]\n  y = x[5:]\n}\n', 's.dnn');
+  assert.equal(r.diagnostics, []);
+  const m = await instantiate(programFromModel(r.file!.models[0]));
+  const bad = await settle(m.predict({ x: new Float32Array(8) }));
+  assert.not.ok(bad.ok);
+  if (!bad.ok) assert.is((bad.error as Error).message, "model 'S': input 'x' gives T = 2, but the model computes a tensor with the dim T-5 = -3: it needs larger inputs");
+  const ok = await m.predict({ x: new Float32Array(24) });
+  assert.equal(ok.y.shape, [1, 4]);
+  m.dispose();
+});
+
 test('an input nested far deeper than its rank is an Error naming it, not a stack overflow', async () => {
   const m = await model();
   let deep: unknown = [1];
