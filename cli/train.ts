@@ -21,7 +21,9 @@ import { dirname, resolve } from 'node:path';
 import { loadDataset } from '../runtime/data/index.js';
 import { load, writeFileAtomic } from '../runtime/node.js';
 import type { BackendName, CheckpointInfo, FitResult, Model, Trainer } from '../runtime/types.js';
+import { FileError } from '../compiler/files.js';
 import { CliError, compileOrReport, EXIT_USAGE } from './common.js';
+import { checkOutputDir } from './fs-errors.js';
 import { loadFactory, pickTarget, validationSpec } from './module.js';
 import { makeReporter, round } from './progress.js';
 
@@ -56,6 +58,12 @@ function checkOutputPath(path: string, flag: string): void {
     return undefined;
   })();
   if (problem) throw new CliError(`${flag}: cannot write '${path}': ${problem}`);
+  try {
+    checkOutputDir(dir); // not on a pseudo file system such as /proc
+  } catch (e) {
+    if (e instanceof FileError) throw new CliError(`${flag}: cannot write '${path}': ${e.message}`);
+    throw e;
+  }
 }
 
 /** Flags that do not go together, and output paths that cannot be written, before any work. */

@@ -10,4 +10,5 @@ export { readSafetensors, writeSafetensors, MAX_HEADER_BYTES, type SafeTensor, t
 export { OPTIMIZER_PREFIX, paramsHash } from './checkpoint.js';
 export { WeightsError } from './weights-error.js';
 export { NonFiniteError } from './finite.js';
+export { BackendError } from './backend-error.js';
 export { DNNC_VERSION } from './version.js';

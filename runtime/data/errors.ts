@@ -11,7 +11,7 @@ export class DatasetError extends Error {
   }
 }
 
-/** True for errors meant for the user as they are (DatasetError, TrainError, WeightsError). */
+/** True for errors meant for the user as they are (DatasetError, TrainError, WeightsError, BackendError). */
 export function isUserFacingError(e: unknown): e is Error {
-  return e instanceof Error && (e.name === 'DatasetError' || e.name === 'TrainError' || e.name === 'WeightsError');
+  return e instanceof Error && (e.name === 'DatasetError' || e.name === 'TrainError' || e.name === 'WeightsError' || e.name === 'BackendError');
 }

@@ -22,9 +22,9 @@ const cli = join(root, 'dist', 'cli', 'dnnc.js');
 const out = join(root, 'test', '.out', 'cli-robustness');
 const mlp = join('examples', 'mlp', 'mlp.dnn');
 
-function run(args: string[], timeout = 60_000) {
+function run(args: string[], timeout = 60_000, env: Record<string, string> = {}) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, CI: 'true', DNNC_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, CI: 'true', DNNC_DEBUG: '', ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
 }
 
@@ -48,6 +48,22 @@ test('compile -o on /proc is refused before any work, quickly', () => {
   const r = run(['compile', mlp, '-o', '/proc/dnnc-out']);
   cleanError(r, 1, /'\/proc\/dnnc-out'.*proc pseudo file system/);
   assert.ok(r.ms < 20_000, `${r.ms} ms`);
+});
+
+test('train --save and --save-weights on /proc or below a file are refused before any work', () => {
+  const r = run(['train', mlp, '--save', '/proc/dnnc.safetensors']);
+  cleanError(r, 1, /--save: cannot write '\/proc\/dnnc\.safetensors': .*proc pseudo file system/);
+  assert.ok(r.ms < 20_000, `${r.ms} ms`);
+  cleanError(run(['train', mlp, '--save-weights', join(out, 'a-file', 'w.safetensors')]), 1, /--save-weights: cannot write .*a-file is not a folder/);
+});
+
+test('a backend asked for by name that cannot run here is a user error (exit 1), not an internal one', () => {
+  // no Vulkan driver: no WebGPU adapter
+  const r = run(['train', mlp, '--epochs', '1', '--backend', 'webgpu'], 60_000, { VK_ICD_FILENAMES: join(out, 'no-driver.json') });
+  // (the Vulkan loader may print its own warnings first)
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^dnnc: error: the webgpu backend is not available: .*no GPU adapter/m);
+  assert.not.match(r.stderr, /internal error/);
 });
 
 test('compile -o a file, or a folder below a file: exit 1 naming the file', () => {

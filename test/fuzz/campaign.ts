@@ -30,6 +30,8 @@ export interface CampaignOptions {
   /** called about every `progressEvery` inputs */
   onProgress?: (done: number, report: CampaignReport) => void;
   progressEvery?: number;
+  /** called for each new signature as it is found (before minimization) */
+  onFinding?: (f: Finding) => void;
   /** stop taking new inputs after this many seconds (the report then covers the inputs that ran) */
   maxSeconds?: number;
 }
@@ -114,6 +116,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         const f: Finding = { kind: v.kind, signature, detail: v.detail ?? '', count: 1, index, from: seed.name, mutations: applied, input: text, stack: v.stack };
         bySignature.set(signature, f);
         report.findings.push(f);
+        options.onFinding?.(f);
       }
     }
     done++;

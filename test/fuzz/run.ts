@@ -36,6 +36,7 @@ const report = await runCampaign({
   ...(flag('minutes') !== undefined ? { maxSeconds: num('minutes', 0) * 60 } : {}),
   save: process.argv.includes('--save'),
   progressEvery: Math.max(100, Math.round(n / 50)),
+  onFinding: (f) => console.log(`new ${f.kind}: ${f.detail} (input ${f.index} from ${f.from}: ${f.mutations.join(', ')})`),
   onProgress: (done, r) => {
     const c = r.counts;
     console.log(`${done}/${n} (${((performance.now() / 1000) | 0)} s): ${c.ok} ok, ${c.diagnostic} diagnostic, ${c.crash} crash, ${c.hang} hang, ${c['bad-location']} bad-location, ${r.findings.length} signatures`);
