@@ -2,7 +2,7 @@
  * The compiler's limits: every amount of work or memory that a .dnn file (or
  * a flag) can ask for is bounded here, and going past a bound is a located
  * diagnostic, not a stack overflow, a hang or an allocation failure. The
- * figures are far above any real model; docs/language.md lists them.
+ * figures are far above any real model; docs/robustness.md lists them.
  */
 
 /**
