@@ -22,6 +22,7 @@ import { DNNC_VERSION } from '../runtime/version.js';
 import type { TypedArray } from '../runtime/types.js';
 import { initialWeights, weightsFromFile } from '../interop/weights.js';
 import { CliError, compileOrReport, DiagnosticsReported, printDiagnostics } from './common.js';
+import { checkOutputDir } from './fs-errors.js';
 import { pickAnyModel } from './module.js';
 
 export interface ExportOpts {
@@ -45,6 +46,7 @@ function weightsFor(model: CompiledModel, compiled: CompiledFile, opts: ExportOp
 }
 
 export async function cmdExport(file: string, opts: ExportOpts): Promise<void> {
+  checkOutputDir(dirname(opts.out)); // before any work: the file or folder is created there
   const result = compileOrReport(file, opts.param);
   const compiled = result.file;
   const bytes = opts.weights ? readFileChecked(opts.weights, 'weights file') : undefined;

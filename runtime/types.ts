@@ -157,11 +157,22 @@ export interface FitResult {
   interrupted?: boolean;
 }
 
+/** Options of predict. */
+export interface PredictOptions {
+  /**
+   * Throw a NonFiniteError at the first NaN or ±Infinity among the inputs
+   * (before running) or else the outputs, naming the tensor and the element.
+   * Off by default: non-finite values then flow through as IEEE arithmetic
+   * says (relu(NaN) is NaN), and the outputs show them.
+   */
+  checkFinite?: boolean;
+}
+
 export interface Model {
   readonly name: string;
   readonly backend: BackendName;
   readonly signature: Signature;
-  predict(inputs: Record<string, TensorInput>): Promise<Record<string, Tensor>>;
+  predict(inputs: Record<string, TensorInput>, options?: PredictOptions): Promise<Record<string, Tensor>>;
   /** one optimizer step on a batch holding the inputs and the train inputs */
   trainStep(batch: Record<string, TensorInput>): Promise<StepResult>;
   /** loss and metrics over a whole data set (no update) */

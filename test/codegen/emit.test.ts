@@ -95,7 +95,7 @@ test('js: .js + .d.ts, imported through the runtime (the dnnc package when built
   assert.not.match(js.text, ': TypedArray[]');
   assert.match(js.text, 'function k00_dense_1_matmul(ins, outs, dims)');
   assert.match(dts.text, 'export declare function create(options?: CreateOptions): Promise<MLPModel>;');
-  assert.match(dts.text, 'predict(inputs: MLPInputs): Promise<MLPOutputs>;');
+  assert.match(dts.text, 'predict(inputs: MLPInputs, options?: PredictOptions): Promise<MLPOutputs>;');
   for (const f of files) writeFileSync(join(out, f.name), f.text);
   const mod = (await import(pathToFileURL(join(out, js.name)).href)) as GeneratedModule;
   const m = await mod.create({ seed: 1 });
