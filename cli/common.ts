@@ -10,6 +10,8 @@ import { InvalidArgumentError } from 'commander';
 import type { CompiledFile } from '../compiler/compiled.js';
 import { formatDiagnostic, formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { compileFile } from '../compiler/index.js';
+import { MAX_BATCH } from '../compiler/limits.js';
+import { writingTo } from './fs-errors.js';
 
 export const EXIT_USER = 1;
 export const EXIT_USAGE = 2;
@@ -71,6 +73,13 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A batch size: a positive integer up to MAX_BATCH. */
+export function batchSize(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_BATCH) throw new InvalidArgumentError(`expected at most ${MAX_BATCH.toLocaleString('en-US')}.`);
+  return n;
+}
+
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer.');
@@ -79,10 +88,10 @@ export function nonNegativeInt(value: string): number {
 
 // ------------------------------------------------------------ compiling
 
-/** The file must exist and be a file: a usage error (exit 2) otherwise. */
+/** The file must exist and not be a folder: a usage error (exit 2) otherwise; other trouble reading it is exit 1 (compileFile). */
 export function requireFile(file: string): void {
   if (!existsSync(file)) throw new CliError(`cannot read '${file}': no such file`, EXIT_USAGE);
-  if (!statSync(file).isFile()) throw new CliError(`cannot read '${file}': it is a folder`, EXIT_USAGE);
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`cannot read '${file}': it is a folder`, EXIT_USAGE);
 }
 
 export function printDiagnostics(diags: Diagnostic[], sources: Map<string, string>, hasErrors: boolean): void {
@@ -105,8 +114,10 @@ export function writeFiles(dir: string, files: { name: string; text: string }[])
   const written: string[] = [];
   for (const f of files) {
     const path = join(dir, f.name);
-    mkdirSync(dirname(path), { recursive: true });
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== f.text) writeFileSync(path, f.text);
+    writingTo(path, () => {
+      mkdirSync(dirname(path), { recursive: true });
+      if (!existsSync(path) || readFileSync(path, 'utf8') !== f.text) writeFileSync(path, f.text);
+    });
     written.push(path);
   }
   return written;

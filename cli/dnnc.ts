@@ -29,6 +29,7 @@ import { basename, dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
 import {
+  batchSize,
   CliError,
   collectParam,
   compileOrReport,
@@ -45,6 +46,7 @@ import {
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
 import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
+import { checkOutputDir } from './fs-errors.js';
 import { cmdPredict, type PredictOpts } from './predict.js';
 import { pickAnyModel } from './module.js';
 import { formatSummary, summarize } from './summary.js';
@@ -62,6 +64,7 @@ interface CompileOpts {
 }
 
 async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
+  checkOutputDir(opts.out ?? dirname(file)); // before any work
   const result = compileOrReport(file, opts.param);
   await reportBackend(result, opts.backend);
   const compiled = result.file;
@@ -179,7 +182,7 @@ function buildProgram(): Command {
     .description('print JSON: kernel dispatches per call and planned peak memory of each entry point')
     .argument('<file>', 'the .dnn file')
     .option('--O0', 'without fusion and memory planning, for comparison (also spelt -O0)')
-    .option('--batch <n>', 'the batch size (every symbolic dim) for the memory figures', positiveInt, 64)
+    .option('--batch <n>', 'the batch size (every symbolic dim) for the memory figures', batchSize, 64)
     .addOption(paramOption())
     .action((file: string, opts: { O0?: boolean; batch: number; param?: Record<string, number> }) => cmdStats(file, opts));
 
@@ -188,7 +191,7 @@ function buildProgram(): Command {
     .description("compile a .dnn file and run its train block on its data set, printing progress and metrics")
     .argument('<file>', 'the .dnn file')
     .option('--epochs <n>', 'epochs (default: the train block\'s)', positiveInt)
-    .option('--batch <n>', 'batch size (default: the train block\'s)', positiveInt)
+    .option('--batch <n>', 'batch size (default: the train block\'s)', batchSize)
     .option('--seed <n>', 'seed for weights and shuffling', nonNegativeInt)
     .option('--model <name>', 'the model to train when the file trains several')
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
@@ -213,7 +216,7 @@ function buildProgram(): Command {
     .argument('<file>', 'the .dnn file')
     .requiredOption('--weights <file>', 'the weights or checkpoint (safetensors)')
     .option('--model <name>', 'the model, when the file trains several')
-    .option('--batch <n>', "batch size (default: the train block's)", positiveInt)
+    .option('--batch <n>', "batch size (default: the train block's)", batchSize)
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
     .option('--json', 'print one JSON line {"model", "weights", "data", "samples", "metrics"}')
     .addOption(paramOption())
@@ -229,6 +232,7 @@ function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'where to run').choices(['cpu', 'webgpu', 'gpujs', 'auto']).default('cpu'))
     .option('--json', 'print one JSON line {"model", "outputs": {name: {dtype, shape, data}}}')
     .option('--seed <n>', 'the seed of in-graph noise (noise(), uniform_noise()): the draw comes from it alone (at most 16777216)', nonNegativeInt)
+    .option('--check-finite', 'stop at the first NaN or Infinity among the inputs or the outputs, naming it')
     .addOption(paramOption())
     .action((file: string, opts: PredictOpts) => cmdPredict(file, opts));
 

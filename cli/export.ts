@@ -22,6 +22,7 @@ import { DNNC_VERSION } from '../runtime/version.js';
 import type { TypedArray } from '../runtime/types.js';
 import { initialWeights, weightsFromFile } from '../interop/weights.js';
 import { CliError, compileOrReport, DiagnosticsReported, printDiagnostics } from './common.js';
+import { checkOutputDir } from './fs-errors.js';
 import { pickAnyModel } from './module.js';
 import { isMissingPackage, missingPackageMessage } from '../runtime/optional-package.js';
 
@@ -56,6 +57,7 @@ async function loadOnnxExport(): Promise<typeof import('../interop/onnx/export.j
 }
 
 export async function cmdExport(file: string, opts: ExportOpts): Promise<void> {
+  checkOutputDir(dirname(opts.out)); // before any work: the file or folder is created there
   const result = compileOrReport(file, opts.param);
   const compiled = result.file;
   const bytes = opts.weights ? readFileChecked(opts.weights, 'weights file') : undefined;

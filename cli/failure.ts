@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import { isUserFacingError } from '../runtime/data/index.js';
 import { CliError, DiagnosticsReported, EXIT_INTERNAL, EXIT_USAGE, EXIT_USER } from './common.js';
+import { fileErrorMessage } from './fs-errors.js';
 
 export interface Failure {
   exit: number;
@@ -44,6 +45,9 @@ export function classify(e: unknown): Failure | undefined {
     const advice = e.name === 'BackendError' ? '; run on the CPU with --backend cpu, or let --backend auto pick what this machine has' : '';
     return { exit: EXIT_USER, kind: 'user', message: text + advice };
   }
+  // a file the command could not read or write: the path and the reason, not a stack
+  const fileTrouble = fileErrorMessage(e);
+  if (fileTrouble !== undefined) return { exit: EXIT_USER, kind: 'user', message: oneLine(fileTrouble) };
   const err = e instanceof Error ? e : new Error(String(e));
   return { exit: EXIT_INTERNAL, kind: 'internal', message: oneLine(err.message), stack: err.stack };
 }

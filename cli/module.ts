@@ -103,11 +103,10 @@ function pickEntry(paths: string[], dnnFile: string): string {
 
 export type CreateFn = (options?: CreateOptions & { backend?: 'auto' | BackendName }) => Promise<Model | Trainer>;
 
-/** Finds the factory of `model` in a generated module: create<Name>, <Name>.create, or create. */
+/** Finds the factory of `model` (its identifier in the module, EmitResult.ids) in a generated module: create<Id>, <Id>.create, or create. */
 function findCreate(mod: Record<string, unknown>, model: string, modelCount: number): CreateFn {
-  // the emitter appends '_' to names that clash with its own exports (a model called Model)
-  const named = mod[`create${model}`] ?? mod[`create${model}_`];
-  const ns = (mod[model] ?? mod[`${model}_`]) as Record<string, unknown> | undefined;
+  const named = mod[`create${model}`];
+  const ns = mod[model] as Record<string, unknown> | undefined;
   const candidates = [named, ns && typeof ns === 'object' ? ns.create : undefined, modelCount === 1 ? mod.create : undefined];
   for (const c of candidates) if (typeof c === 'function') return c as CreateFn;
   throw new Error(`the generated module exports no factory for model '${model}' (looked for create${model}, ${model}.create, create)`);
@@ -119,9 +118,9 @@ export async function loadFactory(compiled: CompiledFile, file: string, name: st
   const runtimePath = join(root, 'dist', 'runtime', 'index.js');
   if (!existsSync(runtimePath)) throw new CliError(`the dnnc runtime is not built (${runtimePath} is missing): run npm run build`);
   const emitModule = await loadEmitter();
-  const { files } = emitModule(compiled, { emit: 'js', sourceName: basename(file).replace(/\.dnn$/, ''), runtimeImport: pathToFileURL(runtimePath).href });
+  const { files, ids } = emitModule(compiled, { emit: 'js', sourceName: basename(file).replace(/\.dnn$/, ''), runtimeImport: pathToFileURL(runtimePath).href });
   const key = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
   const written = writeFiles(cacheDir(root, key), files);
   const mod = (await import(pathToFileURL(pickEntry(written, file)).href)) as Record<string, unknown>;
-  return findCreate(mod, name, compiled.models.length + (compiled.trainers?.length ?? 0));
+  return findCreate(mod, ids[name] ?? name, compiled.models.length + (compiled.trainers?.length ?? 0));
 }

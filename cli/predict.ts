@@ -12,10 +12,13 @@
  *                             model's single input, in row-major order
  * Output: per sample, the outputs (and the arg max of class scores); with
  * --json one line { "outputs": { name: { dtype, shape, data } } } with data
- * nested like the shape.
+ * nested like the shape (NaN and ±Infinity, which JSON cannot write, as
+ * null). --check-finite stops at the first NaN or ±Infinity among the inputs
+ * or the outputs, naming it (exit 1).
  */
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { NonFiniteError } from '../runtime/finite.js';
 import { load, readFileChecked } from '../runtime/node.js';
 import type { BackendName, IOSpec, Model, Tensor, TensorInput } from '../runtime/types.js';
 import { CliError, compileOrReport } from './common.js';
@@ -30,6 +33,8 @@ export interface PredictOpts {
   param?: Record<string, number>;
   /** keys in-graph noise (noise(), uniform_noise()) by this seed alone */
   seed?: number;
+  /** stop at the first NaN or ±Infinity among the inputs or the outputs (predict's checkFinite) */
+  checkFinite?: boolean;
 }
 
 /** Input files above this size are refused before they are read. */
@@ -130,8 +135,10 @@ export async function cmdPredict(file: string, opts: PredictOpts): Promise<void>
     load(instance, opts.weights, { allowExtra: compiled.models.length > 1 });
     let outputs: Record<string, Tensor>;
     try {
-      outputs = await instance.predict(inputs, opts.seed === undefined ? undefined : { seed: opts.seed });
+      outputs = await instance.predict(inputs, { checkFinite: opts.checkFinite === true, ...(opts.seed === undefined ? {} : { seed: opts.seed }) });
     } catch (e) {
+      // a non-finite output comes from the model or the weights, not from the input file
+      if (e instanceof NonFiniteError && e.role === 'output') throw new CliError(e.message);
       // the inputs do not fit the model: a mistake in the input file, said as the runtime words it
       throw new CliError(`${opts.input}: ${(e as Error).message}`);
     }

@@ -28,6 +28,8 @@ import { computeBaselines } from './baselines.js';
 import { loadFactory, pickTarget, testSpec, validationSpec, type CreateFn, type TrainTarget } from './module.js';
 import { renderCurves } from './plot.js';
 import { makeReporter, metricsLine, round } from './progress.js';
+import { FileError } from '../compiler/files.js';
+import { checkOutputDir } from './fs-errors.js';
 
 export interface TrainOpts {
   continueOnNan?: boolean;
@@ -66,6 +68,12 @@ function checkOutputPath(path: string, flag: string): void {
     return undefined;
   })();
   if (problem) throw new CliError(`${flag}: cannot write '${path}': ${problem}`);
+  try {
+    checkOutputDir(dir); // not on a pseudo file system such as /proc
+  } catch (e) {
+    if (e instanceof FileError) throw new CliError(`${flag}: cannot write '${path}': ${e.message}`);
+    throw e;
+  }
 }
 
 /** Flags that do not go together, and output paths that cannot be written, before any work. */

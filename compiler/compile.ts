@@ -5,11 +5,12 @@
  */
 import type * as A from '../grammar/ast.js';
 import { parse } from '../grammar/index.js';
-import { syntheticSpan } from '../grammar/span.js';
+import { syntheticSpan, type Span } from '../grammar/span.js';
 import type { CompiledFile, CompiledModel, SyncSpec, TrainerSpec, TrainSpec } from './compiled.js';
 import { shapeToString } from './dims.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from './diagnostics.js';
 import { Graph } from './ir.js';
+import { MAX_OPERATIONS } from './limits.js';
 import { Lowerer } from './lower/lowerer.js';
 import { lowerTrain, lowerTrainer } from './lower/train.js';
 import { optimizeGraph } from './passes/pipeline.js';
@@ -49,14 +50,22 @@ export function compileSource(source: string, file: string, options: CompileOpti
   const optimized: string[] = [];
   const trainDumps: string[] = [];
   const modelDecls = program.items.filter((i): i is A.ModelDecl => i.kind === 'Model');
+  // every graph counts against the file's MAX_OPERATIONS, differentiation included
+  const spend = (g: Graph, span: Span): boolean => {
+    lw.operationsSpent += g.nodes.length;
+    if (lw.operationsSpent <= MAX_OPERATIONS) return true;
+    diag.error('DNN0033', span, { message: `with ${g.name} the file compiles to ${lw.operationsSpent.toLocaleString('en-US')} operations, above the limit of ${MAX_OPERATIONS.toLocaleString('en-US')}` }, { help: 'shorten the unrolled sequences, the repeats or the loss expression' });
+    return false;
+  };
   for (const m of modelDecls) {
     if (lw.models.get(m.name.name) !== m) continue; // a duplicate, already reported
-    const errorsBefore = diag.items.length;
+    const errorsBefore = diag.count;
     const low = lw.lowerModel(m, new Graph(`${m.name.name}.predict`));
-    if (diag.items.length > errorsBefore) continue;
+    if (diag.count > errorsBefore) continue;
     for (const o of low.outputs) low.graph.outputs.push({ name: o.name, value: o.value });
     lowered.push(printGraph(low.graph));
     optimizeGraph(low.graph, { verify: options.verify });
+    if (!spend(low.graph, m.name.span)) continue;
     optimized.push(printGraph(low.graph));
     models.push({
       name: m.name.name,
@@ -91,6 +100,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
         optimizeGraph(st.graph, { verify: options.verify });
         trainDumps.push(printGraph(st.graph));
       }
+      if (!spec.steps.every((st) => spend(st.graph, t.name.span))) continue;
       trainers.push({ ...spec, syncs: syncSpecs, models: [...new Set([...used, ...syncSpecs.flatMap((x) => [x.from, x.to])])] });
       continue;
     }
@@ -115,6 +125,7 @@ export function compileSource(source: string, file: string, options: CompileOpti
     if (!spec) continue;
     optimizeGraph(spec.step, { verify: options.verify });
     optimizeGraph(spec.evaluate, { verify: options.verify });
+    if (!spend(spec.step, t.name.span) || !spend(spec.evaluate, t.name.span)) continue;
     trainDumps.push(printGraph(spec.step));
     compiled.train = spec;
   }

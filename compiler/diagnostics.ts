@@ -3,6 +3,7 @@
  * that collects located errors. Nothing here throws for a user mistake.
  */
 import type { Span } from '../grammar/span.js';
+import { MAX_ERRORS, MAX_SUGGEST_CANDIDATES, MAX_SUGGEST_LENGTH } from './limits.js';
 
 type Args = Record<string, string | number>;
 
@@ -39,6 +40,10 @@ export const catalog = {
   DNN0029: { title: 'csv column', template: (a: Args) => `${a.message}` },
   DNN0030: { title: 'no kernel on a backend', template: (a: Args) => `the ${a.backend} backend has no kernel for '${a.op}'${a.from}, which '${a.owner}' needs` },
   DNN0031: { title: 'not exportable', template: (a: Args) => `cannot export '${a.owner}' to ${a.format}: ${a.what}${a.from} has no ${a.format} mapping (${a.reason})` },
+  DNN0032: { title: 'nested too deeply', template: (a: Args) => `${a.what} nested deeper than ${a.max}${a.hint ?? ''}` },
+  DNN0033: { title: 'over a limit', template: (a: Args) => `${a.message}` },
+  DNN0034: { title: 'too many errors', template: (a: Args) => `too many errors: stopped after ${a.max}` },
+  DNN0035: { title: 'unreadable data file', template: (a: Args) => `${a.message}` },
   DNN0040: { title: 'unknown train field', template: (a: Args) => `train block '${a.train}' has no field '${a.name}'${a.hint ?? ''}` },
   DNN0041: { title: 'labels out of range', template: (a: Args) => `${a.message}` },
   DNN0050: { title: 'not a bool', template: (a: Args) => `'${a.op}' needs bool operands, got ${a.what}` },
@@ -80,13 +85,27 @@ export function makeDiagnostic(
   };
 }
 
-/** Collects diagnostics during a compilation. */
+/**
+ * Collects diagnostics during a compilation. The same error at the same place
+ * is kept once, and after MAX_ERRORS errors one DNN0034 ends the list (a file
+ * of junk must not cost time per error).
+ */
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
+  private readonly keys = new Set<string>();
+  private errors = 0;
+  private reported = 0;
 
   add(d: Diagnostic): void {
+    if (d.severity === 'error') this.reported++;
     // the same error at the same place once is enough (e.g. a block expanded twice)
-    if (this.items.some((x) => x.code === d.code && x.message === d.message && x.span.offset === d.span.offset && x.span.file === d.span.file)) return;
+    const key = `${d.code}\u0000${d.span.file}\u0000${d.span.offset}\u0000${d.message}`;
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    if (d.severity === 'error') {
+      if (this.errors === MAX_ERRORS) this.items.push(makeDiagnostic('DNN0034', d.span, { max: MAX_ERRORS }));
+      if (this.errors++ >= MAX_ERRORS) return;
+    }
     this.items.push(d);
   }
 
@@ -96,8 +115,13 @@ export class DiagnosticBag {
     return d;
   }
 
+  /** How many errors were reported so far, repeats and those past the limit included: compare before and after a step to see whether it failed. */
+  get count(): number {
+    return this.reported;
+  }
+
   get hasErrors(): boolean {
-    return this.items.some((d) => d.severity === 'error');
+    return this.reported > 0;
   }
 
   sorted(): Diagnostic[] {
@@ -114,30 +138,54 @@ export class CompileAbort extends Error {
 
 // ------------------------------------------------------------------ "did you mean"
 
-/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++)
+/**
+ * Optimal-string-alignment distance (insertions, deletions, substitutions and
+ * adjacent swaps cost 1), or `max + 1` as soon as it must exceed `max`.
+ * Three rolling rows: O(|a|·|b|) time, O(|b|) memory.
+ */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2 = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let row = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let best = row[0];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row[j] = d;
+      if (d < best) best = d;
     }
-  return d[a.length][b.length];
+    if (best > max) return max + 1;
+    [prev2, prev, row] = [prev, row, prev2];
+  }
+  return prev[b.length];
 }
 
-/** The closest candidate within a small edit distance, as "; did you mean 'x'?" or ''. */
+/**
+ * The closest candidate within a small edit distance, as "; did you mean 'x'?" or ''.
+ * Bounded work whatever the input: names longer than MAX_SUGGEST_LENGTH get
+ * no suggestion, only candidates of similar length are compared, and at most
+ * MAX_SUGGEST_CANDIDATES of them.
+ */
 export function didYouMean(name: string, candidates: Iterable<string>): string {
+  if (name.length > MAX_SUGGEST_LENGTH) return '';
+  const limit = name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
+  const lower = name.toLowerCase();
   let best = '';
-  let bestDist = Infinity;
+  let bestDist = limit + 1;
+  let seen = 0;
   for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDist || (d === bestDist && c < best)) {
+    if (++seen > MAX_SUGGEST_CANDIDATES) break;
+    if (Math.abs(c.length - name.length) > limit) continue;
+    const d = editDistance(lower, c.toLowerCase(), limit);
+    if (d < bestDist || (d === bestDist && best !== '' && c < best)) {
       best = c;
       bestDist = d;
     }
   }
-  const limit = name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return best && bestDist <= limit ? `; did you mean '${best}'?` : '';
 }
 

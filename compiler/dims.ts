@@ -4,18 +4,37 @@
  * symbolic through shape inference and are bound at run time from inputs.
  */
 export type Dim = number | string;
+
+/** A dim name as the language spells it (a letter of any script or '_', then letters, digits, '_'). */
+export const DIM_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
+
+/** Whether `d` is a single symbolic dim (`B`), not a number or a polynomial (`2*T-1`). */
+export function isDimName(d: Dim): d is string {
+  return typeof d === 'string' && DIM_NAME.test(d);
+}
 export type Shape = Dim[];
 export type DimEnv = Record<string, number>;
 
 /** monomial key ('' for the constant term, else sorted symbols joined by '*') -> coefficient */
 type Poly = Map<string, number>;
 
+/** parsed polynomials by their text: shape rules and code generators parse the same few dims over and over */
+const parsed = new Map<string, Poly>();
+
+/** The polynomial of `d` (a fresh Map: callers may change it). */
 function parsePoly(d: Dim): Poly {
-  const p: Poly = new Map();
-  if (typeof d === 'number') {
-    if (d !== 0) p.set('', d);
-    return p;
+  if (typeof d === 'number') return d !== 0 ? new Map([['', d]]) : new Map();
+  let p = parsed.get(d);
+  if (!p) {
+    p = parsePolyText(d);
+    if (parsed.size > 10_000) parsed.clear();
+    parsed.set(d, p);
   }
+  return new Map(p);
+}
+
+function parsePolyText(d: string): Poly {
+  const p: Poly = new Map();
   // canonical form: terms separated by + or -, each "c*X*Y" or "X" or "c"
   const terms = d.replace(/\s+/g, '').replace(/-/g, '+-').split('+').filter((t) => t !== '');
   for (const term of terms) {
@@ -131,6 +150,18 @@ export function dimSymbols(d: Dim): string[] {
   return [...out].sort();
 }
 
+/**
+ * True when `d` is below 0 whatever positive values its symbols take: a
+ * negative number, or a polynomial with no positive coefficient (`B - 2*B`,
+ * `-T - 1`). Dims that are negative only for some values (`T - 5`) are
+ * checked when inputs bind them.
+ */
+export function alwaysNegative(d: Dim): boolean {
+  if (typeof d === 'number') return d < 0;
+  const coefficients = [...parsePoly(d).values()];
+  return coefficients.length > 0 && coefficients.every((c) => c <= 0);
+}
+
 export function evalDim(d: Dim, env: DimEnv): number {
   if (typeof d === 'number') return d;
   let total = 0;
@@ -138,7 +169,7 @@ export function evalDim(d: Dim, env: DimEnv): number {
     let term = v;
     if (k)
       for (const s of k.split('*')) {
-        const x = env[s];
+        const x = Object.hasOwn(env, s) ? env[s] : undefined; // not Object.prototype's `constructor`
         if (x === undefined) throw new Error(`symbolic dim '${s}' is not bound`);
         term *= x;
       }

@@ -8,7 +8,7 @@
  * taken from feeds.dims, and the rest bound by matching fed input shapes
  * against the declared ones.
  */
-import { evalShape, type Dim, type DimEnv } from './dims.js';
+import { DIM_NAME, evalShape, type Dim, type DimEnv } from './dims.js';
 import type { DType, Graph, Node } from './ir.js';
 import { getOp } from './ops/index.js';
 import type { RefTensor } from './ops/types.js';
@@ -29,7 +29,7 @@ export interface EvalResult {
   values: Map<number, RefTensor>;
 }
 
-const SYMBOL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SYMBOL = DIM_NAME;
 
 /** Bind symbolic dims by matching fed input shapes against the declared input shapes. */
 export function bindDims(graph: Graph, inputs: Record<string, RefTensor>): DimEnv {

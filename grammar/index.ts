@@ -10,6 +10,7 @@ import type { IRecognitionException, IToken } from 'chevrotain';
 import type { Program } from './ast.js';
 import type { Span } from './span.js';
 import { didYouMean, makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
+import { MAX_NESTING } from '../compiler/limits.js';
 import { lexer } from './tokens.js';
 import { getParser, type RawSyntaxError } from './parser.js';
 import { AstBuilder } from './to-ast.js';
@@ -40,6 +41,13 @@ export function parse(source: string, file: string): ParseResult {
       diagnostics.push(makeDiagnostic('DNN0001', span, { text: shown }, lexerHelp(text)));
     }
     const tokens = lexed.tokens;
+    // the parser recurses once per bracket: deeper nesting is refused before it could exhaust the stack
+    const tooDeep = firstTooDeep(tokens);
+    if (tooDeep) {
+      const span = spanAt(source, file, tooDeep.startOffset, tooDeep.startOffset + 1);
+      diagnostics.push(makeDiagnostic('DNN0032', span, { what: 'expression', max: MAX_NESTING, hint: '' }));
+      return { program: { kind: 'Program', items: [], span: spanAt(source, file, 0, source.length) }, diagnostics };
+    }
     const lexErrorLines = new Set(diagnostics.map((d) => d.span.line));
     const ctx = new SyntaxContext(tokens);
     const parser = getParser();
@@ -79,6 +87,28 @@ export function parse(source: string, file: string): ParseResult {
     diagnostics.push(makeDiagnostic('DNN0002', span, { message }));
     return { program: { kind: 'Program', items: [], span: spanAt(source, file, 0, source.length) }, diagnostics };
   }
+}
+
+/**
+ * The first token that opens a level of nesting above MAX_NESTING, if any:
+ * a bracket, or a sign or `**` in a run of them (each operand of a prefix
+ * sign and each right operand of `**` nests one level deeper in the parser).
+ */
+function firstTooDeep(tokens: IToken[]): IToken | undefined {
+  let depth = 0;
+  let signs = 0;
+  let powers = 0;
+  for (const t of tokens) {
+    const c = t.image;
+    if (c === '(' || c === '[' || c === '{') {
+      if (++depth > MAX_NESTING) return t;
+    } else if ((c === ')' || c === ']' || c === '}') && depth > 0) depth--;
+    signs = c === '-' || c === '+' ? signs + 1 : 0;
+    if (c === '**') powers++;
+    else if (c === '(' || c === ')' || c === '[' || c === ']' || c === '{' || c === '}' || c === ',' || c === '=' || c === ';') powers = 0;
+    if (depth + signs > MAX_NESTING || depth + powers > MAX_NESTING) return t;
+  }
+  return undefined;
 }
 
 function lexerHelp(text: string): { help?: string } {
@@ -219,7 +249,7 @@ class SyntaxContext {
 }
 
 function isWord(t: IToken): boolean {
-  return /^[A-Za-z_]/.test(t.image);
+  return /^[\p{L}_]/u.test(t.image);
 }
 
 function readRaw(e: IRecognitionException): RawSyntaxError {

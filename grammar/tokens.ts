@@ -29,9 +29,19 @@ export const AnyWord = createToken({ name: 'AnyWord', pattern: Lexer.NA });
  */
 export const Stray = createToken({ name: 'Stray', pattern: Lexer.NA });
 
+/** A name: a letter (any script) or '_', then letters, digits and '_'. */
+const identifierPattern = /[\p{L}_][\p{L}\p{N}_]*/uy;
+
 export const Identifier = createToken({
   name: 'Identifier',
-  pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  // a custom matcher: the lexer's own regexp analysis does not handle the 'u' flag
+  pattern: {
+    exec: (text: string, offset: number) => {
+      identifierPattern.lastIndex = offset;
+      return identifierPattern.exec(text);
+    },
+  },
+  line_breaks: false,
   categories: [AnyWord, Stray],
 });
 

@@ -9,6 +9,7 @@ export { initTensor, hash32, mulberry32 } from './init.js';
 export { readSafetensors, writeSafetensors, MAX_HEADER_BYTES, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
 export { OPTIMIZER_PREFIX, paramsHash } from './checkpoint.js';
 export { WeightsError } from './weights-error.js';
-export { DNNC_VERSION } from './version.js';
+export { NonFiniteError } from './finite.js';
 export { BackendError } from './backend-error.js';
+export { DNNC_VERSION } from './version.js';
 export { InputValueError } from './inputs.js';

@@ -18,8 +18,8 @@
  *     to i32, 0/1 (or booleans) to bool, any numbers to f32; other values
  *     are errors naming the input.
  */
-import { dimSymbols, evalDim, shapeToString, type Dim } from '../compiler/dims.js';
-import type { Dims } from './program.js';
+import { dimSymbols, evalDim, isDimName, shapeToString, type Dim } from '../compiler/dims.js';
+import type { Dims, ProgramEntry } from './program.js';
 import type { DType, TensorInput, TypedArray } from './types.js';
 
 export interface InputSpec {
@@ -50,11 +50,13 @@ function typedName(x: ArrayBufferView): string {
 
 export const describe = (dtype: string, shape: readonly Dim[]) => `${dtype}${shapeToString(shape)}`;
 
-function flatten(x: unknown, name: string, expected: string): { data: number[]; shape: number[] } {
+function flatten(x: unknown, name: string, expected: string, rank: number): { data: number[]; shape: number[] } {
   const shape: number[] = [];
   let cur: unknown = x;
   while (Array.isArray(cur)) {
     shape.push(cur.length);
+    // deeper than the input's rank can only be a mistake: stop before walking it (no stack overflow)
+    if (shape.length > Math.max(rank, 1)) throw new Error(`input '${name}': expected ${expected}, received an array nested deeper than ${Math.max(rank, 1)}`);
     if (cur.length === 0) break;
     cur = cur[0];
   }
@@ -78,21 +80,23 @@ function normalize(spec: InputSpec, x: TensorInput): Normalized {
   const expected = describe(spec.dtype, spec.shape);
   if (isTyped(x)) return { spec, data: x as Flat, given: typedName(x) };
   if (Array.isArray(x)) {
-    const { data, shape } = flatten(x, spec.name, expected);
+    const { data, shape } = flatten(x, spec.name, expected, spec.shape.length);
     const flat = shape.length === 1 && shape.length < spec.shape.length;
     return { spec, data, given: spec.dtype, shape: flat ? undefined : shape };
   }
   if (x && typeof x === 'object' && 'data' in x && 'shape' in x) {
-    const t = x as { data: unknown; shape: readonly number[]; dtype?: string };
-    const data = isTyped(t.data) ? (t.data as Flat) : Array.isArray(t.data) ? flatten(t.data, spec.name, expected).data : undefined;
+    const t = x as { data: unknown; shape: unknown; dtype?: unknown };
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new Error(`input '${spec.name}': expected ${expected}, received an object whose shape is not a list of non-negative integers`);
+    const data = isTyped(t.data) ? (t.data as Flat) : Array.isArray(t.data) ? flatten(t.data, spec.name, expected, spec.shape.length).data : undefined;
     if (!data) throw new Error(`input '${spec.name}': expected ${expected}, received an object whose data is not an array`);
-    const given = t.dtype ?? (isTyped(t.data) ? typedName(t.data) : spec.dtype);
-    return { spec, data, given, shape: [...t.shape] };
+    const given = typeof t.dtype === 'string' ? t.dtype : isTyped(t.data) ? typedName(t.data) : spec.dtype;
+    return { spec, data, given, shape: [...(t.shape as number[])] };
   }
   throw new Error(`input '${spec.name}': expected ${expected} (a typed array, a nested array or { data, shape }), received ${x === null ? 'null' : typeof x}`);
 }
 
-const isPlainSymbol = (d: Dim): d is string => typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
+const isPlainSymbol = isDimName;
 
 /**
  * Check `given` against `specs`, bind the symbolic dims, and convert the data.
@@ -115,7 +119,8 @@ export function bindInputs(
     if (v === undefined) throw new Error(`missing ${what} '${s.name}' (${describe(s.dtype, s.shape)}) for model '${model}'; expected ${what}s: ${list()}`);
     norm.push(normalize(s, v));
   }
-  const dims: Dims = {};
+  // no prototype: a dim may be called `constructor` or `__proto__`
+  const dims: Dims = Object.create(null) as Dims;
   const fail = (n: Normalized, received: string, why = '') => {
     throw new Error(`${what} '${n.spec.name}': expected ${describe(n.spec.dtype, n.spec.shape)}, received ${received}${why}`);
   };
@@ -287,5 +292,43 @@ export function checkLimits(
     if (v === undefined || v <= l.max) continue;
     const input = inputs.find((i) => i.shape.some((d) => d === l.dim));
     throw new Error(`${model}: input '${input?.name ?? '?'}' has ${l.dim} = ${v}, longer than ${l.max}, the most ${l.what} allows`);
+  }
+}
+
+/**
+ * The inputs bound dims for which the model cannot run: a dim it computes by
+ * subtraction (`T - 5`) comes out negative. Named after the inputs that
+ * bound its symbols.
+ */
+export class DimError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DimError';
+  }
+}
+
+/** The dims of an entry's tensors that subtract, hence may come out negative: found once per entry. */
+const subtracting = new WeakMap<ProgramEntry, Dim[]>();
+
+function dimsThatSubtract(entry: ProgramEntry): Dim[] {
+  let found = subtracting.get(entry);
+  if (!found) {
+    const all = [...entry.buffers.map((b) => b.shape), ...entry.outputs.map((o) => o.shape)].flat();
+    found = [...new Set(all.filter((d): d is string => typeof d === 'string' && d.includes('-')))];
+    subtracting.set(entry, found);
+  }
+  return found;
+}
+
+/** Throws a DimError when the bound dims make one of the entry's tensors have a negative dim. */
+export function checkDims(model: string, inputs: readonly InputSpec[], dims: Dims, entry: ProgramEntry): void {
+  for (const d of dimsThatSubtract(entry)) {
+    const symbols = dimSymbols(d);
+    if (symbols.some((x) => dims[x] === undefined)) continue;
+    const v = evalDim(d, dims);
+    if (v >= 0) continue;
+    const from = inputs.filter((i) => i.shape.some((x) => typeof x === 'string' && dimSymbols(x).some((y) => symbols.includes(y)))).map((i) => `'${i.name}'`);
+    const bound = symbols.map((x) => `${x} = ${dims[x]}`).join(', ');
+    throw new DimError(`${model}: ${from.length ? `input ${from.join(', ')} gives` : 'the inputs give'} ${bound}, but the model computes a tensor with the dim ${d} = ${v}: it needs larger inputs`);
   }
 }

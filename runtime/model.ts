@@ -12,7 +12,8 @@ import { createWebGpuBackend } from './backends/webgpu.js';
 import { createGpujsBackend, gpujsGpuMode } from './backends/gpujs.js';
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
-import { bindInputs, checkLimits, type InputSpec } from './inputs.js';
+import { requireFinite } from './finite.js';
+import { bindInputs, checkDims, checkLimits, type InputSpec } from './inputs.js';
 import type { Program, ProgramEntry, ProgramTensor } from './program.js';
 import { learningRate } from './schedule.js';
 import { evaluateDataset, fitModel } from './train.js';
@@ -100,7 +101,7 @@ export async function selectBackend(requested: CreateOptions['backend'], program
       throw new BackendError(`the gpujs backend is not available: ${(e as Error).message}`);
     }
   }
-  throw new Error(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
+  throw new BackendError(`unknown backend '${String(want)}'; backends: ${KNOWN.join(', ')}, or 'auto'`);
 }
 
 interface Entry {
@@ -177,29 +178,33 @@ export class CompiledModel implements Model {
     return { step: t, evaluate: this.entries.evaluate };
   }
 
-  private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>) {
-    const { dims, data } = bindInputs(this.name, entry.inputs, given, what);
+  private async runEntry(entry: Entry, given: Record<string, TensorInput>, what: string, hyper?: Record<string, number>, checkFinite = false) {
+    const { dims, data, shapes } = bindInputs(this.name, entry.inputs, given, what);
     checkLimits(this.name, entry.inputs, dims, entry.spec.limits, entry.spec.ranges, data);
+    checkDims(`model '${this.name}'`, entry.inputs, dims, entry.spec);
+    if (checkFinite) for (const s of entry.inputs) requireFinite(this.name, 'input', s.name, data.get(s.name)!, shapes.get(s.name) ?? evalShape(s.shape, dims));
     await entry.prepared.run(dims, data, hyper);
     return dims;
   }
 
-  async predict(inputs: Record<string, TensorInput>, options?: PredictOptions): Promise<Record<string, Tensor>> {
+  async predict(inputs: Record<string, TensorInput>, options: PredictOptions = {}): Promise<Record<string, Tensor>> {
     this.alive();
     const e = this.entries.predict;
+    const checkFinite = options.checkFinite === true;
     // in-graph noise: keyed by the count of predict calls (a fresh draw every call), or by a given seed alone (step 0)
-    const seed = options?.seed;
+    const seed = options.seed;
     // hyper inputs are f32: integers up to 2^24 are exact
     if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 24))
       throw new Error(`predict: options.seed must be an integer from 0 to 2^24 (16777216), got ${String(seed)}`);
     if (seed === undefined) this.predictCalls = (this.predictCalls % 2 ** 24) + 1;
     const hyper = seed !== undefined ? { seed, step: 0 } : { seed: this.seed, step: this.predictCalls };
-    const dims = await this.runEntry(e, inputs, 'input', hyper);
+    const dims = await this.runEntry(e, inputs, 'input', hyper, checkFinite);
     const out: Record<string, Tensor> = {};
     for (const o of e.spec.outputs) {
       const data = copyOf(await e.prepared.output(o.name));
       out[o.name] = { dtype: o.dtype, shape: evalShape(o.shape, dims), data };
     }
+    if (checkFinite) for (const [name, t] of Object.entries(out)) requireFinite(this.name, 'output', name, t.data, t.shape);
     return out;
   }
 
@@ -364,10 +369,15 @@ export class CompiledModel implements Model {
       const dst = this.params.get(path);
       if (!dst) throw new Error(`setWeights: model '${this.name}' has no parameter '${path}'; its parameters are: ${known()}`);
       const spec = [...this.program.params, ...(this.program.state ?? [])].find((p) => p.path === path)!;
-      if (!w || typeof (w as ArrayLike<number>).length !== 'number')
+      if (!Array.isArray(w) && !(ArrayBuffer.isView(w) && !(w instanceof DataView) && !(w instanceof BigInt64Array) && !(w instanceof BigUint64Array)))
         throw new Error(`setWeights: '${path}' must be a Float32Array or an array of numbers`);
       if (w.length !== dst.length)
         throw new Error(`setWeights: '${path}' is ${spec.dtype}[${spec.shape.join(', ')}] (${dst.length} values), but ${w.length} values were given`);
+      if (Array.isArray(w)) {
+        // flat numbers only: a nested array or a string would be read as NaN
+        const bad = w.findIndex((v) => typeof v !== 'number');
+        if (bad >= 0) throw new Error(`setWeights: '${path}' holds ${Array.isArray(w[bad]) ? 'a nested array' : w[bad] === null ? 'null' : `a ${typeof w[bad]}`} at index ${bad}; expected a flat array of numbers`);
+      }
     }
     for (const [path, w] of Object.entries(weights)) {
       this.params.get(path)!.set(w);

@@ -11,7 +11,7 @@
  */
 import type { Backend, PreparedEntry } from './backend.js';
 import { initTensor } from './init.js';
-import { bindInputs, checkLimits } from './inputs.js';
+import { bindInputs, checkDims, checkLimits } from './inputs.js';
 import { CompiledModel, selectBackend } from './model.js';
 import type { TrainerProgram, TrainerStepProgram } from './program.js';
 import { learningRate } from './schedule.js';
@@ -80,6 +80,7 @@ class CompiledTrainer implements Trainer {
     const specs = s.inputs.map((i) => ({ ...i, role: 'train' as const }));
     const { dims, data } = bindInputs(`${this.name}.${s.name}`, specs, batch, 'batch input');
     checkLimits(`${this.name}.${s.name}`, specs, dims, s.entry.limits, s.entry.ranges, data);
+    checkDims(`trainer '${this.name}', step '${s.name}'`, specs, dims, s.entry);
     const lr = learningRate(s.schedule, s.optimizer.lr, n, this.plannedSteps);
     await ps.prepared.run(dims, data, { lr, step: n, seed: this.seed });
     ps.calls = n;

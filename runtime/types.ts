@@ -166,6 +166,13 @@ export interface FitResult {
 export interface PredictOptions {
   /** a non-negative integer: key the in-graph noise of this call by it alone */
   seed?: number;
+  /**
+   * Throw a NonFiniteError at the first NaN or ±Infinity among the inputs
+   * (before running) or else the outputs, naming the tensor and the element.
+   * Off by default: non-finite values then flow through as IEEE arithmetic
+   * says (relu(NaN) is NaN), and the outputs show them.
+   */
+  checkFinite?: boolean;
 }
 
 export interface Model {

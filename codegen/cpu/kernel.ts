@@ -16,6 +16,7 @@ import { dimToJs, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
@@ -121,7 +122,7 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
   const bind = (prefix: string, arr: string, dtypes: DType[]) =>
     dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${i}]${ts ? ` as ${arrayType[d]}` : ''};`);
   const lines = [
-    `// ${k.comment}`,
+    `// ${commentText(k.comment)}`,
     `function ${k.name}${sig} {`,
     ...bind('in', 'ins', k.ins),
     ...bind('out', 'outs', k.outs),

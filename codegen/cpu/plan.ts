@@ -23,6 +23,7 @@
 import { dimProduct, normDim } from '../../compiler/dims.js';
 import type { Graph, Node, Value } from '../../compiler/ir.js';
 import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/program.js';
+import { mangle } from '../names.js';
 import { fuseGraph } from '../../compiler/passes/fuse.js';
 import { generateGroupKernel, groupScratch } from './group.js';
 import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup } from './kernel.js';
@@ -52,16 +53,11 @@ function isView(node: Node): boolean {
   return node.op === 'reshape' && node.inputs[0].type.dtype === node.outputs[0].type.dtype;
 }
 
-function identifier(s: string): string {
-  const t = s.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
-  return t;
-}
-
-/** `k07_dense_1_matmul`: step index, scope without the model name, op. */
+/** `k07_dense_1_matmul`: step index, scope without the model name, op (an identifier through `mangle`). */
 export function kernelName(index: number, node: Node): string {
   const scope = node.scope ? node.scope.split('.').slice(1).join('.') || '' : '';
-  const parts = [`k${String(index).padStart(2, '0')}`, identifier(scope), identifier(node.op)].filter((p) => p);
-  return parts.join('_');
+  const parts = [`k${String(index).padStart(2, '0')}`, scope, node.op].filter((p) => p);
+  return mangle(parts.join('_')).replace(/_+$/, '');
 }
 
 export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryPlan {

@@ -32,7 +32,12 @@ export class KernelPool {
   readonly gpujs = new Map<string, GpujsKernelSpec>();
 
   /** Add a kernel (and its WGSL and gpu.js forms, when it has them); returns the name to call it by. */
-  add(k: CpuKernelSource, w?: WgslKernelSpec, g?: GpujsKernelSpec): string {
+  add(k0: CpuKernelSource, w0?: WgslKernelSpec, g0?: GpujsKernelSpec): string {
+    // temporaries renumbered per kernel: the same computation at another place of the graph
+    // (each step of an unrolled recurrence) is then the same kernel, generated once
+    const k = { ...k0, body: canonicalTemps(k0.body) };
+    const w = w0 && { ...w0, passes: w0.passes.map((p) => ({ ...p, code: canonicalTemps(p.code) })), ...(w0.packed ? { packed: { ...w0.packed, code: canonicalTemps(w0.packed.code) } } : {}) };
+    const g = g0 && { ...g0, passes: g0.passes.map((p) => ({ ...p, source: canonicalTemps(p.source) })) };
     const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
     const hit = this.byCode.get(code);
     if (hit) return hit.name;
@@ -46,6 +51,21 @@ export class KernelPool {
     if (g) this.gpujs.set(name, g);
     return name;
   }
+}
+
+/**
+ * Kernel text with its value temporaries (`v<value id>`) renamed `v0`, `v1`,
+ * ... in order of first appearance: a consistent renaming of every such
+ * identifier, so the code means the same (property reads such as `dims.v1`
+ * are left alone, and `mangle` keeps user names from looking like temporaries).
+ */
+export function canonicalTemps(text: string): string {
+  const names = new Map<string, string>();
+  return text.replace(/(?<![.\w$])v\d+\b/g, (v) => {
+    let n = names.get(v);
+    if (n === undefined) names.set(v, (n = `v${names.size}`));
+    return n;
+  });
 }
 
 /** The WGSL form of a planned kernel: the spec without name and comment (the pool names it). */

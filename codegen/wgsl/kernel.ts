@@ -19,6 +19,7 @@ import type { WgslKernel, WgslKernelContext } from '../../compiler/ops/types.js'
 import type { WgslKernelSpec, WgslPass } from '../../runtime/program.js';
 import { kernelComment, type KernelGroup } from '../cpu/kernel.js';
 import { multiArgMap } from '../cpu/multi.js';
+import { commentText, NameTable } from '../names.js';
 import { contractedSumInput } from '../../compiler/passes/fuse.js';
 import { packedMultiWgsl } from './multi.js';
 import { elementwiseWgsl, loopLines, loopWgsl } from './elementwise.js';
@@ -360,25 +361,32 @@ function renderFused(pl: NodePlan, nameOf: (v: Value) => string, writes: Value[]
   return { ...k, decls: [kDecls, ...decls].filter(Boolean).join('\n'), body };
 }
 
+/** A read of a symbolic dim in shader text: `dims.B` */
+const DIMS_REF = /\bdims\.([\p{L}_][\p{L}\p{N}_]*)/gu;
+
 function assemble(name: string, comment: string, group: KernelGroup, k: WgslKernel, inNames: string[], outNames: string[]): Omit<WgslPass, 'reads' | 'writes'> {
   const [wx, wy = 1, wz = 1] = k.workgroupSize;
   const text = `${k.decls ?? ''}\n${k.body}`;
-  const dims = [...new Set([...text.matchAll(/\bdims\.([A-Za-z_]\w*)/g)].map((m) => m[1]))].sort();
-  const lines: string[] = [`// ${name ? `${name}: ` : ''}${comment}`];
+  const dims = [...new Set([...text.matchAll(DIMS_REF)].map((m) => m[1]))].sort();
+  // the uniform's fields are the dims' names made WGSL identifiers (mangle); `dims` keeps the names the runtime binds
+  const fields = new NameTable();
+  const field = new Map(dims.map((d) => [d, fields.claim(d)]));
+  const rename = (code: string) => code.replace(DIMS_REF, (_, d: string) => `dims.${field.get(d)}`);
+  const lines: string[] = [`// ${commentText(`${name ? `${name}: ` : ''}${comment}`)}`];
   group.inputs.forEach((v, i) => lines.push(`// in${i}: ${v.type.dtype}${shapeToString(v.type.shape)}${v.type.dtype === 'bool' ? ' (bool as u32)' : ''}`));
   group.outputs.forEach((v, i) => lines.push(`// out${i}: ${v.type.dtype}${shapeToString(v.type.shape)}${v.type.dtype === 'bool' ? ' (bool as u32)' : ''}`));
-  if (dims.length) lines.push(`struct Dims { ${dims.map((d) => `${d}: u32,`).join(' ')} }`);
+  if (dims.length) lines.push(`struct Dims { ${dims.map((d) => `${field.get(d)}: u32,`).join(' ')} }`);
   let b = 0;
   group.inputs.forEach((v, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read> ${inNames[i]}: array<${wgslStorageType(v.type.dtype)}>;`));
   group.outputs.forEach((v, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${outNames[i]}: array<${wgslStorageType(v.type.dtype)}>;`));
   if (dims.length) lines.push(`@group(0) @binding(${b++}) var<uniform> dims: Dims;`);
-  if (k.decls) lines.push(k.decls);
+  if (k.decls) lines.push(rename(k.decls));
   lines.push(
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
     `fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {`,
     `  let wg = wid.x + wid.y * nwg.x;`,
     `  let idx = wg * ${wx * wy * wz}u + li;`,
-    ...indent(k.body, '  '),
+    ...indent(rename(k.body), '  '),
     `}`,
   );
   return { code: lines.join('\n') + '\n', dims, workgroups: k.workgroups, workgroupSize: [wx, wy, wz] };

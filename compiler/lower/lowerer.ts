@@ -10,7 +10,7 @@ import type { Span } from '../../grammar/span.js';
 import { GraphBuilder } from '../builder.js';
 import type { DataSpec, LayerArg, LayerCall, LayerRecord, TensorSpec } from '../compiled.js';
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
-import { dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
+import { alwaysNegative, dimAdd, dimDiv, dimEq, dimMul, dimSub, isStaticDim, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type InitSpec, type Value } from '../ir.js';
 import { ShapeError } from '../ops/types.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext, ParamType } from './builtin.js';
@@ -19,6 +19,7 @@ import type { DataFields } from './builtins/data-schemas.js';
 import { fieldFeeding } from './label-source.js';
 import { aliasHint, suggestCallee } from '../suggest.js';
 import { Env } from './env.js';
+import { formatLimit, MAX_DIM, MAX_DIM_EXPRESSION_LENGTH, MAX_OPERATIONS, MAX_NESTING, MAX_PARAM_ELEMENTS, MAX_TENSOR_ELEMENTS, MAX_UNROLL, staticElements } from '../limits.js';
 import { asDim, describe, type LVal } from './values.js';
 import { dimHelp, isComparison, isLogical, literalTensor, lowerComparison, lowerLogical, lowerNot, type OperatorContext } from './operators.js';
 
@@ -71,6 +72,8 @@ export class Lowerer {
   private scopes: ScopeFrame[] = [];
   private paramValues = new Map<string, { value: Value; shape: number[]; explicit: boolean }>();
   private paramSpecs: TensorSpec[] = [];
+  /** the elements of paramSpecs together (MAX_PARAM_ELEMENTS) */
+  private paramElements = 0;
   private stateSpecs: TensorSpec[] = [];
   private layerRecords: LayerRecord[] = [];
   private layerCalls: LayerCall[] = [];
@@ -79,6 +82,10 @@ export class Lowerer {
   /** symbolic dims introduced by input types, by name */
   private symDims = new Set<string>();
   private usedOverrides = new Set<string>();
+  /** operations in the graphs of this file finished so far (MAX_OPERATIONS counts them all); compile.ts keeps it */
+  operationsSpent = 0;
+  /** levels of expression nesting being evaluated (see expr) */
+  private depth = 0;
 
   constructor(
     readonly program: A.Program,
@@ -176,6 +183,7 @@ export class Lowerer {
     this.mode = mode;
     this.paramValues = new Map();
     this.paramSpecs = [];
+    this.paramElements = 0;
     this.stateSpecs = [];
     this.layerRecords = [];
     this.layerCalls = [];
@@ -237,7 +245,7 @@ export class Lowerer {
     const t = decl.type;
     const bad = (): never =>
       this.fail('DNN0007', span, {
-        message: `model '${model}' takes ${decl.name.name}: ${t.dtype}[${t.dims.map(exprText).join(', ')}], but the argument is ${v.type.dtype}${shapeToString(v.type.shape)}`,
+        message: `model '${model}' takes ${decl.name.name}: ${t.dtype}[${t.dims.map((d) => exprText(d)).join(', ')}], but the argument is ${v.type.dtype}${shapeToString(v.type.shape)}`,
       });
     if (t.dtype !== v.type.dtype || t.dims.length !== v.type.shape.length) bad();
     t.dims.forEach((d, i) => {
@@ -358,6 +366,7 @@ export class Lowerer {
     const count = this.expr(s.count, env);
     if (count.kind !== 'num' || !Number.isInteger(count.value) || count.value < 0)
       this.fail('DNN0017', s.count.span, { message: `repeat needs a non-negative integer count, got ${describe(count)}` });
+    if (count.value > MAX_UNROLL) this.fail('DNN0033', s.count.span, { message: `repeat ${count.value} is above the limit of ${MAX_UNROLL.toLocaleString('en-US')} iterations` });
     const label = s.as?.name ?? 'layers';
     const parent = this.scopes[this.scopes.length - 1];
     for (let i = 0; i < count.value; i++) {
@@ -380,6 +389,7 @@ export class Lowerer {
   tensorType(t: A.TensorType, env: Env, mode: 'introduce' | 'check'): { dtype: DType; shape: Dim[] } {
     if (t.dtype === 'f16') this.fail('DNN0015', t.span, { what: 'the f16 dtype', hint: ' (use f32)' });
     const shape = t.dims.map((d) => this.dimExpr(d, env, mode));
+    this.checkShape(shape, t.span, `the type ${t.dtype}${shapeToString(shape)}`);
     return { dtype: t.dtype, shape };
   }
 
@@ -406,7 +416,24 @@ export class Lowerer {
 
   // ------------------------------------------------------------ expressions
 
+  /**
+   * Evaluate an expression. Nesting costs one level of a budget of
+   * MAX_NESTING (the lowering recursion must never reach the JS stack limit);
+   * chains (`a + b + ...`, `x |> f |> ...`, `x[0][1]...`) are walked in a
+   * loop and cost one level whatever their length.
+   */
   expr(e: A.Expr, env: Env, argPosition = false): LVal {
+    if (this.depth >= MAX_NESTING)
+      this.fail('DNN0032', e.span, { what: 'expression', max: MAX_NESTING }, 'name the inner parts: t = ...; then use t');
+    this.depth++;
+    try {
+      return this.exprAt(e, env, argPosition);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exprAt(e: A.Expr, env: Env, argPosition: boolean): LVal {
     if (this.b) this.b.span = e.span;
     switch (e.kind) {
       case 'Number':
@@ -422,9 +449,13 @@ export class Lowerer {
       case 'Call':
         return this.call(e.callee, e.args, undefined, env, e.span);
       case 'Pipe': {
-        const input = this.expr(e.input, env);
+        const chain: A.Pipe[] = [];
+        let inner: A.Expr = e;
+        for (; inner.kind === 'Pipe'; inner = inner.input) chain.push(inner);
+        let value = this.expr(inner, env);
         // the call's own span: errors and generated nodes point at `dense(10)`, not the whole chain
-        return this.call(e.target.callee, e.target.args, input, env, e.target.span);
+        for (let i = chain.length - 1; i >= 0; i--) value = this.call(chain[i].target.callee, chain[i].target.args, value, env, chain[i].target.span);
+        return value;
       }
       case 'Unary': {
         const v = this.expr(e.operand, env);
@@ -435,26 +466,45 @@ export class Lowerer {
         if (v.kind === 'tensor') return { kind: 'tensor', v: this.op('neg', [v.v], {}, e.span), span: e.span };
         return this.fail('DNN0017', e.span, { message: `cannot negate ${describe(v)}` });
       }
-      case 'Binary':
-        return this.binary(e, env);
+      case 'Binary': {
+        const chain: A.Binary[] = [];
+        let inner: A.Expr = e;
+        for (; inner.kind === 'Binary'; inner = inner.left) chain.push(inner);
+        let value = this.expr(inner, env);
+        for (let i = chain.length - 1; i >= 0; i--) value = this.binary(chain[i], value, this.expr(chain[i].right, env));
+        return value;
+      }
       case 'Index':
-        return this.index(e, env);
       case 'Member': {
-        const obj = this.expr(e.object, env);
-        if (obj.kind !== 'data') return this.fail('DNN0017', e.span, { message: `only data sets have fields ('data.image'); this is ${describe(obj)}` });
-        const fields = this.dataFields;
-        const field = fields?.get(e.property.name);
-        if (!fields || !field)
-          return this.fail('DNN0003', e.property.span, {
-            name: `${obj.spec.name}.${e.property.name}`,
-            hint: fields ? `${didYouMean(e.property.name, fields.keys())} (fields: ${[...fields.keys()].join(', ')})` : ' (the fields of this data set are not known at compile time)',
-          });
-        const existing = this.b.graph.input(e.property.name);
-        const v = existing ?? this.b.input(e.property.name, field.dtype, field.shape, 'train');
-        v.name = e.property.name;
-        return { kind: 'tensor', v, span: e.span };
+        if (e.kind === 'Index' && this.isFill(e, env)) return this.fill(e, env);
+        const chain: (A.Index | A.Member)[] = [];
+        let inner: A.Expr = e;
+        for (; (inner.kind === 'Index' && !this.isFill(inner, env)) || inner.kind === 'Member'; inner = inner.kind === 'Index' ? inner.target : inner.object) chain.push(inner);
+        let value = this.expr(inner, env);
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const link = chain[i];
+          if (this.b) this.b.span = link.span;
+          value = link.kind === 'Index' ? this.index(link, value, env) : this.member(link, value);
+        }
+        return value;
       }
     }
+  }
+
+  /** `data.image`: a field of the train step's data set. */
+  private member(e: A.Member, obj: LVal): LVal {
+    if (obj.kind !== 'data') return this.fail('DNN0017', e.span, { message: `only data sets have fields ('data.image'); this is ${describe(obj)}` });
+    const fields = this.dataFields;
+    const field = fields?.get(e.property.name);
+    if (!fields || !field)
+      return this.fail('DNN0003', e.property.span, {
+        name: `${obj.spec.name}.${e.property.name}`,
+        hint: fields ? `${didYouMean(e.property.name, fields.keys())} (fields: ${[...fields.keys()].join(', ')})` : ' (the fields of this data set are not known at compile time)',
+      });
+    const existing = this.b.graph.input(e.property.name);
+    const v = existing ?? this.b.input(e.property.name, field.dtype, field.shape, 'train');
+    v.name = e.property.name;
+    return { kind: 'tensor', v, span: e.span };
   }
 
   private name(e: A.Name, env: Env, argPosition: boolean): LVal {
@@ -476,13 +526,31 @@ export class Lowerer {
       for (let i = 0; i < inputs.length; i += CONCAT_FAN_IN) parts.push(this.op('concat', inputs.slice(i, i + CONCAT_FAN_IN), attrs, span));
       return this.op('concat', parts, attrs, span);
     }
+    // top-level param/const are lowered before any graph exists: they must be compile-time values
+    if (!this.b) this.fail('DNN0017', span, { message: 'a top-level param or const must be a compile-time value (a number, a dim, a name), not a tensor' });
     this.b.span = span;
+    if (this.operationsSpent + this.b.graph.nodes.length >= MAX_OPERATIONS)
+      this.fail('DNN0033', span, { message: `the file grows past ${MAX_OPERATIONS.toLocaleString('en-US')} operations here` }, 'lower the repeat counts, the unrolled lengths (scan, lstm) or the number of layers');
+    let out: Value;
     try {
-      return this.b.op(name, inputs, attrs as never);
+      out = this.b.op(name, inputs, attrs as never);
     } catch (e) {
       if (e instanceof ShapeError) this.fail(e.code, span, { message: e.message }, e.help);
       throw e;
     }
+    this.checkShape(out.type.shape, span, `the result of '${name}'`);
+    return out;
+  }
+
+  /** A static shape against the limits of one tensor, before anything is allocated for it. */
+  checkShape(shape: readonly Dim[], span: Span, what: string): void {
+    for (const d of shape) {
+      if (typeof d === 'number' && d > MAX_DIM) this.fail('DNN0033', span, { message: `${what} has the dimension ${d}, above the limit of ${formatLimit(MAX_DIM + 1)} - 1` });
+      if (alwaysNegative(d)) this.fail('DNN0022', span, { message: `${what} has the dimension ${d}, which is negative for every positive value of its symbols` });
+    }
+    const n = staticElements(shape);
+    if (n > MAX_TENSOR_ELEMENTS)
+      this.fail('DNN0033', span, { message: `${what} would have ${n.toLocaleString('en-US')} elements ${shapeToString(shape)}, above the limit of ${formatLimit(MAX_TENSOR_ELEMENTS)} per tensor` });
   }
 
   /** A scalar constant for a number literal next to `like`: it takes like's dtype where it fits (operators.ts). */
@@ -496,9 +564,8 @@ export class Lowerer {
     return { op: (name, inputs, attrs, span) => this.op(name, inputs, attrs, span), fail: (code, span, args, help) => this.fail(code, span, args, help) };
   }
 
-  private binary(e: A.Binary, env: Env): LVal {
-    const l = this.expr(e.left, env);
-    const r = this.expr(e.right, env);
+  /** `l op r` for the evaluated operands of `e`. */
+  private binary(e: A.Binary, l: LVal, r: LVal): LVal {
     const op = e.op;
     if (isComparison(op)) return lowerComparison(this.operators(), { ...e, op }, l, r);
     if (isLogical(op)) return lowerLogical(this.operators(), { ...e, op }, l, r);
@@ -528,6 +595,8 @@ export class Lowerer {
       else if (e.op === '*') d = dimMul(ld, rd);
       else if (e.op === '/') d = dimDiv(ld, rd);
       if (d === undefined) return this.fail('DNN0011', e.span, { dim: `${ld} ${e.op} ${rd}`, hint: ' (dims support +, - and * and exact division)' });
+      if (typeof d === 'string' && d.length > MAX_DIM_EXPRESSION_LENGTH)
+        return this.fail('DNN0033', e.span, { message: `this dim grows to ${d.length.toLocaleString('en-US')} characters, above the limit of ${MAX_DIM_EXPRESSION_LENGTH} for a symbolic dim` });
       return typeof d === 'number' ? { kind: 'num', value: d, isInt: true, span: e.span } : { kind: 'dim', dim: d, span: e.span };
     }
     if (l.kind !== 'tensor' && r.kind !== 'tensor') return this.fail('DNN0017', e.opSpan, { message: `cannot apply '${e.op}' to ${describe(l)} and ${describe(r)}` });
@@ -558,16 +627,23 @@ export class Lowerer {
     }
   }
 
-  private index(e: A.Index, env: Env): LVal {
-    // zeros[B, 32] / ones[B, 32]: constant tensors
-    if (e.target.kind === 'Name' && (e.target.name === 'zeros' || e.target.name === 'ones') && env.lookup(e.target.name) === undefined) {
-      const shape = e.items.map((it) => {
-        if (it.kind === 'Slice') return this.fail('DNN0026', it.span, { message: `${(e.target as A.Name).name}[...] takes dims, not slices` });
-        return this.dimExpr(it, env, 'check');
-      });
-      return { kind: 'tensor', v: this.op('const', [], { value: e.target.name === 'ones' ? 1 : 0, dtype: 'f32', shape }, e.span), span: e.span };
-    }
-    const target = this.expr(e.target, env);
+  /** `zeros[B, 32]` / `ones[B, 32]`: constant tensors (unless the name is bound to something else). */
+  private isFill(e: A.Index, env: Env): boolean {
+    return e.target.kind === 'Name' && (e.target.name === 'zeros' || e.target.name === 'ones') && env.lookup(e.target.name) === undefined;
+  }
+
+  private fill(e: A.Index, env: Env): LVal {
+    const fill = (e.target as A.Name).name;
+    const shape = e.items.map((it) => {
+      if (it.kind === 'Slice') return this.fail('DNN0026', it.span, { message: `${fill}[...] takes dims, not slices` });
+      return this.dimExpr(it, env, 'check');
+    });
+    this.checkShape(shape, e.span, `${fill}[...]`);
+    return { kind: 'tensor', v: this.op('const', [], { value: fill === 'ones' ? 1 : 0, dtype: 'f32', shape }, e.span), span: e.span };
+  }
+
+  /** `target[items]` for the evaluated target. */
+  private index(e: A.Index, target: LVal, env: Env): LVal {
     if (target.kind !== 'tensor') return this.fail('DNN0026', e.span, { message: `cannot index ${describe(target)}` });
     const x = target.v;
     const shape = x.type.shape;
@@ -880,6 +956,11 @@ export class Lowerer {
       if (prev.explicit && explicit && prev.shape.length === shape.length && prev.shape.every((d, i) => d === shape[i])) return prev.value;
       this.fail('DNN0016', span, { name: path }, prev.explicit ? `a layer named again shares its weights only when the shapes agree: ${shapeToString(prev.shape)} vs ${shapeToString(shape)}` : undefined);
     }
+    this.checkShape(shape, span, `the parameter ${path}`);
+    const total = this.paramElements + staticElements(shape);
+    if (total > MAX_PARAM_ELEMENTS)
+      this.fail('DNN0033', span, { message: `the parameter ${path} ${shapeToString(shape)} brings the model to ${total.toLocaleString('en-US')} parameters, above the limit of ${formatLimit(MAX_PARAM_ELEMENTS)}` });
+    this.paramElements = total;
     const value = this.b.param(path, 'f32', shape, init);
     value.name = path;
     this.paramValues.set(path, { value, shape, explicit });
@@ -1012,7 +1093,7 @@ export class Lowerer {
     const got = v.type;
     const mismatch = (): never =>
       this.fail('DNN0007', callSpan, {
-        message: `block parameter '${p.name.name}' expects ${t.dtype}[${t.dims.map(exprText).join(', ')}] but the argument is ${got.dtype}${shapeToString(got.shape)}`,
+        message: `block parameter '${p.name.name}' expects ${t.dtype}[${t.dims.map((d) => exprText(d)).join(', ')}] but the argument is ${got.dtype}${shapeToString(got.shape)}`,
       });
     if (t.dtype !== got.dtype || t.dims.length !== got.shape.length) mismatch();
     t.dims.forEach((d, i) => {
@@ -1031,14 +1112,16 @@ function dimEqShape(a: readonly Dim[], b: readonly Dim[]): boolean {
   return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
 }
 
-function exprText(e: A.Expr): string {
+/** A dim expression as written, for messages; past a few levels of nesting it is elided. */
+function exprText(e: A.Expr, depth = 0): string {
+  if (depth > 8) return '…';
   switch (e.kind) {
     case 'Name':
       return e.name;
     case 'Number':
       return String(e.value);
     case 'Binary':
-      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
+      return `${exprText(e.left, depth + 1)} ${e.op} ${exprText(e.right, depth + 1)}`;
     default:
       return '…';
   }

@@ -41,10 +41,10 @@ const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', lr: 1e-3, options: { be
 
 /** Lower one train block for `model`; returns undefined after reporting diagnostics. */
 export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): TrainSpec | undefined {
-  const before = lw.diag.items.length;
+  const before = lw.diag.count;
   const step = build(lw, decl, decl.body, { model, withUpdates: true, graphName: `${model.name.name}.trainStep` });
   const evaluate = build(lw, decl, decl.body, { model, withUpdates: false, graphName: `${model.name.name}.evaluate` });
-  if (!step || !evaluate || lw.diag.items.length > before) return undefined;
+  if (!step || !evaluate || lw.diag.count > before) return undefined;
   const f = step.fields;
   return {
     name: decl.name.name,
@@ -81,7 +81,7 @@ function withDataFields(declared: IOSpec[], graph: Graph): IOSpec[] {
  * model (DQN with a target network).
  */
 export function lowerTrainer(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl | undefined): Omit<TrainerSpec, 'syncs' | 'models'> & { used: Set<string> } | undefined {
-  const before = lw.diag.items.length;
+  const before = lw.diag.count;
   const common = decl.body.filter((st) => st.kind !== 'Step' && st.kind !== 'Sync');
   const stepDecls = decl.body.filter((st): st is A.Step => st.kind === 'Step');
   const plans = stepDecls.length ? stepDecls.map((st) => ({ name: st.name.name, body: [...common, ...st.body], span: st.name.span })) : [{ name: 'step', body: common, span: decl.name.span }];
@@ -104,7 +104,7 @@ export function lowerTrainer(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl 
       metrics: built.fields.metrics.map((m): MetricSpec => ({ name: m.name, reduce: 'mean' })),
     });
   }
-  if (!first || lw.diag.items.length > before) return undefined;
+  if (!first || lw.diag.count > before) return undefined;
   return { name: decl.name.name, steps, batch: first.batch ?? 32, epochs: first.epochs ?? 1, data: first.data, validate: first.validate, ...(first.test ? { test: first.test } : {}), seed: first.seed, used };
 }
 
@@ -132,7 +132,7 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
   lw.dataSpec = undefined;
   const fields: TrainFields = { metrics: [], trainInputs: [] };
   const seen = new Map<string, Span>();
-  const errorsBefore = lw.diag.items.length;
+  const errorsBefore = lw.diag.count;
   lw.body(stmts, env, 'train', {
     onOther: (st) => {
       if (st.kind === 'TrainInput') {
@@ -165,7 +165,7 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
   const bound = new Set(graph.leaves('input').flatMap((n) => (n.attrs.shape as Dim[]).flatMap((d) => dimSymbols(d))));
   const used = new Set(graph.nodes.flatMap((n) => n.outputs.flatMap((v) => v.type.shape.flatMap((d) => dimSymbols(d)))));
   const unbound = [...used].filter((d) => !bound.has(d));
-  if (unbound.length && lw.diag.items.length === errorsBefore) {
+  if (unbound.length && lw.diag.count === errorsBefore) {
     // (set while the body ran: the narrowing from the reset above does not hold)
     const fields = lw.dataFields as DataFields | undefined;
     const field = fields && [...fields].find(([, f]) => unbound.every((d) => f.shape.some((x) => dimSymbols(x).includes(d))));

@@ -5,7 +5,7 @@
  * the text and emit nested loops that walk several strided buffers at once.
  */
 import type { Attrs, DType, TensorType } from '../ir.js';
-import { dimProduct, dimToJs, shapeToString, type Dim } from '../dims.js';
+import { dimProduct, dimToJs, isDimName, shapeToString, type Dim } from '../dims.js';
 import { ShapeError, type WgslKernel } from './types.js';
 
 /**
@@ -131,8 +131,8 @@ export function expectArity(op: string, inputs: readonly unknown[], n: number): 
 /** A Dim as a WGSL u32 expression: `784u`, `dims.B`, or `u32(2*i32(dims.T)-1)` for polynomials. */
 export function wgslDim(d: Dim): string {
   if (typeof d === 'number') return `${d}u`;
-  if (/^[A-Za-z_]\w*$/.test(d)) return `dims.${d}`;
-  return `u32${dimToJs(d, 'dims').replace(/dims\.(\w+)/g, 'i32(dims.$1)')}`;
+  if (isDimName(d)) return `dims.${d}`;
+  return `u32${dimToJs(d, 'dims').replace(/dims\.([\p{L}\p{N}_]+)/gu, 'i32(dims.$1)')}`;
 }
 
 const wIsLit = (e: string) => /^\d+u$/.test(e);

@@ -166,10 +166,12 @@ export const reciprocal = unary({
 
 export const relu = unary({
   name: 'relu',
-  doc: 'y = max(x, 0)',
-  f: (x) => (x > 0 ? x : 0),
-  js: (x) => `(${x} > 0 ? ${x} : 0)`,
-  wgsl: (x) => `max(${x}, 0.0)`,
+  doc: 'y = max(x, 0); NaN stays NaN (IEEE, as in PyTorch)',
+  // `x <= 0 ? 0 : x` lets NaN through (every comparison with NaN is false) and maps -0 to 0;
+  // WGSL's max() may return either operand for NaN, so it is a select on the same test
+  f: (x) => (x <= 0 ? 0 : x),
+  js: (x) => `(${x} <= 0 ? 0 : ${x})`,
+  wgsl: (x) => `select(${x}, 0.0, ${x} <= 0.0)`,
   // from the output (y > 0 exactly where x > 0): the pre-activation need not be kept, so it fuses into its producer's epilogue
   grad: (b, _x, y, g) => b.mul(g, b.op('step', [y])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],

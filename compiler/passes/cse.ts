@@ -9,13 +9,19 @@
  * Before: %3 = const 1; %4 = const 1; %5 = add(%3, %4)
  * After:  %3 = const 1; %5 = add(%3, %3)
  */
-import type { Graph, Node } from '../ir.js';
+import type { Graph, Node, Value } from '../ir.js';
 
 export function eliminateCommonSubexpressions(g: Graph): number {
   const seen = new Map<string, Node>();
+  // value -> the earlier value that replaces it; nodes come in topological
+  // order, so each node's inputs are rewritten before it is keyed (one pass,
+  // linear in the graph, where replacing uses graph-wide per merge is quadratic)
+  const replaced = new Map<Value, Value>();
+  const current = (v: Value) => replaced.get(v) ?? v;
   let merged = 0;
   const keep: Node[] = [];
   for (const n of g.nodes) {
+    if (replaced.size) n.inputs = n.inputs.map(current);
     if (n.op === 'input') {
       keep.push(n);
       continue;
@@ -23,7 +29,7 @@ export function eliminateCommonSubexpressions(g: Graph): number {
     const key = `${n.op}(${n.inputs.map((v) => v.id).join(',')})${stableAttrs(n.attrs)}`;
     const prev = seen.get(key);
     if (prev && prev.outputs.length === n.outputs.length) {
-      n.outputs.forEach((o, i) => g.replaceAllUses(o, prev.outputs[i]));
+      n.outputs.forEach((o, i) => replaced.set(o, prev.outputs[i]));
       merged++;
       continue;
     }
@@ -31,6 +37,8 @@ export function eliminateCommonSubexpressions(g: Graph): number {
     keep.push(n);
   }
   g.nodes = keep;
+  for (const o of g.outputs) o.value = current(o.value);
+  for (const u of g.updates) u.value = current(u.value);
   return merged;
 }
 

@@ -5,6 +5,7 @@
  * static shapes, whose result is small (at most 4096 elements) and that is
  * not a leaf is evaluated with the registry's reference implementation and
  * replaced by a constant (a fill when every element is equal, else data).
+ * The operands must be small too: folding materialises them.
  *
  * Before: %1 = const 0.9; %2 = const 1; %3 = sub(%2, %1)
  * After:  %3 = const 0.1
@@ -23,8 +24,9 @@ export function foldConstants(g: Graph): number {
     if (!n.inputs.every((v) => v.node.op === 'const' && v.type.shape.every(isStaticDim))) continue;
     const out = n.outputs[0];
     if (!out.type.shape.every(isStaticDim)) continue;
-    const size = (out.type.shape as number[]).reduce((a, b) => a * b, 1);
-    if (size > MAX_FOLD) continue;
+    // the operands are materialised too: a sum over a huge constant is left to the backend
+    const size = (s: readonly (number | string)[]) => (s as number[]).reduce((a, b) => a * b, 1);
+    if (size(out.type.shape) > MAX_FOLD || n.inputs.some((v) => size(v.type.shape) > MAX_FOLD)) continue;
     const def = getOp(n.op);
     let result: RefTensor;
     try {

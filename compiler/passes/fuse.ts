@@ -83,12 +83,19 @@ function isView(n: Node): boolean {
  */
 export const MAX_KERNEL_BUFFERS = 10;
 
+/**
+ * The most nodes one vertical group may hold. Real groups have a dozen; the
+ * cap keeps a kernel's source small and the pass linear on a chain of
+ * thousands of elementwise ops (each merge recounts the group's buffers).
+ */
+export const MAX_GROUP_NODES = 64;
+
 export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: number } = {}): FusionPlan {
   const enabled = options.enabled ?? true;
   const maxBuffers = options.maxBuffers ?? MAX_KERNEL_BUFFERS;
   const users = g.users();
   const roots = new Set(g.roots().map((v) => v.id));
-  const fits = (nodes: Node[], copied?: Set<number>) => bufferCount(nodes, users, roots, copied) <= maxBuffers;
+  const fits = (nodes: Node[], copied?: Set<number>) => nodes.length <= MAX_GROUP_NODES && bufferCount(nodes, users, roots, copied) <= maxBuffers;
   const groupOf = new Map<number, FusedGroup>(); // node id -> group
   const groups: FusedGroup[] = [];
   const newGroup = (n: Node, kind: GroupKind): FusedGroup => {
@@ -164,7 +171,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
       const v = n.inputs[0];
       const pg = v && groupOf.get(v.node.id);
       if (pg && pg.kind === 'elementwise' && singleUse(v) && fits([...pg.nodes, n])) {
-        groups.splice(groups.indexOf(grp), 1);
+        groups.pop(); // grp, just pushed: n joins its producer's group instead
         pg.nodes.push(n);
         groupOf.set(n.id, pg);
         pg.kind = 'reduce';
@@ -178,17 +185,26 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
   if (enabled) {
     mergeMultiUse(groups, groupOf, users, g, fits);
     inlineScalars(groups, groupOf, users, roots, fits);
-    mergeContractedSums(groups, groupOf, users, fits);
+    mergeContractedSums(groups, groupOf, users, fits, new Map(g.nodes.map((n, i) => [n.id, i])));
   }
   const updated = new Set(g.updates.map((u) => u.value.id));
   const outputIds = new Set(g.outputs.map((o) => o.value.id));
-  for (const grp of groups) grp.nodes.sort((a, b) => g.nodes.indexOf(a) - g.nodes.indexOf(b));
+  const position = new Map(g.nodes.map((n, i) => [n, i]));
+  for (const grp of groups) grp.nodes.sort((a, b) => position.get(a)! - position.get(b)!);
   const kept = orderGroups(
     groups.filter((grp) => grp.nodes.length > 0),
     g,
   );
   kept.forEach((grp, i) => (grp.id = i));
   const boundaries: Boundary[] = [];
+  // a node sits in several groups when a scalar chain was copied into each of its consumers
+  const groupsHolding = new Map<Node, FusedGroup[]>();
+  for (const grp of kept)
+    for (const n of grp.nodes) {
+      const list = groupsHolding.get(n);
+      if (list) list.push(grp);
+      else groupsHolding.set(n, [grp]);
+    }
   const fillIo = (grp: FusedGroup) => {
     const inside = new Set(grp.nodes.map((n) => n.id));
     const seenIn = new Set<number>();
@@ -203,7 +219,7 @@ export function fuseGraph(g: Graph, options: { enabled?: boolean; maxBuffers?: n
     for (const n of grp.nodes)
       for (const o of n.outputs) {
         // a recomputed scalar chain is private to each group that holds a copy
-        const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !kept.some((other) => other !== grp && other.nodes.includes(u) && other.nodes.includes(n)));
+        const elsewhere = (users.get(o.id) ?? []).some((u) => !inside.has(u.id) && !(groupsHolding.get(u) ?? []).some((other) => other !== grp && (groupsHolding.get(n) ?? []).includes(other)));
         if (roots.has(o.id) || elsewhere) grp.outputs.push(o);
       }
   };
@@ -314,6 +330,8 @@ function domainOf(grp: FusedGroup) {
  * update writes the parameter and both moments).
  */
 function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, g: Graph, fits: (nodes: Node[]) => boolean): void {
+  const position = new Map(g.nodes.map((n, i) => [n, i]));
+  const idPosition = new Map(g.nodes.map((n, i) => [n.id, i]));
   let changed = true;
   while (changed) {
     changed = false;
@@ -326,12 +344,12 @@ function mergeMultiUse(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
       const [b] = targets;
       if (!b || b === a || (b.kind !== 'elementwise' && b.kind !== 'epilogue')) continue;
       if (!shapeEq(domainOf(a), domainOf(b))) continue;
-      // keep the group graph acyclic: nothing in b may reach a, directly or through other groups
-      if (reaches(b.nodes, new Set(a.nodes.map((n) => n.id)), users)) continue;
       if (!fits([...a.nodes, ...b.nodes])) continue;
+      // keep the group graph acyclic: nothing in b may reach a, directly or through other groups
+      if (reaches(b.nodes, new Set(a.nodes.map((n) => n.id)), users, idPosition)) continue;
       for (const n of a.nodes) groupOf.set(n.id, b);
       b.nodes.push(...a.nodes);
-      b.nodes.sort((x, y) => g.nodes.indexOf(x) - g.nodes.indexOf(y));
+      b.nodes.sort((x, y) => position.get(x)! - position.get(y)!);
       a.nodes = [];
       changed = true;
     }
@@ -375,7 +393,7 @@ function inlineScalars(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, u
  * layer's bias gradient is computed by its weight gradient's kernel, as one
  * more row or column of ones.
  */
-function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, fits: (nodes: Node[]) => boolean): void {
+function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGroup>, users: Map<number, Node[]>, fits: (nodes: Node[]) => boolean, position: Map<number, number>): void {
   for (const r of groups) {
     if (r.nodes.length !== 1 || r.kind !== 'reduce') continue;
     const sum = r.nodes[0];
@@ -384,7 +402,7 @@ function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGro
       const target = groupOf.get(gNode.id);
       if (!target || target.anchor !== gNode || (target.kind !== 'single' && target.kind !== 'epilogue')) continue;
       // the sum must not depend on the GEMM's group, nor the group on the sum
-      if (reaches(target.nodes, new Set([sum.id]), users) || reaches([sum], new Set(target.nodes.map((n) => n.id)), users)) continue;
+      if (reaches(target.nodes, new Set([sum.id]), users, position) || reaches([sum], new Set(target.nodes.map((n) => n.id)), users, position)) continue;
       if (!fits([...target.nodes, sum])) continue;
       target.nodes.push(sum);
       groupOf.set(sum.id, target);
@@ -426,8 +444,14 @@ function bufferCount(nodes: Node[], users: Map<number, Node[]>, roots: Set<numbe
   return reads.size + writes;
 }
 
-/** Whether any path from `from` nodes reaches a node in `targets`. */
-function reaches(from: Node[], targets: Set<number>, users: Map<number, Node[]>): boolean {
+/**
+ * Whether any path from `from` nodes reaches a node in `targets`. Nodes are in
+ * topological order, so a path to a target only passes nodes placed before
+ * it: the search never goes past the last target (linear passes on long graphs).
+ */
+function reaches(from: Node[], targets: Set<number>, users: Map<number, Node[]>, position: Map<number, number>): boolean {
+  let last = -1;
+  for (const id of targets) last = Math.max(last, position.get(id) ?? Infinity);
   const seen = new Set<number>();
   const stack = [...from];
   while (stack.length) {
@@ -435,7 +459,7 @@ function reaches(from: Node[], targets: Set<number>, users: Map<number, Node[]>)
     for (const o of n.outputs)
       for (const u of users.get(o.id) ?? []) {
         if (targets.has(u.id)) return true;
-        if (!seen.has(u.id)) {
+        if (!seen.has(u.id) && (position.get(u.id) ?? Infinity) < last) {
           seen.add(u.id);
           stack.push(u);
         }
@@ -460,17 +484,75 @@ function orderGroups(groups: FusedGroup[], g: Graph): FusedGroup[] {
     }
     deps.set(grp, d);
   }
-  const done = new Set<FusedGroup>();
-  const out: FusedGroup[] = [];
-  const pending = [...groups].sort((a, b) => pos.get(a.nodes[0].id)! - pos.get(b.nodes[0].id)!);
-  while (pending.length) {
-    const i = pending.findIndex((grp) => [...deps.get(grp)!].every((d) => done.has(d)));
-    if (i < 0) throw new Error(`internal: fusion produced a cycle between groups in ${g.name}`);
-    const [grp] = pending.splice(i, 1);
-    done.add(grp);
-    out.push(grp);
+  // Kahn's algorithm; among the groups whose producers are placed, the one whose first node comes first
+  // groups that start with the same (copied scalar) node keep their order in `groups`
+  const index = new Map(groups.map((grp, i) => [grp, i]));
+  const before = (a: FusedGroup, b: FusedGroup) => pos.get(a.nodes[0].id)! - pos.get(b.nodes[0].id)! || index.get(a)! - index.get(b)!;
+  const waiting = new Map<FusedGroup, number>();
+  const readers = new Map<FusedGroup, FusedGroup[]>();
+  for (const [grp, d] of deps) {
+    waiting.set(grp, d.size);
+    for (const p of d) {
+      const list = readers.get(p);
+      if (list) list.push(grp);
+      else readers.set(p, [grp]);
+    }
   }
+  const ready = new MinHeap<FusedGroup>(before);
+  for (const grp of groups) if (waiting.get(grp) === 0) ready.push(grp);
+  const out: FusedGroup[] = [];
+  while (ready.size) {
+    const grp = ready.pop();
+    out.push(grp);
+    for (const r of readers.get(grp) ?? []) {
+      const left = waiting.get(r)! - 1;
+      waiting.set(r, left);
+      if (left === 0) ready.push(r);
+    }
+  }
+  if (out.length !== groups.length) throw new Error(`internal: fusion produced a cycle between groups in ${g.name}`);
   return out;
+}
+
+/** A binary min-heap under a comparison (negative: a comes first). */
+class MinHeap<T> {
+  private items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.compare(a[p], a[i]) <= 0) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+
+  pop(): T {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.compare(a[l], a[m]) < 0) m = l;
+        if (r < a.length && this.compare(a[r], a[m]) < 0) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 function lastNode(grp: FusedGroup): Node {

@@ -13,10 +13,11 @@
  * - A row with the wrong number of cells, or broken quoting, is an error
  *   naming the file and its line.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Dataset } from '../types.js';
+import { FileError, readTextFile } from '../../compiler/files.js';
+import { MAX_DATA_FILE_BYTES } from '../../compiler/limits.js';
 import { DatasetError } from './errors.js';
 
 export interface CsvOptions {
@@ -34,11 +35,11 @@ export function loadCsv(options: CsvOptions, baseDir: string): Dataset {
   const file = resolve(baseDir, options.path);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // a regular file of bounded size: a device or a FIFO would never end
+    text = readTextFile(file, MAX_DATA_FILE_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
-    throw new DatasetError(`csv: cannot read '${options.path}' (${file}): ${why}`);
+    if (!(e instanceof FileError)) throw e;
+    throw new DatasetError(`csv: cannot read '${options.path}' (${file}): ${e.reason.replace(/^cannot read it: /, '')}`);
   }
 
   let rows: Row[];

@@ -5,7 +5,7 @@
  * with `name: fc1`.
  */
 import { didYouMean } from '../../diagnostics.js';
-import { dimEq, dimProduct, shapeToString, type Dim } from '../../dims.js';
+import { dimEq, dimProduct, isDimName, shapeToString, type Dim } from '../../dims.js';
 import type { InitSpec, Value } from '../../ir.js';
 import { saltOf } from '../../ops/random.js';
 import { UPSAMPLE_MODES } from '../../ops/resize.js';
@@ -691,7 +691,7 @@ const positional: BuiltinImpl = {
         : cx.op('const', [], { data: sinusoidalTable(rows, D), dtype: 'f32', shape: [rows, D] });
     if (typeof T === 'number') return t(cx, table);
     // symbolic T: the first T rows; the runtime refuses inputs with T > max
-    if (typeof T === 'string' && /^[A-Za-z_]\w*$/.test(T)) cx.limitDim(T, max, `positional(max: ${max})`);
+    if (isDimName(T)) cx.limitDim(T, max, `positional(max: ${max})`);
     return t(cx, cx.op('slice', [table], { axes: [0], starts: [0], ends: [T] }));
   },
 };

@@ -1,6 +1,7 @@
 /** Losses, metrics, data sources, optimizers, schedules and clipping rules used in train blocks. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { FileError, readFirstLine } from '../../files.js';
+import { MAX_HEADER_BYTES } from '../../limits.js';
 import type { DataArg, OptimizerSpec, ScheduleSpec } from '../../compiled.js';
 import { didYouMean } from '../../diagnostics.js';
 import type { Value } from '../../ir.js';
@@ -226,17 +227,24 @@ function dataset(name: string, doc: string, params: BuiltinImpl['params'], check
   };
 }
 
-/** When the CSV file is there at compile time, a missing label column is a located diagnostic. */
+/**
+ * When the CSV file is there at compile time, a missing label column is a
+ * located diagnostic, and so is a path that is not a readable regular file.
+ */
 function checkCsvColumns(cx: CallContext): void {
   const file = cx.args.str('path');
   const label = cx.args.str('label');
-  if (!file || !label || cx.sourceDir === undefined) return;
+  if (!file || cx.sourceDir === undefined) return;
   let header: string;
   try {
-    header = readFileSync(resolve(cx.sourceDir, file), 'utf8').split(/\r?\n/, 1)[0];
-  } catch {
-    return; // not there yet: the runtime reports it when training starts
+    // the header only, and only from a regular file: compiling never reads the data itself
+    header = readFirstLine(resolve(cx.sourceDir, file), MAX_HEADER_BYTES);
+  } catch (e) {
+    if (!(e instanceof FileError)) throw e;
+    if (e.code === 'ENOENT') return; // not there yet: the runtime reports it when training starts
+    return cx.fail('DNN0035', { message: `csv: '${file}': ${e.reason}` }, { span: cx.args.span('path') });
   }
+  if (label === undefined) return;
   const columns = header.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   if (!columns.includes(label))
     cx.fail(
