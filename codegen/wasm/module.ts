@@ -1,0 +1,40 @@
+/**
+ * One WebAssembly module per generated module: every wasm kernel of its
+ * kernel pool, importing the model's memory (`env.memory`, shared so that
+ * worker threads run the same kernels on it). The bytes embed in the
+ * generated module; the WAT text is the listing to read when debugging.
+ *
+ * The module is assembled for a shared memory; `sharedFlagAt` is the byte
+ * of the memory import's limits that says so (3: shared with maximum), so a
+ * runtime without shared memory (a browser page that is not cross-origin
+ * isolated) can use the same bytes with an ordinary memory (flag 1).
+ */
+import type { WasmModuleSpec } from '../../runtime/program.js';
+import { assembleWat } from './assemble.js';
+import type { WasmKernelSource } from './kernel.js';
+
+/** pages of 64 KiB: the most a memory may grow to (4 GiB, all a wasm32 pointer reaches) */
+export const MAX_PAGES = 65536;
+
+export function wasmModuleText(kernels: WasmKernelSource[], shared = true): string {
+  const funcs = kernels.flatMap((k) => k.funcs.map((f) => f.text()));
+  return [
+    `;; dnnc CPU kernels: WebAssembly SIMD128 over the model's memory (byte offsets), ${kernels.length} kernels`,
+    '(module',
+    `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`,
+    ...funcs.map((t) => t.split('\n').map((l) => `  ${l}`).join('\n')),
+    ')',
+  ].join('\n');
+}
+
+/** The module's bytes (for a shared memory) and where its memory flag is; undefined when there is no wasm kernel. */
+export function buildWasmModule(kernels: WasmKernelSource[]): (WasmModuleSpec & { text: string }) | undefined {
+  if (!kernels.length) return undefined;
+  const text = wasmModuleText(kernels, true);
+  const bytes = assembleWat(text);
+  const plain = assembleWat(wasmModuleText(kernels, false));
+  const diff: number[] = [];
+  if (plain.length === bytes.length) for (let i = 0; i < bytes.length; i++) if (bytes[i] !== plain[i]) diff.push(i);
+  if (diff.length !== 1 || bytes[diff[0]] !== 3 || plain[diff[0]] !== 1) throw new Error('internal: the shared and unshared wasm modules differ in more than the memory flag');
+  return { bytes, sharedFlagAt: diff[0], text };
+}
