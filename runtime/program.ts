@@ -159,7 +159,9 @@ export interface WasmModuleSpec {
  * the symbolic `dims`, this thread's `scratch` area (`scratch` bytes) and the
  * rows [r0, r1) of `rows.extent` to compute. Any split of the rows gives the
  * same results. `phases`: the JS kernel's phases before (-2) and after (-3)
- * the wasm one run around it (a fused group).
+ * the wasm one run around it (a fused group); `pre`/`post`: the exports
+ * `<name>__pre` and `<name>__post` (same arguments, rows ignored) run them
+ * instead.
  */
 export interface WasmKernelSpec {
   args: number[];
@@ -167,6 +169,8 @@ export interface WasmKernelSpec {
   scratch: Dim;
   rows: { extent: Dim; align: number; flops: Dim };
   phases?: boolean;
+  pre?: boolean;
+  post?: boolean;
 }
 
 export interface ProgramEntry {

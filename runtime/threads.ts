@@ -66,7 +66,7 @@ function drain() {
     } else if (msg.t === 'drop') {
       for (const id of msg.ids) calls.delete(id);
     } else if (msg.t === 'wasm') {
-      try { wasm.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports); }
+      try { wasm.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory }, math: { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow } }).exports); }
       catch (e) { wasm.set(msg.id, null); }
     } else if (msg.t === 'wdrop') {
       wasm.delete(msg.id);

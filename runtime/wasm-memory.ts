@@ -122,7 +122,12 @@ export function compiledWasm(spec: WasmModuleSpec, shared: boolean): WebAssembly
   return shared ? hit?.shared : hit?.plain;
 }
 
+/** What a kernels module imports: the memory, and the Math functions of its float64 elementwise ops */
+export function wasmImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { env: { memory }, math: { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow } };
+}
+
 /** Instantiate a module on an arena's memory: its kernels by name. */
 export function instantiateWasm(mod: WebAssembly.Module, arena: WasmArena): Exports {
-  return new WebAssembly.Instance(mod, { env: { memory: arena.memory } }).exports as unknown as Exports;
+  return new WebAssembly.Instance(mod, wasmImports(arena.memory)).exports as unknown as Exports;
 }

@@ -17,6 +17,14 @@ export class KernelBuilder {
   readonly funcs: WatFunction[] = [];
   private prologue: string[] = [];
   private named = new Map<string, string>();
+  private used = new Map<string, number>();
+
+  /** `base`, or `base2`, `base3`, ... on later calls: names of helpers when one function holds several GEMMs */
+  unique(base: string): string {
+    const n = (this.used.get(base) ?? 0) + 1;
+    this.used.set(base, n);
+    return n === 1 ? base : `${base}${n}`;
+  }
 
   constructor(
     /** the kernel's name, also its export name */

@@ -8,9 +8,12 @@
  * of the memory import's limits that says so (3: shared with maximum), so a
  * runtime without shared memory (a browser page that is not cross-origin
  * isolated) can use the same bytes with an ordinary memory (flag 1).
+ * It also imports JS's Math.exp, log, tanh and pow (`math.*`), which the
+ * elementwise ops computed in float64 call (codegen/wasm/elementwise.ts).
  */
 import type { WasmModuleSpec } from '../../runtime/program.js';
 import { assembleWat } from './assemble.js';
+import { mathImports } from './elementwise.js';
 import type { WasmKernelSource } from './kernel.js';
 
 /** pages of 64 KiB: the most a memory may grow to (4 GiB, all a wasm32 pointer reaches) */
@@ -22,6 +25,7 @@ export function wasmModuleText(kernels: WasmKernelSource[], shared = true): stri
     `;; dnnc CPU kernels: WebAssembly SIMD128 over the model's memory (byte offsets), ${kernels.length} kernels`,
     '(module',
     `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`,
+    ...Object.entries(mathImports).map(([fn, n]) => `  (import "math" "${fn}" (func $math_${fn} ${'(param f64) '.repeat(n)}(result f64)))`),
     ...funcs.map((t) => t.split('\n').map((l) => `  ${l}`).join('\n')),
     ')',
   ].join('\n');

@@ -25,6 +25,9 @@ export const WASM_MIN_FLOPS = 2e6;
 const CHUNKS_PER_THREAD = 2;
 
 type WasmFn = (...args: number[]) => void;
+
+/** bench/profile.ts: when `record` is set, every kernel call of a wasm entry is timed whole (its phases and threads included) */
+export const kernelTimer: { record?: (kernel: string, ms: number) => void; now?: () => number } = {};
 type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims, r0?: number, r1?: number | number[]) => void;
 
 /** What the entries of one backend share: the memory, the instance, the adopted stores, the threads. */
@@ -60,11 +63,12 @@ export function refreshStores(state: WasmState, stores: Map<string, TypedArray>)
 }
 
 interface Call {
+  kernel: string;
   /** the JS kernel: the whole call, or the phases around the wasm one */
   js: KernelFn;
   ins: number[];
   outs: number[];
-  wasm?: { fn: WasmFn; name: string; args: number[]; spec: WasmKernelSpec; extent: number; threaded?: ThreadedCall };
+  wasm?: { fn: WasmFn; pre?: WasmFn; post?: WasmFn; name: string; args: number[]; spec: WasmKernelSpec; extent: number; threaded?: ThreadedCall };
   /** a JS split kernel on the threads */
   threaded?: ThreadedCall;
   /** this call's views (made again when the memory's buffer changes) */
@@ -135,13 +139,15 @@ export class WasmCpuEntry implements PreparedEntry {
     this.fresh(b);
     const onces: Call[] = [];
     for (const s of this.entry.steps) {
-      const call: Call = { js: this.entry.kernels[s.kernel], ins: s.ins, outs: s.outs };
+      const call: Call = { kernel: s.kernel, js: this.entry.kernels[s.kernel], ins: s.ins, outs: s.outs };
       const spec = wasmKernels[s.kernel];
       const fn: WasmFn | undefined = spec ? this.state.exports[s.kernel] : undefined;
       if (spec && typeof fn === 'function') {
         const ptrs = spec.args.map((a) => (a < s.ins.length ? at[s.ins[a]] : at[s.outs[a - s.ins.length]]));
         const args = [...ptrs, ...spec.dims.map((d) => frozen[d])];
-        call.wasm = { fn, name: s.kernel, args, spec, extent: evalDim(spec.rows.extent, frozen) };
+        const pre = spec.pre ? this.state.exports[`${s.kernel}__pre`] : undefined;
+        const post = spec.post ? this.state.exports[`${s.kernel}__post`] : undefined;
+        call.wasm = { fn, name: s.kernel, args, spec, extent: evalDim(spec.rows.extent, frozen), ...(pre ? { pre } : {}), ...(post ? { post } : {}) };
       }
       this.viewsOf(b, call);
       if (s.once) onces.push(call);
@@ -210,11 +216,13 @@ export class WasmCpuEntry implements PreparedEntry {
     const w = c.wasm;
     if (w) {
       const f = c.js as SplitFn;
-      if (w.spec.phases) f(c.inViews!, c.outViews!, d, -2);
       const scratch = b.scratch.at;
+      if (w.pre) w.pre(...w.args, scratch, 0, 0);
+      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, -2);
       if (w.threaded) this.state.pool!.runChunks(w.threaded, (lo, hi) => w.fn(...w.args, scratch, lo, hi));
       else w.fn(...w.args, scratch, 0, w.extent);
-      if (w.spec.phases) f(c.inViews!, c.outViews!, d, -3);
+      if (w.post) w.post(...w.args, scratch, 0, 0);
+      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, -3);
     } else if (c.threaded) {
       const f = c.js as SplitFn;
       f(c.inViews!, c.outViews!, d, -2);
@@ -239,7 +247,15 @@ export class WasmCpuEntry implements PreparedEntry {
         const i = this.inputIndex.get(name);
         if (i !== undefined) b.views[i][0] = hyper[name];
       }
-    for (let k = 0; k < b.calls.length; k++) this.runCall(b, b.calls[k]);
+    const timer = kernelTimer.record;
+    if (timer) {
+      const now = kernelTimer.now ?? (() => performance.now());
+      for (const c of b.calls) {
+        const t0 = now();
+        this.runCall(b, c);
+        timer(c.kernel, now() - t0);
+      }
+    } else for (let k = 0; k < b.calls.length; k++) this.runCall(b, b.calls[k]);
     if (b.updates.length) {
       const bytes = new Uint8Array(this.state.arena.memory.buffer);
       for (const u of b.updates) bytes.copyWithin(u.dst, b.at[u.src], b.at[u.src] + b.lengths[u.src] * bytesPer(this.entry.buffers[u.src].dtype));

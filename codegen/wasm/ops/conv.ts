@@ -176,7 +176,7 @@ export function conv2dWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
   const gemm = emitGemm(
     f,
     {
-      prefix: `${f.name}_gemm`,
+      prefix: b.unique(`${f.name}_gemm`),
       M: p.Fg, N: p.P, K: p.K,
       A: '$A', aRow: p.K, aK: 1,
       B: col, bK: p.P, bCol: 1,
@@ -226,7 +226,7 @@ export function conv2dBackpropInputWasm(ctx: WasmOpContext): WasmOpKernel | unde
   const gemm = emitGemm(
     f,
     {
-      prefix: `${f.name}_gemm`,
+      prefix: b.unique(`${f.name}_gemm`),
       M: p.K, N: p.P, K: p.Fg,
       A: '$A', aRow: 1, aK: p.K,
       B: '$B', bK: p.P, bCol: 1,
@@ -288,7 +288,7 @@ export function conv2dBackpropFilterWasm(ctx: WasmOpContext): WasmOpKernel | und
   const gemm = emitGemm(
     f,
     {
-      prefix: `${f.name}_gemm`,
+      prefix: b.unique(`${f.name}_gemm`),
       M: mt, N: p.Fg, K: p.P,
       A: col, aRow: p.P, aK: 1,
       B: '$B', bK: 1, bCol: p.P,

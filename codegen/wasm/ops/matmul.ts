@@ -40,7 +40,7 @@ export function matmulWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
   const gemm = emitGemm(
     f,
     {
-      prefix: `${f.name}_mm`,
+      prefix: b.unique(`${f.name}_mm`),
       M: m, N: n, K: k,
       A, aRow: transA ? 1 : k, aK: transA ? m : 1,
       B, bK: transB ? 1 : n, bCol: transB ? k : 1,
