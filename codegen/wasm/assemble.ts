@@ -16,7 +16,7 @@ export function assembleWat(text: string, name = 'kernels.wat'): Uint8Array {
   try {
     mod.resolveNames();
     (mod.validate as (features?: object) => void)(FEATURES);
-    return mod.toBinary({ write_debug_names: true }).buffer.slice();
+    return mod.toBinary({ write_debug_names: false }).buffer.slice();
   } finally {
     mod.destroy();
   }

@@ -30,7 +30,7 @@ import { dimAdd, dimMul, type Dim } from '../../compiler/dims.js';
 import { iget, imul, isStatic, WatFunction, type IVal } from './wat.js';
 
 export interface WasmGemm {
-  /** prefix of the micro-kernel functions this GEMM adds to the module ('$k03_mm') */
+  /** prefix of the names of this GEMM's labels and helpers ('$k03_mm') */
   prefix: string;
   M: IVal;
   N: IVal;
@@ -220,7 +220,9 @@ function microKernels(g: WasmGemm, funcs: WatFunction[]): ((r: number) => string
   const get = (r: number): string => {
     const hit = made.get(r);
     if (hit) return hit;
-    const name = `${g.prefix}_micro${r}x${NR}`;
+    // named by what it is specialised to: GEMMs with the same strides share it (the module keeps one copy)
+    const st = (v: IVal) => (isStatic(v) ? String(v) : 'd');
+    const name = `$gemm_${r}x${NR}_a${st(g.aRow)}_${st(g.aK)}_c${st(g.cRow)}`;
     made.set(r, name);
     funcs.push(microKernel(name, r, g, dyn));
     return name;
@@ -229,7 +231,7 @@ function microKernels(g: WasmGemm, funcs: WatFunction[]): ((r: number) => string
 }
 
 function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatFunction {
-  const f = new WatFunction(name, `C[${R} x ${NR}] ${g.accumulate ? '+=' : '= / +='} A[${R} x kc] B-panel[kc x ${NR}]`);
+  const f = new WatFunction(name, `C[${R} x ${NR}] = (mode 0) or += (mode 1) A[${R} x kc] B-panel[kc x ${NR}], strides a ${g.aRow}, ${g.aK}, c ${g.cRow}`);
   const pa = f.param('$pa');
   const pb = f.param('$pb');
   const pc = f.param('$pc');

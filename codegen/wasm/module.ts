@@ -20,7 +20,17 @@ import type { WasmKernelSource } from './kernel.js';
 export const MAX_PAGES = 65536;
 
 export function wasmModuleText(kernels: WasmKernelSource[], shared = true): string {
-  const funcs = kernels.flatMap((k) => k.funcs.map((f) => f.text()));
+  // helpers shared by several kernels (micro-kernels specialised to the same strides) are kept once
+  const seen = new Map<string, string>();
+  const funcs: string[] = [];
+  for (const f of kernels.flatMap((k) => k.funcs)) {
+    const text = f.text();
+    const had = seen.get(f.name);
+    if (had === undefined) {
+      seen.set(f.name, text);
+      funcs.push(text);
+    } else if (had !== text) throw new Error(`internal: two different wasm functions named ${f.name}`);
+  }
   return [
     `;; dnnc CPU kernels: WebAssembly SIMD128 over the model's memory (byte offsets), ${kernels.length} kernels`,
     '(module',
