@@ -18,6 +18,7 @@ import type { Node, Value } from '../../compiler/ir.js';
 import { phasesOf } from '../cpu/group.js';
 import { loopPhaseSupported, loopPhaseWat } from './elementwise.js';
 import { maxpool2dGradWasm, maxpool2dWasm } from './ops/pool.js';
+import { reduceSumWasm } from './ops/reduce.js';
 import type { WasmKernelSpec } from '../../runtime/program.js';
 import type { CpuKernelSource, KernelGroup } from '../cpu/kernel.js';
 import { cpuSplitTemplates } from '../cpu/templates.js';
@@ -40,7 +41,11 @@ export const wasmNodeTemplates: Record<string, WasmTemplate> = {
   ...wasmTemplates,
   maxpool2d: maxpool2dWasm,
   maxpool2d_grad: maxpool2dGradWasm,
+  reduce_sum: reduceSumWasm,
 };
+
+/** node templates whose rows split over threads (the others compute everything in one call) */
+const byRows = new Set([...Object.keys(wasmTemplates), 'maxpool2d', 'maxpool2d_grad']);
 
 export interface WasmKernelSource {
   spec: WasmKernelSpec;
@@ -81,8 +86,10 @@ function wholeGroup(name: string, group: KernelGroup, cpu: CpuKernelSource): Was
       if (p.kind === 'loop' && !loopPhaseSupported(p.nodes)) return undefined;
       if (p.kind === 'node' && !wasmNodeTemplates[p.node.op]) return undefined;
     }
-  // the heavy phase of a split JS kernel runs by rows (and on the threads)
-  const splitAt = !group.members && cpu.split ? phases[0].findIndex((p) => p.kind === 'node' && cpuSplitTemplates[p.node.op] && wasmTemplates[p.node.op]) : -1;
+  // the heavy phase runs by rows (and on the threads): a GEMM or convolution, else a pooling
+  const rowPhase = (ops: (op: string) => boolean) => phases[0].findIndex((p) => p.kind === 'node' && ops(p.node.op));
+  const heavyAt = rowPhase((op) => Boolean(wasmTemplates[op]));
+  const splitAt = group.members ? -1 : heavyAt >= 0 ? heavyAt : rowPhase((op) => byRows.has(op));
   const builder = (fn: string) => new KernelBuilder(fn, cpu.comment, args.map((a) => `$a${a}`), dims);
   let scratch: Dim = 0;
   let rows: WasmKernelSpec['rows'] = { extent: 1, align: 1, flops: 0 };

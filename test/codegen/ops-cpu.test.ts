@@ -137,7 +137,7 @@ test('every op with samples has a CPU kernel path, and symbolic cases ran', () =
 });
 
 test('the heavy ops and the elementwise ops ran as wasm kernels', () => {
-  for (const op of ['matmul', 'conv2d', 'conv2d_backprop_input', 'conv2d_backprop_filter', 'maxpool2d', 'maxpool2d_grad', 'add', 'relu', 'sqrt', 'exp'])
+  for (const op of ['matmul', 'conv2d', 'conv2d_backprop_input', 'conv2d_backprop_filter', 'maxpool2d', 'maxpool2d_grad', 'reduce_sum', 'add', 'relu', 'sqrt', 'exp'])
     assert.ok(wasmRan.has(op), `${op} never ran as a wasm kernel (ran: ${[...wasmRan].sort().join(', ')})`);
 });
 

@@ -6,6 +6,7 @@
  * taps are unrolled with immediate offsets; with padding each window is
  * clipped at run time.
  */
+import { dimMul } from '../../../compiler/dims.js';
 import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
 import type { WasmOpContext, WasmOpKernel } from './types.js';
 
@@ -19,7 +20,6 @@ function windows(ctx: WasmOpContext, p: PoolProblem, x: string, tap: (at: string
   const ow = f.local('$ow');
   const xr = f.local('$xr');
   const yp = f.local('$yp');
-  const NC = ctx.b.dimExpr(ctx.inShape[0][0]);
   const unpadded = p.pt === 0 && p.pl === 0 && p.pb === 0 && p.pr === 0 && p.kh * p.kw <= 16;
   let inner: string[];
   if (unpadded) {
@@ -54,10 +54,11 @@ function windows(ctx: WasmOpContext, p: PoolProblem, x: string, tap: (at: string
   }
   const step = (v: string) => `(local.set ${v} (i32.add (local.get ${v}) (i32.const 1)))`;
   return [
-    `(local.set ${nc} (i32.const 0))`,
-    `(local.set ${yp} (local.get ${ctx.out[0]}))`,
+    // planes (image, channel) [r0, r1)
+    `(local.set ${nc} (local.get $r0))`,
+    `(local.set ${yp} (i32.add (local.get ${ctx.out[0]}) (i32.mul (local.get $r0) ${i32(p.OH * p.OW * 4)})))`,
     `(block $nc_done (loop $nc_next`,
-    `  (br_if $nc_done (i32.ge_s (local.get ${nc}) (i32.mul ${NC} ${i32(p.C)})))`,
+    `  (br_if $nc_done (i32.ge_s (local.get ${nc}) (local.get $r1)))`,
     `  (local.set $xp (i32.add (local.get ${x}) (i32.mul (local.get ${nc}) ${i32(p.H * p.W * 4)})))`,
     `  (local.set ${oh} (i32.const 0))`,
     `  (loop $oh_next`,
@@ -74,6 +75,12 @@ function windows(ctx: WasmOpContext, p: PoolProblem, x: string, tap: (at: string
     `  ${step(nc)}`,
     `  (br $nc_next)))`,
   ];
+}
+
+/** rows: the (image, channel) planes; a window tap costs about as much as 32 flops of a GEMM */
+function planes(ctx: WasmOpContext, p: PoolProblem): WasmOpKernel['rows'] {
+  const NC = dimMul(ctx.inShape[0][0], p.C);
+  return { extent: NC, align: 1, flops: dimMul(NC, 32 * p.OH * p.OW * p.kh * p.kw) };
 }
 
 function problem(ctx: WasmOpContext): PoolProblem | undefined {
@@ -97,7 +104,7 @@ export function maxpool2dWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
     [`(local.set ${m} (f32.const -inf))`],
     (y) => [`(f32.store (local.get ${y}) (local.get ${m}))`],
   );
-  return { body: [`;; maxpool ${p.kh}x${p.kw} stride ${p.sh}x${p.sw}: y [N, ${p.C}, ${p.OH}, ${p.OW}]`, ...body], scratch: 0, rows: { extent: 1, align: 1, flops: 0 } };
+  return { body: [`;; maxpool ${p.kh}x${p.kw} stride ${p.sh}x${p.sw}: y [N, ${p.C}, ${p.OH}, ${p.OW}], planes [r0, r1)`, ...body], scratch: 0, rows: planes(ctx, p) };
 }
 
 export function maxpool2dGradWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
@@ -130,11 +137,15 @@ export function maxpool2dGradWasm(ctx: WasmOpContext): WasmOpKernel | undefined 
       `  (f32.store (local.get ${best}) (f32.add (f32.load (local.get ${best})) (f32.load (local.get ${dyp}))))))`,
     ],
   );
-  const size = `(i32.mul ${ctx.b.dimExpr(ctx.inShape[0][0])} ${i32(p.C * p.H * p.W * 4)})`;
-  // windows() walks `y` from out[0] = dx in steps of one output element: give it a cursor that starts at dx
+  const plane = i32(p.H * p.W * 4);
+  // windows() walks `y` from out[0] = dx in steps of one output element: a cursor, dy is at the same offset
   return {
-    body: [`;; maxpool ${p.kh}x${p.kw} gradient: dx [N, ${p.C}, ${p.H}, ${p.W}] = 0, then dy routed to each window's first max`, `(memory.fill (local.get ${dx}) (i32.const 0) ${size})`, ...body],
+    body: [
+      `;; maxpool ${p.kh}x${p.kw} gradient: dx [N, ${p.C}, ${p.H}, ${p.W}] = 0, then dy routed to each window's first max; planes [r0, r1)`,
+      `(memory.fill (i32.add (local.get ${dx}) (i32.mul (local.get $r0) ${plane})) (i32.const 0) (i32.mul (i32.sub (local.get $r1) (local.get $r0)) ${plane}))`,
+      ...body,
+    ],
     scratch: 0,
-    rows: { extent: 1, align: 1, flops: 0 },
+    rows: planes(ctx, p),
   };
 }
