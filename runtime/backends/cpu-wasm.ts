@@ -49,7 +49,10 @@ export function adopt(state: WasmState, stores: Map<string, TypedArray>, path: s
   const t = stores.get(path);
   if (!t) throw new Error(`internal: no tensor for '${path}'`);
   const dtype: DType = t instanceof Float32Array ? 'f32' : t instanceof Int32Array ? 'i32' : 'bool';
+  const generation = state.arena.generation;
   const at = state.arena.alloc(t.length * bytesPer(dtype));
+  // an ordinary memory that grew detached the views already in the store
+  if (state.arena.generation !== generation && !state.arena.shared) refreshStores(state, stores);
   state.adopted.set(path, { at, dtype, length: t.length });
   const v = state.arena.view(dtype, at, t.length);
   v.set(t);

@@ -181,6 +181,8 @@ export interface CpuBackendOptions {
    * has wasm kernels and this runtime compiles them, else js.
    */
   kernels?: CpuKernels;
+  /** false: an ordinary (unshared) wasm memory and one thread, as in a browser page that is not cross-origin isolated (tests) */
+  sharedMemory?: boolean;
 }
 
 /** shared wasm memory where SharedArrayBuffer exists (Node; a cross-origin isolated page) */
@@ -197,6 +199,7 @@ export class CpuBackend implements Backend {
   private entries: { dispose(): void }[] = [];
   private wasm?: { module: WebAssembly.Module; spec: WasmModuleSpec };
   private state?: WasmState;
+  private shared = true;
 
   constructor(options: CpuBackendOptions = {}) {
     this.threads = resolveThreads(options.threads);
@@ -213,7 +216,8 @@ export class CpuBackend implements Backend {
     if (options.kernels === 'js') return b;
     const spec = entries.find((e) => e.wasm)?.wasm?.module;
     if (!spec) return b;
-    const shared = sharedMemoryAvailable();
+    const shared = options.sharedMemory ?? sharedMemoryAvailable();
+    b.shared = shared;
     try {
       b.wasm = { module: await compileWasm(spec, shared), spec };
       b.kernels = 'wasm';
@@ -226,7 +230,7 @@ export class CpuBackend implements Backend {
   /** the memory, instance and threads the wasm entries share (made on first use) */
   private wasmState(): WasmState {
     if (this.state) return this.state;
-    const arena = new WasmArena(sharedMemoryAvailable());
+    const arena = new WasmArena(this.shared);
     const exports = instantiateWasm(this.wasm!.module, arena);
     const pool = arena.shared ? threadPool(this.threads) : undefined;
     const threads = pool ? this.threads : 1;

@@ -16,6 +16,9 @@ import type { Dim } from '../../compiler/dims.js';
 import { Graph, type Attrs } from '../../compiler/ir.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate } from '../../runtime/index.js';
+import { CpuBackend } from '../../runtime/backends/cpu.js';
+import { CompiledModel } from '../../runtime/model.js';
+import type { ProgramEntry } from '../../runtime/program.js';
 import type { Model } from '../../runtime/types.js';
 import { rng } from '../webgpu/helpers.js';
 
@@ -159,6 +162,29 @@ test('one wasm memory: several batch sizes, weights set and read through the mod
   const b = batch(4, 42);
   assert.equal(Array.from((await again.predict({ image: b.image })).logits.data), Array.from((await wa.predict({ image: b.image })).logits.data));
   for (const m of [js, wa, again]) m.dispose();
+});
+
+test('an ordinary (unshared) memory, as in a page without cross-origin isolation: growing keeps the weights and results right', async () => {
+  const program = programFromModel(lenet());
+  const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
+  const backend = await CpuBackend.create({ kernels: 'wasm', threads: 1, sharedMemory: false }, entries);
+  assert.is(backend.kernels, 'wasm');
+  const wa = new CompiledModel(program, backend, { seed: 6 });
+  const js = await instantiate(program, { seed: 6, cpu: { kernels: 'js' } });
+  // weights are readable before any run, though adopting them grew the memory
+  const w0 = wa.getWeights();
+  for (const [k, v] of Object.entries(js.getWeights())) assert.equal(Array.from(w0[k]), Array.from(v), k);
+  // each new batch size grows the memory: every earlier view is detached and made again
+  for (const n of [2, 64, 200, 3]) {
+    const b = batch(n, 100 + n);
+    close((await wa.predict({ image: b.image })).logits.data, (await js.predict({ image: b.image })).logits.data, `predict, batch ${n}`);
+    const x = await wa.trainStep(b);
+    const y = await js.trainStep(b);
+    assert.ok(Math.abs(x.loss - y.loss) <= 1e-5 * Math.max(1, Math.abs(y.loss)), `loss at batch ${n}: ${x.loss} vs ${y.loss}`);
+  }
+  for (const [k, v] of Object.entries(js.getWeights())) close(wa.getWeights()[k], v, k, 1e-4);
+  wa.dispose();
+  js.dispose();
 });
 
 test('kernels: js runs no wasm; the default is wasm', async () => {
