@@ -46,6 +46,9 @@ const CASES: Case[] = [
   { op: 'conv2d_backprop_filter', shapes: [[3, 1, 28, 28], [3, 6, 28, 28]], attrs: { kernel: [5, 5], pads: [2, 2, 2, 2] }, note: 'LeNet conv 1 (K blocks over pixels)' },
   { op: 'conv2d_backprop_filter', shapes: [[4, 6, 9, 9], [4, 4, 9, 9]], attrs: { kernel: [3, 3], pads: [1, 1, 1, 1], groups: 2 }, note: 'groups 2' },
   { op: 'maxpool2d', shapes: [[2, 3, 9, 9]], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, note: 'padded windows' },
+  { op: 'maxpool2d', shapes: [['B', 3, 12, 19]], attrs: { kernel: [2, 2] }, dims: { B: 3 }, note: '2x2: four outputs at a time, one left' },
+  { op: 'maxpool2d_grad', shapes: [[2, 3, 12, 18], [2, 3, 6, 9]], attrs: { kernel: [2, 2] }, note: '2x2: four windows at a time, one left' },
+  { op: 'maxpool2d_grad', shapes: [[2, 2, 7, 7], [2, 2, 3, 3]], attrs: { kernel: [3, 3], strides: [2, 2] }, note: 'overlapping windows' },
 ];
 
 function oneNode(c: Case): CompiledModel {
