@@ -17,7 +17,7 @@ import { Graph, type Attrs } from '../../compiler/ir.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate } from '../../runtime/index.js';
 import { CpuBackend } from '../../runtime/backends/cpu.js';
-import { CompiledModel } from '../../runtime/model.js';
+import { CompiledModel as RuntimeModel } from '../../runtime/model.js';
 import type { ProgramEntry } from '../../runtime/program.js';
 import type { Model } from '../../runtime/types.js';
 import { rng } from '../webgpu/helpers.js';
@@ -172,7 +172,7 @@ test('an ordinary (unshared) memory, as in a page without cross-origin isolation
   const entries = Object.values(program.entries).filter((e): e is ProgramEntry => Boolean(e));
   const backend = await CpuBackend.create({ kernels: 'wasm', threads: 1, sharedMemory: false }, entries);
   assert.is(backend.kernels, 'wasm');
-  const wa = new CompiledModel(program, backend, { seed: 6 });
+  const wa = new RuntimeModel(program, backend, { seed: 6 });
   const js = await instantiate(program, { seed: 6, cpu: { kernels: 'js' } });
   // weights are readable before any run, though adopting them grew the memory
   const w0 = wa.getWeights();
