@@ -24,7 +24,7 @@
  * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
  */
 import { basename, dirname } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
 import { isUserFacingError } from '../runtime/data/index.js';
 import {
@@ -110,6 +110,15 @@ async function cmdStats(file: string, opts: { O0?: boolean; batch: number; param
 
 // ------------------------------------------------------------ main
 
+/** `--seeds 1,2,3`: distinct non-negative integers. */
+function seedList(value: string): number[] {
+  const seeds = value.split(',').map((x) => x.trim());
+  if (seeds.length === 0 || seeds.some((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)))) throw new InvalidArgumentError('expected non-negative integers separated by commas, e.g. 1,2,3.');
+  const out = seeds.map(Number);
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError('a seed is listed twice.');
+  return out;
+}
+
 /** What a command that ends in its own way (an interrupted training run) exits with. */
 let exitStatus = 0;
 
@@ -180,6 +189,8 @@ function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'also write the --save checkpoint after every N epochs', positiveInt)
     .option('--resume <checkpoint>', 'continue the run a checkpoint was written by (weights, optimizer state, step, seed, position)')
     .option('--init <weights>', 'start from these weights (safetensors) with a fresh optimizer: fine-tuning')
+    .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) and report the mean and standard deviation', seedList)
+    .option('--no-baselines', 'skip the baselines printed beside the test metrics (the data set\'s own, and a linear model trained the same way)')
     .addOption(paramOption())
     .action(async (file: string, opts: TrainOpts) => {
       exitStatus = await cmdTrain(file, opts);

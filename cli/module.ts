@@ -38,11 +38,20 @@ export function pickAnyModel(compiled: CompiledFile, file: string, name: string 
   throw new CliError(`'${file}' has several models (${compiled.models.map((m) => m.name).join(', ')}): pick one with --model NAME`);
 }
 
-/** The validation set: the train block's `validate`, else the 'test' split of a built-in data set read with split: train. */
-export function validationSpec(data: DataSpec, validate: DataSpec | undefined): DataSpec | undefined {
-  if (validate) return validate;
-  if (data.name !== 'csv' && data.args.split === 'train') return { name: data.name, args: { ...data.args, split: 'test' } };
+/** The same built-in data set read with another split, when `data` is a built-in set read with split: train (csv files have no splits). */
+function otherSplit(data: DataSpec | undefined, split: 'validation' | 'test'): DataSpec | undefined {
+  if (data && data.name !== 'csv' && (data.args.split ?? 'train') === 'train') return { name: data.name, args: { ...data.args, split } };
   return undefined;
+}
+
+/** The validation set (model choices are made on it): the train block's `validate`, else the validation split of its built-in data set. */
+export function validationSpec(data: DataSpec | undefined, validate: DataSpec | undefined): DataSpec | undefined {
+  return validate ?? otherSplit(data, 'validation');
+}
+
+/** The test set, reported once at the end: the train block's `test`, else the test split of its built-in data set. */
+export function testSpec(data: DataSpec | undefined, test: DataSpec | undefined): DataSpec | undefined {
+  return test ?? otherSplit(data, 'test');
 }
 
 /** What `dnnc train` runs: a model's train block, or a train block over several models/steps (a trainer). */
@@ -50,6 +59,7 @@ export interface TrainTarget {
   name: string;
   data?: DataSpec;
   validate?: DataSpec;
+  test?: DataSpec;
   seed?: number;
   epochs: number;
   batch: number;
@@ -63,7 +73,7 @@ export function pickTarget(compiled: CompiledFile, file: string, name: string | 
   if (trainer) return { name: trainer.name, data: trainer.data, validate: trainer.validate, seed: trainer.seed, epochs: trainer.epochs, batch: trainer.batch, validates: false };
   const model = pickTrainedModel(compiled, file, name);
   const t = model.train!;
-  return { name: model.name, data: t.data, validate: t.validate, seed: t.seed, epochs: t.epochs, batch: t.batch, validates: true };
+  return { name: model.name, data: t.data, validate: t.validate, test: t.test, seed: t.seed, epochs: t.epochs, batch: t.batch, validates: true };
 }
 
 function cacheDir(root: string, key: string): string {

@@ -67,6 +67,8 @@ export interface TrainSpec {
   epochs: number;
   data?: DataSpec;
   validate?: DataSpec;
+  /** the data set reported once at the end (the test split) */
+  test?: DataSpec;
   metrics: MetricSpec[];
   seed?: number;
   /** `clip = norm(max)`: gradients are scaled by max / max(global norm, max) before the update */
@@ -139,6 +141,8 @@ export interface TrainerSpec {
   epochs: number;
   data?: DataSpec;
   validate?: DataSpec;
+  /** the data set reported once at the end (the test split) */
+  test?: DataSpec;
   seed?: number;
 }
 

@@ -206,6 +206,7 @@ export interface ProgramTrain {
   state: ProgramTensor[];
   data?: { name: string; args: Record<string, unknown> };
   validate?: { name: string; args: Record<string, unknown> };
+  test?: { name: string; args: Record<string, unknown> };
   seed?: number;
 }
 
@@ -262,5 +263,6 @@ export interface TrainerProgram {
   epochs: number;
   data?: ProgramTrain['data'];
   validate?: ProgramTrain['validate'];
+  test?: ProgramTrain['test'];
   seed?: number;
 }

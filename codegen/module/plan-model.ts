@@ -131,6 +131,8 @@ export function planModel(model: CompiledModel, pool: KernelPool, options: PlanO
             state: t.state.map((s) => ({ path: s.path, dtype: s.dtype, shape: s.shape, init: s.init })),
             ...(t.data ? { data: t.data } : {}),
             ...(t.validate ? { validate: t.validate } : {}),
+    ...(t.test ? { test: t.test } : {}),
+            ...(t.test ? { test: t.test } : {}),
             ...(t.seed !== undefined ? { seed: t.seed } : {}),
           },
         }
@@ -170,6 +172,7 @@ export function planTrainer(t: TrainerSpec, models: CompiledModel[], pool: Kerne
     epochs: t.epochs,
     ...(t.data ? { data: t.data } : {}),
     ...(t.validate ? { validate: t.validate } : {}),
+    ...(t.test ? { test: t.test } : {}),
     ...(t.seed !== undefined ? { seed: t.seed } : {}),
   };
 }

@@ -19,7 +19,7 @@ import { Env } from './env.js';
 import { SilentAbort, type Lowerer } from './lowerer.js';
 import { describe, type LVal } from './values.js';
 
-const FIELDS = ['data', 'validate', 'loss', 'optimizer', 'schedule', 'batch', 'epochs', 'metrics', 'clip', 'seed'] as const;
+const FIELDS = ['data', 'validate', 'test', 'loss', 'optimizer', 'schedule', 'batch', 'epochs', 'metrics', 'clip', 'seed'] as const;
 
 interface TrainFields {
   loss?: { v: Value; span: Span };
@@ -27,6 +27,7 @@ interface TrainFields {
   schedule?: ScheduleSpec;
   data?: DataSpec;
   validate?: DataSpec;
+  test?: DataSpec;
   batch?: number;
   epochs?: number;
   metrics: { name: string; v: Value }[];
@@ -57,6 +58,7 @@ export function lowerTrain(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl): 
     epochs: f.epochs ?? 1,
     data: f.data,
     validate: f.validate,
+    ...(f.test ? { test: f.test } : {}),
     metrics: f.metrics.map((m): MetricSpec => ({ name: m.name, reduce: 'mean' })),
     seed: f.seed,
     ...(f.clip !== undefined ? { clip: f.clip } : {}),
@@ -94,7 +96,7 @@ export function lowerTrainer(lw: Lowerer, decl: A.TrainDecl, model: A.ModelDecl 
     });
   }
   if (!first || lw.diag.items.length > before) return undefined;
-  return { name: decl.name.name, steps, batch: first.batch ?? 32, epochs: first.epochs ?? 1, data: first.data, validate: first.validate, seed: first.seed, used };
+  return { name: decl.name.name, steps, batch: first.batch ?? 32, epochs: first.epochs ?? 1, data: first.data, validate: first.validate, ...(first.test ? { test: first.test } : {}), seed: first.seed, used };
 }
 
 interface BuildOptions {
@@ -207,6 +209,7 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
     switch (name) {
       case 'data':
       case 'validate':
+      case 'test':
         if (v.kind === 'sym') lw.fail('DNN0019', v.span, { name: v.name, hint: didYouMean(v.name, [...builtins.values()].filter((b) => b.kind === 'data').map((b) => b.name)) });
         want('data', 'a data set such as loans(split: train) or csv("file.csv", label: "y")');
         f[name] = (v as Extract<LVal, { kind: 'data' }>).spec;

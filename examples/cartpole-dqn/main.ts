@@ -9,12 +9,15 @@
  *
  *   npx tsx examples/cartpole-dqn/main.ts [--json] [--seed N] [--quick]
  *
- * Reports avg_return: the mean return of the last 100 training episodes
- * (epsilon-greedy; a random policy: about 22; the cap: 500). --quick runs
- * 6,000 environment steps instead of 50,000 (the CI test).
+ * Reports eval_return: after training, the mean return of 100 new episodes
+ * with the greedy policy under CartPole-v1's rules (500 steps at most;
+ * solved: >= 475), beside a random policy's on the same episodes (about 22);
+ * and avg_return, the mean of the last 100 training episodes (with
+ * exploration). --quick runs 6,000 environment steps instead of 50,000 (the
+ * CI test).
  */
 import { Rng } from '../../runtime/data/index.js';
-import { CartPole, meanOfLast } from '../shared/cartpole.js';
+import { CartPole, evaluationReturns, greedy, mean, meanOfLast, randomPolicyReturns } from '../shared/cartpole.js';
 import { logger, parseArgs, report } from '../shared/cli.js';
 import { compileDnn, trainerOf } from '../shared/load.js';
 import { ReplayBuffer } from '../shared/replay.js';
@@ -74,5 +77,15 @@ for (let t = 1; t <= STEPS; t++) {
   }
   await dqn.steps.step({ obs: { data: b.obs, shape: [BATCH, 4] }, action: b.action, target });
 }
+// evaluation as the field reports it: 100 new episodes, greedy (no exploration), CartPole-v1's 500-step cap
+const evalReturns = await evaluationReturns(async (obs, n) => greedy((await QNet.predict({ obs: { data: obs, shape: [n, 4] } })).q.data, n));
+const randomReturns = await randomPolicyReturns();
+log(`evaluation: greedy average return ${mean(evalReturns).toFixed(1)} over ${evalReturns.length} episodes (solved: >= 475); a random policy: ${mean(randomReturns).toFixed(1)}`);
 dqn.dispose();
-report(args.json, { metrics: { avg_return: meanOfLast(returns) }, episodes: returns.length, steps: STEPS, seconds: (Date.now() - started) / 1000 });
+report(args.json, {
+  metrics: { eval_return: mean(evalReturns), avg_return: meanOfLast(returns) },
+  baselines: { random: { eval_return: mean(randomReturns) } },
+  episodes: returns.length,
+  steps: STEPS,
+  seconds: (Date.now() - started) / 1000,
+});

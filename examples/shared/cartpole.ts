@@ -80,3 +80,47 @@ export function meanOfLast(values: readonly number[], n = 100): number {
   const tail = values.slice(-n);
   return tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : 0;
 }
+
+/** The seed stream of evaluation episodes: apart from every training stream. */
+export const EVAL_SEED = 2_000_000;
+
+/**
+ * Returns of `episodes` evaluation episodes under CartPole-v1's rules (500
+ * steps at most), all played at once: `act` gets the observations of the
+ * live episodes (rows of 4) and returns one action each. With a greedy
+ * policy this is how RL results are reported; solved = average >= 475.
+ */
+export async function evaluationReturns(act: (obs: Float32Array, n: number) => Promise<ArrayLike<number>>, episodes = 100, seed = EVAL_SEED): Promise<number[]> {
+  const envs = Array.from({ length: episodes }, (_, i) => new CartPole(seed + i));
+  const obs = envs.map((e) => e.reset());
+  const returns = new Array<number>(episodes).fill(0);
+  const live = envs.map(() => true);
+  while (live.some(Boolean)) {
+    const ids = live.flatMap((l, i) => (l ? [i] : []));
+    const batch = new Float32Array(ids.length * OBS_SIZE);
+    ids.forEach((e, j) => batch.set(obs[e], j * OBS_SIZE));
+    const actions = await act(batch, ids.length);
+    ids.forEach((e, j) => {
+      const r = envs[e].step(actions[j]);
+      returns[e] += r.reward;
+      obs[e] = r.obs;
+      if (r.terminated || r.truncated) live[e] = false;
+    });
+  }
+  return returns;
+}
+
+/** The arg max of each row of `n` rows of ACTIONS scores: the greedy action. */
+export function greedy(scores: ArrayLike<number>, n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = scores[i * ACTIONS + 1] > scores[i * ACTIONS] ? 1 : 0;
+  return out;
+}
+
+/** Evaluation returns of the uniformly random policy: the baseline every agent must beat. */
+export async function randomPolicyReturns(episodes = 100, seed = EVAL_SEED): Promise<number[]> {
+  const rng = new Rng(seed + 31);
+  return evaluationReturns(async (_obs, n) => Int32Array.from({ length: n }, () => rng.int(ACTIONS)), episodes, seed);
+}
+
+export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

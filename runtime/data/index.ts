@@ -11,6 +11,7 @@ import type { Dataset } from '../types.js';
 import { loadCsv } from './csv.js';
 import { DatasetError } from './errors.js';
 import { loans } from './loans.js';
+import { splitOf, type Split } from './splits.js';
 import { mnist } from './mnist.js';
 import { ring } from './ring.js';
 import { adding, grammar, reversal, seasonal } from './sequences.js';
@@ -18,7 +19,8 @@ import { adding, grammar, reversal, seasonal } from './sequences.js';
 export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
-export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN } from './mnist.js';
+export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION } from './mnist.js';
+export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
 export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
@@ -40,19 +42,16 @@ interface Builtin {
 const builtins: Record<string, Builtin> = {
   loans: {
     args: ['split', 'size', 'seed'],
-    usage: 'loans(split: train|test, size: 4000, seed: 1)',
+    usage: 'loans(split: train|validation|test, size: 4000, seed: 1)',
     load(args) {
-      const split = args.split ?? 'train';
-      if (split !== 'train' && split !== 'test') throw new DatasetError(`loans: split must be train or test, got ${fmt(split)}`);
-      return loans({ split, size: num(args, 'size', 'loans'), seed: num(args, 'seed', 'loans') });
+      return loans({ split: splitOf(args.split, 'loans'), size: num(args, 'size', 'loans'), seed: num(args, 'seed', 'loans') });
     },
   },
   mnist: {
     args: ['split', 'scale'],
-    usage: 'mnist(split: train|test, scale: [0, 1])',
+    usage: 'mnist(split: train|validation|test, scale: [0, 1])',
     load(args) {
-      const split = args.split ?? 'train';
-      if (split !== 'train' && split !== 'test') throw new DatasetError(`mnist: split must be train or test, got ${fmt(split)}`);
+      const split = splitOf(args.split, 'mnist');
       const scale = args.scale;
       if (scale !== undefined && !(Array.isArray(scale) && scale.length === 2 && scale.every((v) => typeof v === 'number' && Number.isFinite(v))))
         throw new DatasetError(`mnist: scale must be a pixel range [lo, hi], e.g. scale: [-1, 1], got ${fmt(scale)}`);
@@ -61,27 +60,27 @@ const builtins: Record<string, Builtin> = {
   },
   reversal: {
     args: ['split', 'size', 'seed'],
-    usage: 'reversal(split: train|test, size: 12000 | 2000, seed: 1)',
+    usage: 'reversal(split: train|validation|test, size: 12000 | 2000, seed: 1)',
     load: (args) => reversal({ split: split(args, 'reversal'), size: num(args, 'size', 'reversal'), seed: num(args, 'seed', 'reversal') }),
   },
   adding: {
     args: ['split', 'size', 'length', 'seed'],
-    usage: 'adding(split: train|test, size: 10000 | 2000, length: 50, seed: 1)',
+    usage: 'adding(split: train|validation|test, size: 10000 | 2000, length: 50, seed: 1)',
     load: (args) => adding({ split: split(args, 'adding'), size: num(args, 'size', 'adding'), length: num(args, 'length', 'adding'), seed: num(args, 'seed', 'adding') }),
   },
   seasonal: {
     args: ['split', 'window', 'horizon', 'seed'],
-    usage: 'seasonal(split: train|test, window: 48, horizon: 8, seed: 1)',
+    usage: 'seasonal(split: train|validation|test, window: 48, horizon: 8, seed: 1)',
     load: (args) => seasonal({ split: split(args, 'seasonal'), window: num(args, 'window', 'seasonal'), horizon: num(args, 'horizon', 'seasonal'), seed: num(args, 'seed', 'seasonal') }),
   },
   grammar: {
     args: ['split', 'size', 'length', 'seed'],
-    usage: 'grammar(split: train|test, size: 6000 | 1000, length: 32, seed: 1)',
+    usage: 'grammar(split: train|validation|test, size: 6000 | 1000, length: 32, seed: 1)',
     load: (args) => grammar({ split: split(args, 'grammar'), size: num(args, 'size', 'grammar'), length: num(args, 'length', 'grammar'), seed: num(args, 'seed', 'grammar') }),
   },
   ring: {
     args: ['split', 'size', 'modes', 'radius', 'std', 'seed'],
-    usage: 'ring(split: train|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)',
+    usage: 'ring(split: train|validation|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)',
     load: (args) => ring({ split: split(args, 'ring'), size: num(args, 'size', 'ring'), modes: num(args, 'modes', 'ring'), radius: num(args, 'radius', 'ring'), std: num(args, 'std', 'ring'), seed: num(args, 'seed', 'ring') }),
   },
   csv: {
@@ -124,11 +123,7 @@ export function loadDataset(spec: DatasetSpec, baseDir: string): Dataset {
   return b.load(spec.args, baseDir);
 }
 
-function split(args: Record<string, DataArg>, ds: string): 'train' | 'test' {
-  const s = args.split ?? 'train';
-  if (s !== 'train' && s !== 'test') throw new DatasetError(`${ds}: split must be train or test, got ${fmt(s)}`);
-  return s;
-}
+const split = (args: Record<string, DataArg>, ds: string): Split => splitOf(args.split, ds);
 
 function num(args: Record<string, DataArg>, name: string, ds: string): number | undefined {
   const v = args[name];

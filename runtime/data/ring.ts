@@ -1,5 +1,5 @@
 /**
- * `ring(split: train|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)`:
+ * `ring(split: train|validation|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)`:
  * points drawn from a mixture of `modes` Gaussians whose centres sit evenly
  * on a circle, the classic test of whether a GAN covers every mode or
  * collapses onto a few.
@@ -13,9 +13,10 @@
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
 import { Rng } from './random.js';
+import { SPLIT_STREAM, splitOf, type Split } from './splits.js';
 
 export interface RingOptions {
-  split: 'train' | 'test';
+  split: Split;
   size?: number;
   modes?: number;
   radius?: number;
@@ -28,8 +29,7 @@ export function ringCentres(modes = 8, radius = 2): [number, number][] {
 }
 
 export function ring(options: RingOptions): Dataset {
-  const { split } = options;
-  if (split !== 'train' && split !== 'test') throw new DatasetError(`ring: split must be train or test, got ${JSON.stringify(split)}`);
+  const split = splitOf(options.split, 'ring');
   const size = options.size ?? (split === 'train' ? 8000 : 2000);
   const modes = options.modes ?? 8;
   const radius = options.radius ?? 2;
@@ -41,7 +41,7 @@ export function ring(options: RingOptions): Dataset {
   if (!(std >= 0) || !Number.isFinite(std)) throw new DatasetError(`ring: std must be a number >= 0, got ${std}`);
   if (!Number.isInteger(seed) || seed < 0) throw new DatasetError(`ring: seed must be a non-negative integer, got ${seed}`);
 
-  const rng = new Rng(seed * 1_000_003 + 8_191 + (split === 'train' ? 0 : 104_729));
+  const rng = new Rng(seed * 1_000_003 + 8_191 + SPLIT_STREAM[split]);
   const centres = ringCentres(modes, radius);
   const point = new Float32Array(size * 2);
   const mode = new Int32Array(size);

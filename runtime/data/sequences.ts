@@ -33,8 +33,9 @@
 import type { Dataset } from '../types.js';
 import { DatasetError } from './errors.js';
 import { Rng } from './random.js';
+import { SPLIT_STREAM, splitOf, type Split } from './splits.js';
 
-export type Split = 'train' | 'test';
+export type { Split } from './splits.js';
 
 function checkInt(name: string, what: string, v: number, min: number, max = Infinity): number {
   if (!Number.isInteger(v) || v < min || v > max) throw new DatasetError(`${name}: ${what} must be an integer in [${min}, ${max === Infinity ? '∞' : max}], got ${v}`);
@@ -43,7 +44,7 @@ function checkInt(name: string, what: string, v: number, min: number, max = Infi
 
 /** A stream per (data set, split, seed). */
 function rngFor(salt: number, split: Split, seed: number): Rng {
-  return new Rng(seed * 1_000_003 + salt * 7919 + (split === 'train' ? 0 : 104_729));
+  return new Rng(seed * 1_000_003 + salt * 7919 + SPLIT_STREAM[split]);
 }
 
 // ------------------------------------------------------------------ reversal
@@ -109,6 +110,8 @@ export function adding(options: { split: Split; size?: number; length?: number; 
 // ------------------------------------------------------------------ seasonal
 
 export const SEASONAL_LENGTH = 6000;
+/** each split's stretch of the series, as fractions of its length */
+export const SEASONAL_STRETCH: Record<Split, [number, number]> = { train: [0, 0.7], validation: [0.7, 0.8], test: [0.8, 1] };
 
 /** The whole series for a seed (both splits cut it). */
 export function seasonalSeries(seed: number, n = SEASONAL_LENGTH): Float64Array {
@@ -124,9 +127,10 @@ export function seasonal(options: { split: Split; window?: number; horizon?: num
   const Hz = checkInt('seasonal', 'horizon', options.horizon ?? 8, 1, 1000);
   const seed = options.seed ?? 1;
   const y = seasonalSeries(seed);
-  const cut = Math.floor(SEASONAL_LENGTH * 0.8);
-  // a window starting at s reads y[s .. s+W) and predicts y[s+W .. s+W+Hz)
-  const [lo, hi] = options.split === 'train' ? [0, cut - W - Hz] : [cut, SEASONAL_LENGTH - W - Hz];
+  // in time order: the first 70% train, the next 10% validation, the last 20% test;
+  // a window starting at s reads y[s .. s+W) and predicts y[s+W .. s+W+Hz), all inside its stretch
+  const [from, to] = SEASONAL_STRETCH[splitOf(options.split, 'seasonal')].map((f) => Math.floor(SEASONAL_LENGTH * f));
+  const [lo, hi] = [from, to - W - Hz];
   const size = hi - lo + 1;
   if (size < 1) throw new DatasetError(`seasonal: window ${W} + horizon ${Hz} do not fit the ${options.split} stretch of the series`);
   const x = new Float32Array(size * W);

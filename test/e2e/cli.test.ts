@@ -152,7 +152,7 @@ test('train --json on the MLP example: last stdout line is the JSON result, accu
   const lines = r.stdout.trim().split('\n');
   assert.is(lines.length, 1, `progress goes to stderr with --json: ${r.stdout}`);
   const res = JSON.parse(lines[lines.length - 1]);
-  assert.equal(Object.keys(res).sort(), ['epochs', 'metrics', 'seconds']);
+  assert.equal(Object.keys(res).sort(), ['epochs', 'metrics', 'seconds', 'validation']);
   assert.is(res.epochs, 5);
   assert.type(res.seconds, 'number');
   assert.ok(res.metrics.accuracy > 0.88, `validation accuracy ${res.metrics.accuracy}`);

@@ -3,12 +3,14 @@
  * mnist(split: train) -> accuracy on the 2,000 held-out digits of
  * mnist(split: test). Fixed seeds, so every run gives the same numbers;
  * the thresholds leave room for a change of initialiser or kernel order
- * (measured when written: MLP 0.916, LeNet-5 0.9285 against 0.90).
+ * (measured with the 7,000-digit train split: MLP 0.8995 against 0.88,
+ * LeNet-5 against 0.90 and against logistic regression trained the same way).
  * Together about 10 s on a 2-core machine.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';
+import { linearVariant } from '../../cli/baselines.js';
 import { compileSource } from '../../compiler/compile.js';
 import type { CompiledModel } from '../../compiler/compiled.js';
 import { loadDataset } from '../../runtime/data/index.js';
@@ -85,13 +87,13 @@ function head(d: Dataset, n: number): Dataset {
   return { name: `${d.name}[:${n}]`, size: n, fields };
 }
 
-test('MLP on mnist: one epoch reaches >= 0.90 held-out accuracy', async () => {
+test('MLP on mnist: one epoch of 7,000 digits reaches >= 0.88 held-out accuracy', async () => {
   const { model, train, test: held, batch } = await setup(MLP, 'Digits', 1);
   const before = await model.evaluate(held);
   assert.ok(before.accuracy < 0.3, `untrained accuracy ${before.accuracy}`);
   const r = await model.fit(train, { epochs: 1, batchSize: batch, validation: held });
   model.dispose();
-  assert.ok(r.metrics.accuracy >= 0.9, `held-out accuracy ${r.metrics.accuracy}`);
+  assert.ok(r.metrics.accuracy >= 0.88, `held-out accuracy ${r.metrics.accuracy}`);
   assert.ok(r.metrics.loss < 0.4, `held-out loss ${r.metrics.loss}`);
 });
 
@@ -109,11 +111,18 @@ test('MLP on mnist: training is deterministic for a seed', async () => {
   for (const k of Object.keys(weights[0])) assert.equal(Array.from(weights[0][k]), Array.from(weights[1][k]), k);
 });
 
-test('LeNet-5 on mnist: 4,800 samples (0.6 epoch) reach >= 0.90 held-out accuracy', async () => {
+test('LeNet-5 on mnist: 4,800 samples (0.6 epoch) reach >= 0.90 held-out accuracy, above logistic regression trained the same way', async () => {
   const { model, train, test: held, batch } = await setup(LENET, 'LeNet', 1);
   const r = await model.fit(head(train, 4800), { epochs: 1, batchSize: batch, validation: held });
   model.dispose();
   assert.ok(r.metrics.accuracy >= 0.9, `held-out accuracy ${r.metrics.accuracy}`);
+  // the baseline dnnc train prints: the same train block with the network replaced by one dense layer
+  const linearSource = linearVariant(LENET, 'LeNet.dnn', compiled(LENET, 'LeNet'));
+  assert.ok(linearSource?.includes('logits = image |> flatten |> dense(10)'), linearSource);
+  const { model: linear } = await setup(linearSource!, 'LeNet', 1);
+  const b = await linear.fit(head(train, 4800), { epochs: 1, batchSize: batch, validation: held });
+  linear.dispose();
+  assert.ok(r.metrics.accuracy > b.metrics.accuracy + 0.02, `LeNet ${r.metrics.accuracy} vs logistic regression ${b.metrics.accuracy}`);
 });
 
 test.run();

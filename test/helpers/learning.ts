@@ -5,6 +5,7 @@ import { compileSource } from '../../compiler/compile.js';
 import { loadDataset } from '../../runtime/data/index.js';
 import { instantiate } from '../../runtime/index.js';
 import type { Dataset } from '../../runtime/types.js';
+import { dataBaselines, type BaselineMetrics } from '../../runtime/baselines/index.js';
 
 /** the first n samples of a data set */
 export function head(d: Dataset, n: number): Dataset {
@@ -16,8 +17,17 @@ export function head(d: Dataset, n: number): Dataset {
   return { name: d.name, size: Math.min(n, d.size), fields };
 }
 
-/** Compile `source`, train its model (seed 1) on `train` samples for `epochs`, validate on `validation` samples. */
-export async function learn(source: string, file: string, o: { train: number; validation: number; epochs: number }): Promise<{ metrics: Record<string, number>; seconds: number }> {
+/**
+ * Compile `source`, train its model (seed 1) on the first `train` samples for
+ * `epochs`, validating on `validation` samples of its validation split, then
+ * score it once on `test` samples of its test split, beside the data set's
+ * baselines fitted on the same train samples and scored on the same test ones.
+ */
+export async function learn(
+  source: string,
+  file: string,
+  o: { train: number; validation: number; test?: number; epochs: number },
+): Promise<{ metrics: Record<string, number>; baselines: BaselineMetrics; seconds: number }> {
   const res = compileSource(source, file);
   assert.equal(res.diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.code} ${d.message}`), []);
   const m = res.file!.models.find((x) => x.train)!;
@@ -25,10 +35,13 @@ export async function learn(source: string, file: string, o: { train: number; va
   const model = await instantiate(programFromModel(m), { seed: 1 });
   const train = head(loadDataset(t.data!, '.'), o.train);
   const validation = head(loadDataset(t.validate!, '.'), o.validation);
+  const test = head(loadDataset(t.test!, '.'), o.test ?? o.validation);
   const started = Date.now();
-  const r = await model.fit(train, { epochs: o.epochs, batchSize: t.batch, validation });
+  await model.fit(train, { epochs: o.epochs, batchSize: t.batch, validation });
+  const metrics = await model.evaluate(test, { batchSize: t.batch });
   const seconds = (Date.now() - started) / 1000;
   model.dispose();
-  if (process.env.SEQ_DEBUG) console.log(`${JSON.stringify(r.metrics)} in ${seconds.toFixed(1)} s`);
-  return { metrics: r.metrics, seconds };
+  const baselines = dataBaselines(t.data!.name, { train, validation, evaluated: test });
+  if (process.env.SEQ_DEBUG) console.log(`${JSON.stringify(metrics)} ${JSON.stringify(baselines)} in ${seconds.toFixed(1)} s`);
+  return { metrics, baselines, seconds };
 }

@@ -26,7 +26,7 @@ test('loadDataset: an unknown name lists the known ones', () => {
 });
 
 test('loadDataset: bad arguments are clean errors', () => {
-  assert.match(error(() => loadDataset({ name: 'loans', args: { split: 'valid' } }, '.')).message, /split must be train or test/);
+  assert.match(error(() => loadDataset({ name: 'loans', args: { split: 'valid' } }, '.')).message, /split must be train, validation or test/);
   assert.match(error(() => loadDataset({ name: 'loans', args: { splt: 'train' } }, '.')).message, /loans has no argument 'splt'; usage: loans\(/);
   assert.match(error(() => loadDataset({ name: 'loans', args: { size: 'big' } }, '.')).message, /size must be a number/);
   assert.match(error(() => loadDataset({ name: 'csv', args: { label: 'y' } }, '.')).message, /first argument must be the file name/);

@@ -2,15 +2,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateLoansRaw, loans, loansRule, LOANS_FEATURES } from '../../runtime/data/loans.js';
 
-test('loans: 80/20 split, fields and shapes', () => {
+test('loans: 70/10/20 split, fields and shapes', () => {
   const tr = loans({ split: 'train' });
+  const va = loans({ split: 'validation' });
   const te = loans({ split: 'test' });
-  assert.is(tr.size, 3200);
-  assert.is(te.size, 800);
+  assert.equal([tr.size, va.size, te.size], [2800, 400, 800]);
   assert.is(LOANS_FEATURES.length, 8);
   assert.equal(tr.fields.features.sampleShape, [8]);
   assert.is(tr.fields.features.dtype, 'f32');
-  assert.is(tr.fields.features.data.length, 3200 * 8);
+  assert.is(tr.fields.features.data.length, 2800 * 8);
   assert.equal(tr.fields.label.sampleShape, []);
   assert.is(tr.fields.label.dtype, 'i32');
   assert.ok(tr.fields.label.data instanceof Int32Array);

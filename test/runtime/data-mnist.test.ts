@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDataset } from '../../runtime/data/index.js';
-import { mnist, mnistDigitsDir, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN } from '../../runtime/data/mnist.js';
+import { mnist, mnistDigitsDir, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION } from '../../runtime/data/mnist.js';
 import type { TypedArray } from '../../runtime/types.js';
 
 const sha = (a: TypedArray) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
@@ -14,15 +14,17 @@ const counts = (l: TypedArray) => {
   return k;
 };
 
-test('mnist: 8,000 train / 2,000 test, fields and shapes', () => {
+test('mnist: 7,000 train / 1,000 validation / 2,000 test, fields and shapes', () => {
   const tr = mnist({ split: 'train' });
+  const va = mnist({ split: 'validation' });
   const te = mnist({ split: 'test' });
   assert.is(MNIST_SIZE, 10_000);
   assert.is(tr.size, MNIST_TRAIN);
+  assert.is(va.size, MNIST_VALIDATION);
   assert.is(te.size, MNIST_TEST);
-  assert.is(tr.size, 8000);
-  assert.is(te.size, 2000);
-  for (const d of [tr, te]) {
+  assert.equal([tr.size, va.size, te.size], [7000, 1000, 2000]);
+  assert.is(va.name, 'mnist(validation)');
+  for (const d of [tr, va, te]) {
     assert.equal(Object.keys(d.fields).sort(), ['image', 'label']);
     assert.is(d.fields.image.dtype, 'f32');
     assert.equal(d.fields.image.sampleShape, [1, 28, 28]);
@@ -43,8 +45,13 @@ test('mnist: the split is the same in every run (pinned fingerprints)', () => {
   // first labels of each split, and hashes of every byte: a change in the shuffle, the seed or the parsing shows here
   assert.equal(Array.from(tr.fields.label.data.subarray(0, 20)), [4, 5, 4, 1, 9, 9, 3, 6, 8, 6, 9, 1, 1, 6, 7, 3, 7, 6, 8, 9]);
   assert.equal(Array.from(te.fields.label.data.subarray(0, 20)), [5, 5, 6, 7, 3, 3, 2, 2, 0, 9, 5, 9, 1, 4, 9, 8, 9, 1, 3, 3]);
-  assert.is(sha(tr.fields.image.data), '66879e7f4c28a8ca');
-  assert.is(sha(tr.fields.label.data), 'e92602260d7c4835');
+  assert.is(sha(tr.fields.image.data), '360426f5f0c2f8c1');
+  assert.is(sha(tr.fields.label.data), '6f268386a02228bd');
+  const va = mnist({ split: 'validation' });
+  assert.equal(Array.from(va.fields.label.data.subarray(0, 10)), [0, 2, 2, 6, 3, 3, 1, 2, 6, 9]);
+  assert.is(sha(va.fields.image.data), '72694b4c08a93c4a');
+  assert.is(sha(va.fields.label.data), '4ee3ab3853d6a2c0');
+  // the test split is the same 2,000 digits as when the split had two parts (results stay comparable)
   assert.is(sha(te.fields.image.data), 'a594a273dd6aa5a1');
   assert.is(sha(te.fields.label.data), '7a2b7bbc04e4e719');
   // and loading again gives the same data
@@ -52,13 +59,14 @@ test('mnist: the split is the same in every run (pinned fingerprints)', () => {
   assert.is(sha(again.fields.image.data), sha(te.fields.image.data));
 });
 
-test('mnist: every digit of the package once; both splits hold every class in sane shares', () => {
+test('mnist: every digit of the package once; every split holds every class in sane shares', () => {
   const tr = mnist({ split: 'train' });
+  const va = mnist({ split: 'validation' });
   const te = mnist({ split: 'test' });
   const perDigit = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]; // the package's files
-  const all = counts(tr.fields.label.data).map((n, d) => n + counts(te.fields.label.data)[d]);
+  const all = counts(tr.fields.label.data).map((n, d) => n + counts(va.fields.label.data)[d] + counts(te.fields.label.data)[d]);
   assert.equal(all, perDigit);
-  for (const d of [tr, te]) {
+  for (const d of [tr, va, te]) {
     const c = counts(d.fields.label.data);
     for (let k = 0; k < 10; k++) {
       const share = c[k] / d.size;
@@ -127,7 +135,7 @@ test('mnist through loadDataset: arguments checked', () => {
   const d = loadDataset({ name: 'mnist', args: { split: 'test', scale: [-1, 1] } }, '.');
   assert.is(d.size, 2000);
   assert.is(d.fields.image.data[0], -1);
-  assert.is(loadDataset({ name: 'mnist', args: {} }, '.').size, 8000);
+  assert.is(loadDataset({ name: 'mnist', args: {} }, '.').size, 7000);
   const err = (f: () => unknown) => {
     try {
       f();
@@ -137,7 +145,7 @@ test('mnist through loadDataset: arguments checked', () => {
     }
     throw new Error('expected a DatasetError');
   };
-  assert.match(err(() => loadDataset({ name: 'mnist', args: { split: 'val' } }, '.')), /split must be train or test/);
+  assert.match(err(() => loadDataset({ name: 'mnist', args: { split: 'val' } }, '.')), /split must be train, validation or test/);
   assert.match(err(() => loadDataset({ name: 'mnist', args: { scale: [1] } }, '.')), /scale must be a pixel range/);
   assert.match(err(() => loadDataset({ name: 'mnist', args: { scale: [1, -1] } }, '.')), /lo < hi/);
   assert.match(err(() => loadDataset({ name: 'mnist', args: { size: 10 } }, '.')), /has no argument 'size'/);

@@ -215,12 +215,12 @@ function checkCsvColumns(cx: CallContext): void {
     );
 }
 
-const splitCheck = (cx: CallContext) => void cx.args.sym('split', ['train', 'test'], 'train');
+const splitCheck = (cx: CallContext) => void cx.args.sym('split', ['train', 'validation', 'test'], 'train');
 
 const datasets: BuiltinImpl[] = [
   dataset(
     'loans',
-    'loans(split: train|test, size = 4000, seed = 1): generated loan-default table, 8 features, label 0/1',
+    'loans(split: train|validation|test, size = 4000, seed = 1): generated loan-default table, 8 features, label 0/1',
     [
       { name: 'split', type: 'sym', optional: true },
       { name: 'size', type: 'int', optional: true },
@@ -230,7 +230,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'ring',
-    'ring(split: train|test, size, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
+    'ring(split: train|validation|test, size, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
     [
       { name: 'split', type: 'sym', optional: true },
       { name: 'size', type: 'int', optional: true },
@@ -252,7 +252,7 @@ const datasets: BuiltinImpl[] = [
   ),
   dataset(
     'mnist',
-    'mnist(split: train|test, scale = [0, 1]): 10,000 handwritten digits (8,000 train, 2,000 test), image f32[1, 28, 28] with pixels in the scale range, label i32 0..9',
+    'mnist(split: train|validation|test, scale = [0, 1]): 10,000 handwritten digits (7,000 train, 1,000 validation, 2,000 test), image f32[1, 28, 28] with pixels in the scale range, label i32 0..9',
     [
       { name: 'split', type: 'sym', optional: true },
       { name: 'scale', type: 'list', optional: true },
