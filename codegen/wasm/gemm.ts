@@ -15,7 +15,8 @@
  *     contiguously (32 bytes; the last panel padded with zeros), so the
  *     micro-kernel reads B with two aligned-stride v128 loads per k.
  *     Row-major B (bCol = 1) is packed with v128 copies.
- *  3. For each panel (it stays in L1), for each block of MR rows of A: the
+ *  3. For each block of MC rows of A (it stays in L2), for each panel (it
+ *     stays in L1), for each block of MR rows of A: the
  *     micro-kernel keeps MR x 8 outputs in 2*MR f32x4 accumulators, and per
  *     k loads 2 vectors of B and splats MR values of A (v128.load32_splat),
  *     2*MR multiplies and adds; K is unrolled by 4 when A's strides are
@@ -61,6 +62,8 @@ export interface WasmGemm {
 export const NR = 8;
 /** rows per micro-kernel: 6 x 8 outputs = 12 accumulators, 2 B vectors, 1 splat of A (15 of the 16 SIMD registers) */
 export const MR = 6;
+/** rows of A per block (a multiple of MR): 96 x KC floats = 96 KiB, in L2 while every panel sweeps it */
+export const MC = 96;
 /** K block: a panel of KC x 8 floats is 8 KiB (L1); the packed B of N columns KC * N * 4 bytes (L2) */
 export const KC = 256;
 /** K up to this is one block */
@@ -111,22 +114,23 @@ export function emitGemm(f: WatFunction, g: WasmGemm, funcs: WatFunction[]): str
   const call = (r: number) => `(call ${micro(r)} ${aAt(i)} (local.get ${pb}) ${cAt(i)} (local.get ${kc}) (local.get ${mode}) (local.get ${nv})${micro.extra})`;
   rows.push(`(local.set ${pb} (i32.add (local.get ${g.scratch}) (i32.shl (i32.mul (i32.sub (local.get ${j}) (local.get ${jLo})) (local.get ${kc})) (i32.const 2))))`);
   rows.push(`(local.set ${nv} (select (i32.sub ${iget(g.N)} (local.get ${j})) (i32.const ${NR}) (i32.lt_s (i32.sub ${iget(g.N)} (local.get ${j})) (i32.const ${NR}))))`);
-  rows.push(`(local.set ${i} (i32.const 0))`);
+  // rows of the current block [i0, iEnd): blocks of MC rows of A (in L2) swept by every panel
+  const i0 = L('i0');
+  const iEnd = L('iEnd');
+  rows.push(`(local.set ${i} (local.get ${i0}))`);
   rows.push(
     `(block $rows_done`,
     `  (loop $rows`,
-    `    (br_if $rows_done (i32.gt_s (i32.add (local.get ${i}) (i32.const ${MR})) ${iget(g.M)}))`,
+    `    (br_if $rows_done (i32.gt_s (i32.add (local.get ${i}) (i32.const ${MR})) (local.get ${iEnd})))`,
     `    ${call(MR)}`,
     `    (local.set ${i} (i32.add (local.get ${i}) (i32.const ${MR})))`,
     `    (br $rows)))`,
   );
-  // the rows left over: one call of a smaller micro-kernel
-  const left = `(i32.sub ${iget(g.M)} (local.get ${i}))`;
-  if (isStatic(g.M)) {
-    const r = g.M % MR;
-    if (r) rows.push(call(r));
-  } else for (let r = 1; r < MR; r++) rows.push(`(if (i32.eq ${left} (i32.const ${r})) (then ${call(r)}))`);
-  body.push(
+  // the rows left over (only in the last block: MC is a multiple of MR): one call of a smaller micro-kernel
+  const left = `(i32.sub (local.get ${iEnd}) (local.get ${i}))`;
+  const remainders = isStatic(g.M) ? (g.M % MR ? [g.M % MR] : []) : Array.from({ length: MR - 1 }, (_, r) => r + 1);
+  for (const r of remainders) rows.push(`(if (i32.eq ${left} (i32.const ${r})) (then ${call(r)}))`);
+  const panels = [
     `(local.set ${j} (local.get ${jLo}))`,
     `(block $panels_done`,
     `  (loop $panels`,
@@ -134,6 +138,16 @@ export function emitGemm(f: WatFunction, g: WasmGemm, funcs: WatFunction[]): str
     ...rows.map((l) => `    ${l}`),
     `    (local.set ${j} (i32.add (local.get ${j}) (i32.const ${NR})))`,
     `    (br $panels)))`,
+  ];
+  body.push(
+    `(local.set ${i0} (i32.const 0))`,
+    `(block $mblocks_done`,
+    `  (loop $mblocks`,
+    `    (br_if $mblocks_done (i32.ge_s (local.get ${i0}) ${iget(g.M)}))`,
+    `    (local.set ${iEnd} (select ${iget(g.M)} (i32.add (local.get ${i0}) (i32.const ${MC})) (i32.lt_s ${iget(g.M)} (i32.add (local.get ${i0}) (i32.const ${MC})))))`,
+    ...panels.map((l) => `    ${l}`),
+    `    (local.set ${i0} (i32.add (local.get ${i0}) (i32.const ${MC})))`,
+    `    (br $mblocks)))`,
   );
   if (oneBlock) out.push(...body);
   else

@@ -36,6 +36,8 @@ const CASES: Case[] = [
   { op: 'matmul', shapes: [[11, 600], [600, 9]], note: 'three K blocks, 5 rows left' },
   { op: 'matmul', shapes: [['B', 784], [784, 128]], dims: { B: 23 }, note: 'symbolic rows' },
   { op: 'matmul', shapes: [['B', 33], ['B', 17]], attrs: { transA: true }, dims: { B: 70 }, note: 'symbolic K (a weight gradient)' },
+  { op: 'matmul', shapes: [[203, 600], [600, 17]], note: 'three row blocks of 96 (the last 11 rows: 5 left after 6), K blocks' },
+  { op: 'matmul', shapes: [['B', 40], [40, 9]], dims: { B: 197 }, note: 'symbolic rows over three row blocks' },
   { op: 'matmul', shapes: [['B', 19], [40, 19]], attrs: { transB: true }, dims: { B: 9 }, note: 'transposed B' },
   { op: 'matmul', shapes: [[3, 10, 7], [3, 7, 12]], note: 'batched' },
   { op: 'conv2d', shapes: [[3, 1, 28, 28], [6, 1, 5, 5]], attrs: { pads: [2, 2, 2, 2] }, note: 'LeNet conv 1' },
