@@ -148,6 +148,19 @@ export function resolveThreads(option?: number): number {
   return Math.min(Math.floor(want), 16);
 }
 
+/**
+ * The CPU backend's kernels when the option does not say: env
+ * DNNC_CPU_KERNELS ('js' or 'wasm'; anything else is an Error), else
+ * undefined (wasm where it compiles, else js).
+ */
+export function resolveKernels(option?: 'js' | 'wasm'): 'js' | 'wasm' | undefined {
+  if (option) return option;
+  const env = proc?.env?.DNNC_CPU_KERNELS;
+  if (env === undefined || env === '') return undefined;
+  if (env === 'js' || env === 'wasm') return env;
+  throw new Error(`DNNC_CPU_KERNELS must be 'js' or 'wasm', not '${env}'`);
+}
+
 /** A typed array over a SharedArrayBuffer (visible to the workers). */
 export function sharedArray(dtype: DType, n: number): TypedArray {
   if (dtype === 'f32') return new Float32Array(new SharedArrayBuffer(4 * n));

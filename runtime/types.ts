@@ -63,8 +63,9 @@ export interface CreateOptions {
   /**
    * cpu backend: `kernels` 'wasm' runs matmul and the convolutions as
    * WebAssembly SIMD on one memory holding the model's tensors; 'js' runs
-   * every kernel as plain JS. Default: wasm where WebAssembly SIMD is
-   * available, else js; asking for 'wasm' where it is not is an Error.
+   * every kernel as plain JS. Default: env DNNC_CPU_KERNELS (Node), else
+   * wasm where WebAssembly SIMD is available, else js; asking for 'wasm'
+   * where it is not is an Error.
    */
   cpu?: { kernels?: CpuKernels };
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */

@@ -12,7 +12,7 @@ import { evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import { arrayFor } from '../init.js';
 import type { Dims, KernelFn, ProgramEntry, WasmModuleSpec } from '../program.js';
-import { chunkBounds, isShared, resolveThreads, sharedArray, threadPool, type ThreadedCall, type ThreadPool } from '../threads.js';
+import { chunkBounds, isShared, resolveKernels, resolveThreads, sharedArray, threadPool, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { CpuKernels, DType, TypedArray } from '../types.js';
 import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
 import { WasmCpuEntry, type WasmState } from './cpu-wasm.js';
@@ -177,8 +177,9 @@ export interface CpuBackendOptions {
   /**
    * 'wasm': the kernels with a WebAssembly SIMD form run it, on one wasm
    * memory holding every tensor of the model (runtime/backends/cpu-wasm.ts);
-   * 'js': the JS kernels on typed arrays. Default: wasm where the program
-   * has wasm kernels and this runtime compiles them, else js.
+   * 'js': the JS kernels on typed arrays. Default: env DNNC_CPU_KERNELS,
+   * else wasm where the program has wasm kernels and this runtime compiles
+   * them, else js.
    */
   kernels?: CpuKernels;
   /** false: an ordinary (unshared) wasm memory and one thread, as in a browser page that is not cross-origin isolated (tests) */
@@ -213,7 +214,8 @@ export class CpuBackend implements Backend {
    */
   static async create(options: CpuBackendOptions, entries: ProgramEntry[]): Promise<CpuBackend> {
     const b = new CpuBackend(options);
-    if (options.kernels === 'js') return b;
+    const kernels = resolveKernels(options.kernels);
+    if (kernels === 'js') return b;
     const spec = entries.find((e) => e.wasm)?.wasm?.module;
     if (!spec) return b;
     const shared = options.sharedMemory ?? sharedMemoryAvailable();
@@ -222,7 +224,7 @@ export class CpuBackend implements Backend {
       b.wasm = { module: await compileWasm(spec, shared), spec };
       b.kernels = 'wasm';
     } catch (e) {
-      if (options.kernels === 'wasm') throw new Error(`the cpu backend's wasm kernels cannot run here (WebAssembly SIMD is needed): ${(e as Error).message}; use cpu: { kernels: 'js' }`);
+      if (kernels === 'wasm') throw new Error(`the cpu backend's wasm kernels cannot run here (WebAssembly SIMD is needed): ${(e as Error).message}; use cpu: { kernels: 'js' }`);
     }
     return b;
   }

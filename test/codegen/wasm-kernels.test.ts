@@ -202,4 +202,27 @@ test('kernels: js runs no wasm; the default is wasm', async () => {
   dflt.dispose();
 });
 
+test('env DNNC_CPU_KERNELS picks the kernels when the option does not; the option wins; a bad value is an Error', async () => {
+  const program = programFromModel(lenet());
+  const before = process.env.DNNC_CPU_KERNELS;
+  try {
+    process.env.DNNC_CPU_KERNELS = 'js';
+    const byEnv = await instantiate(program);
+    const byOption = await instantiate(program, { cpu: { kernels: 'wasm' } });
+    assert.not.ok(usesWasm(byEnv));
+    assert.ok(usesWasm(byOption));
+    byEnv.dispose();
+    byOption.dispose();
+    process.env.DNNC_CPU_KERNELS = 'simd';
+    const err = await instantiate(program).then(
+      (m) => (m.dispose(), undefined),
+      (e: Error) => e,
+    );
+    assert.match(err?.message ?? 'no error', /DNNC_CPU_KERNELS must be 'js' or 'wasm'/);
+  } finally {
+    if (before === undefined) delete process.env.DNNC_CPU_KERNELS;
+    else process.env.DNNC_CPU_KERNELS = before;
+  }
+});
+
 test.run();
