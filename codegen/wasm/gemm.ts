@@ -20,7 +20,11 @@
  *     micro-kernel keeps MR x 8 outputs in 2*MR f32x4 accumulators, and per
  *     k loads 2 vectors of B and splats MR values of A (v128.load32_splat),
  *     2*MR multiplies and adds; K is unrolled by 4 when A's strides are
- *     static (the A offsets are then load immediates). Rows left over use
+ *     static (the A offsets are then load immediates). When A's rows are
+ *     contiguous in k (aK = 1) the block is MR_ROWS = 4 rows, and per 4 k
+ *     one v128 load per row brings A's values, splat by shuffles: a quarter
+ *     of the memory accesses, which cost more than the arithmetic on a
+ *     shared memory in V8 (bench/cpu-peak.ts). Rows left over use
  *     micro-kernels of fewer rows.
  *  4. The first K block stores C (unless accumulating), later blocks add to
  *     it; a panel's padding columns are never stored.
@@ -62,6 +66,12 @@ export interface WasmGemm {
 export const NR = 8;
 /** rows per micro-kernel: 6 x 8 outputs = 12 accumulators, 2 B vectors, 1 splat of A (15 of the 16 SIMD registers) */
 export const MR = 6;
+/**
+ * rows per micro-kernel when A's rows are contiguous in k (aK = 1): 4 x 8
+ * outputs = 8 accumulators, 2 B vectors, 4 row vectors of A (4 k each,
+ * splat by shuffles) and the splat: 15 registers, no spills
+ */
+export const MR_ROWS = 4;
 /** rows of A per block (a multiple of MR): 96 x KC floats = 96 KiB, in L2 while every panel sweeps it */
 export const MC = 96;
 /** K block: a panel of KC x 8 floats is 8 KiB (L1); the packed B of N columns KC * N * 4 bytes (L2) */
@@ -103,6 +113,7 @@ export function emitGemm(f: WatFunction, g: WasmGemm, funcs: WatFunction[]): str
   out.push(`(local.set ${k0} (i32.const 0))`);
   const kcExpr = oneBlock ? iget(g.K) : `(select (i32.sub ${iget(g.K)} (local.get ${k0})) (i32.const ${KC}) (i32.lt_s (i32.sub ${iget(g.K)} (local.get ${k0})) (i32.const ${KC})))`;
   const micro = microKernels(g, funcs);
+  const mr = isStatic(g.aRow) && g.aK === 1 ? MR_ROWS : MR;
   const body: string[] = [];
   body.push(`(local.set ${kc} ${kcExpr})`);
   body.push(`(local.set ${mode} ${g.accumulate ? '(i32.const 1)' : `(i32.ne (local.get ${k0}) (i32.const 0))`})`);
@@ -121,14 +132,14 @@ export function emitGemm(f: WatFunction, g: WasmGemm, funcs: WatFunction[]): str
   rows.push(
     `(block $rows_done`,
     `  (loop $rows`,
-    `    (br_if $rows_done (i32.gt_s (i32.add (local.get ${i}) (i32.const ${MR})) (local.get ${iEnd})))`,
-    `    ${call(MR)}`,
-    `    (local.set ${i} (i32.add (local.get ${i}) (i32.const ${MR})))`,
+    `    (br_if $rows_done (i32.gt_s (i32.add (local.get ${i}) (i32.const ${mr})) (local.get ${iEnd})))`,
+    `    ${call(mr)}`,
+    `    (local.set ${i} (i32.add (local.get ${i}) (i32.const ${mr})))`,
     `    (br $rows)))`,
   );
-  // the rows left over (only in the last block: MC is a multiple of MR): one call of a smaller micro-kernel
+  // the rows left over (only in the last block: MC is a multiple of MR and MR_ROWS): one call of a smaller micro-kernel
   const left = `(i32.sub (local.get ${iEnd}) (local.get ${i}))`;
-  const remainders = isStatic(g.M) ? (g.M % MR ? [g.M % MR] : []) : Array.from({ length: MR - 1 }, (_, r) => r + 1);
+  const remainders = isStatic(g.M) ? (g.M % mr ? [g.M % mr] : []) : Array.from({ length: mr - 1 }, (_, r) => r + 1);
   for (const r of remainders) rows.push(`(if (i32.eq ${left} (i32.const ${r})) (then ${call(r)}))`);
   const panels = [
     `(local.set ${j} (local.get ${jLo}))`,
@@ -265,10 +276,17 @@ function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatF
   const rowPtr = (r: number) => (staticA ? pa : f.local(`$pa${r}`));
   const aOff = (r: number, u: number) => (staticA ? r * (g.aRow as number) * 4 + u * (g.aK as number) * 4 : 0);
   for (let r = 0; r < R; r++) for (let v = 0; v < 2; v++) acc(r, v);
-  const step = (u: number): string[] => {
+  // rows of A contiguous in k: one v128 load per row brings 4 k values, each splat by a shuffle
+  // (4x fewer memory accesses: they are the cost on a shared memory, see bench/cpu-peak.ts)
+  const rowVectors = staticA && g.aK === 1;
+  const av = (r: number) => f.local(`$av${r}`, 'v128');
+  const lane = (u: number) => Array.from({ length: 4 }, () => [0, 1, 2, 3].map((b) => u * 4 + b).join(' ')).join(' ');
+  const splatA = (r: number, u: number, fromVector: boolean) =>
+    fromVector ? `(i8x16.shuffle ${lane(u)} (local.get ${av(r)}) (local.get ${av(r)}))` : `(v128.load32_splat offset=${aOff(r, u)} (local.get ${rowPtr(r)}))`;
+  const step = (u: number, fromVector = false): string[] => {
     const s = [`(local.set ${b0} (v128.load offset=${u * 32} (local.get ${pb})))`, `(local.set ${b1} (v128.load offset=${u * 32 + 16} (local.get ${pb})))`];
     for (let r = 0; r < R; r++) {
-      s.push(`(local.set ${a} (v128.load32_splat offset=${aOff(r, u)} (local.get ${rowPtr(r)})))`);
+      s.push(`(local.set ${a} ${splatA(r, u, fromVector)})`);
       for (let v = 0; v < 2; v++) s.push(`(local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get ${a}) (local.get ${v ? b1 : b0}))))`);
     }
     return s;
@@ -287,7 +305,11 @@ function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatF
       `(block $unrolled_done`,
       `  (loop $unrolled`,
       `    (br_if $unrolled_done (i32.gt_u (i32.add (local.get ${pb}) (i32.const ${UNROLL * 32})) (local.get ${pe})))`,
-      ...[...Array.from({ length: UNROLL }, (_, u) => step(u)).flat(), ...advance(UNROLL)].map((l) => `    ${l}`),
+      ...[
+        ...(rowVectors ? Array.from({ length: R }, (_, r) => `(local.set ${av(r)} (v128.load offset=${aOff(r, 0)} (local.get ${pa})))`) : []),
+        ...Array.from({ length: UNROLL }, (_, u) => step(u, rowVectors)).flat(),
+        ...advance(UNROLL),
+      ].map((l) => `    ${l}`),
       `    (br $unrolled)))`,
     );
   }
