@@ -13,6 +13,8 @@
  *  - memory: a v128 copy of 2 MiB (L2/L3) and of 64 MiB (DRAM), GB/s of
  *    bytes read plus written: the bound of the elementwise kernels, the
  *    optimizer update and the pooling.
+ * Each on an ordinary memory and on a shared one (what the model's memory
+ * is in Node; on this machine they measure the same).
  *
  * Prints GFLOP/s and GB/s; the figures in docs/performance.md divide each
  * kernel's rate by these.
@@ -85,9 +87,12 @@ const copyFunc = `(func (export "copy") (param $src i32) (param $dst i32) (param
       (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
       (br $l))))`;
 
-const wat = `(module (memory (export "memory") 2100) ${regsFunc()} ${MIXES.map(([n, r, sp]) => gemmFunc(n, r, sp)).join(' ')} ${copyFunc})`;
-const exports = new WebAssembly.Instance(new WebAssembly.Module(assembleWat(wat, 'peak.wat') as BufferSource)).exports as unknown as Record<string, (n: number, p: number) => number> & {
-  copy(src: number, dst: number, bytes: number): void;
+type Exports = Record<string, (n: number, p: number) => number> & { copy(src: number, dst: number, bytes: number): void };
+/** the probes on an ordinary memory, and on a shared one (the model's memory in Node, where the threads run) */
+const instance = (shared: boolean): Exports => {
+  const memory = shared ? '(memory (export "memory") 2100 2100 shared)' : '(memory (export "memory") 2100)';
+  const wat = `(module ${memory} ${regsFunc()} ${MIXES.map(([n, r, sp]) => gemmFunc(n, r, sp)).join(' ')} ${copyFunc})`;
+  return new WebAssembly.Instance(new WebAssembly.Module(assembleWat(wat, 'peak.wat') as BufferSource)).exports as unknown as Exports;
 };
 
 const cpuMs = () => {
@@ -109,12 +114,16 @@ function best(fn: () => void, reps = 9): number {
 const N = 2_000_000;
 // regs: 2 x 12 f32x4 mul+add per iteration; a mix: 4 k x R rows x 2 vectors
 const gflops = (fl: number, ms: number) => (fl / ms / 1e6).toFixed(1);
-process.stdout.write(`f32x4 mul+add, registers only: ${gflops(2 * ACC * 8 * N, best(() => exports.regs(N, 0)))} GFLOP/s\n`);
-for (const [name, R, splat] of MIXES)
-  process.stdout.write(`${R}x8 GEMM step, A by ${splat === 'load' ? 'v128.load32_splat' : 'v128.load + shuffle'} (L1): ${gflops(4 * R * 2 * 8 * N, best(() => exports[name](N, 0)))} GFLOP/s\n`);
-for (const [label, bytes, reps] of [['2 MiB (L2/L3)', 2 << 20, 200], ['64 MiB (DRAM)', 64 << 20, 4]] as const) {
-  const t = best(() => {
-    for (let r = 0; r < reps; r++) exports.copy(0, 64 << 20, bytes);
-  });
-  process.stdout.write(`v128 copy ${label}: ${((2 * bytes * reps) / t / 1e6).toFixed(1)} GB/s (read + write)\n`);
+for (const shared of [false, true]) {
+  const exports = instance(shared);
+  process.stdout.write(`${shared ? 'shared' : 'ordinary'} memory:\n`);
+  process.stdout.write(`  f32x4 mul+add, registers only: ${gflops(2 * ACC * 8 * N, best(() => exports.regs(N, 0)))} GFLOP/s\n`);
+  for (const [name, R, splat] of MIXES)
+    process.stdout.write(`  ${R}x8 GEMM step, A by ${splat === 'load' ? 'v128.load32_splat' : 'v128.load + shuffle'} (L1): ${gflops(4 * R * 2 * 8 * N, best(() => exports[name](N, 0)))} GFLOP/s\n`);
+  for (const [label, bytes, reps] of [['2 MiB (L2/L3)', 2 << 20, 200], ['64 MiB (DRAM)', 64 << 20, 4]] as const) {
+    const t = best(() => {
+      for (let r = 0; r < reps; r++) exports.copy(0, 64 << 20, bytes);
+    });
+    process.stdout.write(`  v128 copy ${label}: ${((2 * bytes * reps) / t / 1e6).toFixed(1)} GB/s (read + write)\n`);
+  }
 }

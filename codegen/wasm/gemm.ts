@@ -23,8 +23,8 @@
  *     static (the A offsets are then load immediates). When A's rows are
  *     contiguous in k (aK = 1) the block is MR_ROWS = 4 rows, and per 4 k
  *     one v128 load per row brings A's values, splat by shuffles: a quarter
- *     of the memory accesses, which cost more than the arithmetic on a
- *     shared memory in V8 (bench/cpu-peak.ts). Rows left over use
+ *     of A's loads (the load32_splat mix peaks at ~28 GFLOP/s here, the
+ *     shuffle mix at ~33, registers alone at ~42: bench/cpu-peak.ts). Rows left over use
  *     micro-kernels of fewer rows.
  *  4. The first K block stores C (unless accumulating), later blocks add to
  *     it; a panel's padding columns are never stored.
@@ -277,7 +277,7 @@ function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatF
   const aOff = (r: number, u: number) => (staticA ? r * (g.aRow as number) * 4 + u * (g.aK as number) * 4 : 0);
   for (let r = 0; r < R; r++) for (let v = 0; v < 2; v++) acc(r, v);
   // rows of A contiguous in k: one v128 load per row brings 4 k values, each splat by a shuffle
-  // (4x fewer memory accesses: they are the cost on a shared memory, see bench/cpu-peak.ts)
+  // (4x fewer loads of A: the loads, not the arithmetic, bound the load32_splat mix; bench/cpu-peak.ts)
   const rowVectors = staticA && g.aK === 1;
   const av = (r: number) => f.local(`$av${r}`, 'v128');
   const lane = (u: number) => Array.from({ length: 4 }, () => [0, 1, 2, 3].map((b) => u * 4 + b).join(' ')).join(' ');
