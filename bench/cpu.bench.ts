@@ -35,13 +35,16 @@
  *   --out=PATH                    write the JSON there instead ("-": do not write)
  *   --threads=N                   threads for ours and PyTorch (default: the CPU backend's default, 2 on 2 cores)
  *   --js=0                        do not time our JS kernels
+ *   --clock=cpu                   time by CPU time (this process's, and PyTorch's process_time) instead of the
+ *                                 wall clock: steadier on a loaded machine; compare the one-thread columns then
+ *                                 (on several threads it sums their work). TF.js cpu and wasm run in this process.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure as measureWith, type Timing } from './measure.js';
+import { measure as measureWith, measureCpu, type Timing } from './measure.js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compileSource } from '../compiler/compile.js';
@@ -66,6 +69,7 @@ const peerNames = (opt('peers') ?? 'cpu,wasm,torch').split(',').filter(Boolean);
 const tfPeers = peerNames.filter((p): p is TfPeer => p === 'cpu' || p === 'wasm');
 const threads = resolveThreads(opt('threads') !== undefined ? Number(opt('threads')) : undefined);
 const withJs = opt('js') !== '0';
+const clock = opt('clock') === 'cpu' ? 'cpu' : 'wall';
 
 /** a results file that no earlier run wrote */
 function resultsPath(): string {
@@ -81,7 +85,7 @@ const outPath = opt('out') ?? resultsPath();
 type Outcome = { status: 'ok'; timing: Timing } | { status: 'not compiled yet' | 'n/a' | 'failed'; reason: string };
 
 /** benchmark.js timing shared by the suites (bench/measure.ts), with this run's --quick */
-const measure = (fn: () => unknown | Promise<unknown>, expectSeconds: number): Promise<Timing> => measureWith(fn, expectSeconds, quick);
+const measure = (fn: () => unknown | Promise<unknown>, expectSeconds: number): Promise<Timing> => (clock === 'cpu' ? measureCpu : measureWith)(fn, expectSeconds, quick);
 
 // ------------------------------------------------------------ our side
 
@@ -132,7 +136,7 @@ function torchOn(n: number): { rows?: TorchRows; version?: string; error?: strin
   if (hit) return hit;
   let r: { rows?: TorchRows; version?: string; error?: string };
   try {
-    const out = execFileSync('python3', [join(here, 'torch_cpu_peer.py'), `--threads=${n}`, `--cases=${[...only].join(',')}`, `--batch=${BATCH}`, ...(quick ? ['--quick'] : [])], {
+    const out = execFileSync('python3', [join(here, 'torch_cpu_peer.py'), `--threads=${n}`, `--cases=${[...only].join(',')}`, `--batch=${BATCH}`, `--clock=${clock}`, ...(quick ? ['--quick'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 600_000,
@@ -429,8 +433,8 @@ async function main(): Promise<void> {
   startLoad = Number(loadavg()[0].toFixed(2));
   process.stdout.write(
     `dnnc CPU benchmark: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, TF.js ${tf.version.tfjs}` +
-      `${quick ? ' (quick)' : ''}, dnnc and PyTorch on ${threads} thread${threads > 1 ? 's' : ''}, load average ${loadavg()[0].toFixed(1)}\n` +
-      `medians of benchmark.js samples; "vs" = peer time / dnnc time (> 1: dnnc is faster); ¹ one-thread peers against dnnc on one thread\n\n`,
+      `${quick ? ' (quick)' : ''}, dnnc and PyTorch on ${threads} thread${threads > 1 ? 's' : ''}, load average ${loadavg()[0].toFixed(1)}${clock === 'cpu' ? ', timed by CPU time' : ''}\n` +
+      `medians of ${clock === "cpu" ? "CPU-time" : "benchmark.js"} samples; "vs" = peer time / dnnc time (> 1: dnnc is faster); ¹ one-thread peers against dnnc on one thread\n\n`,
   );
   printHeader();
   if (only.has('lenet5'))
@@ -470,6 +474,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick,
     threads,
+    /** 'wall', or 'cpu' (--clock=cpu: medians of CPU time) */
+    clock,
     /** the 1-minute load average at the start and the end of the run (the machine is shared) */
     loadAverage: [startLoad, Number(loadavg()[0].toFixed(2))],
     machine: { cpus: cpu.length, model: cpu[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },

@@ -16,7 +16,11 @@ Cases:
 Inputs are seeded uniform values of the bench's shapes (images in [0, 1),
 labels in [0, 10)); the timing does not depend on them.
 
-Usage: python3 bench/torch_cpu_peer.py --threads=2 [--cases=lenet5,mlp784,matmul] [--quick]
+--clock=cpu times by this process's CPU time (time.process_time: every
+thread's) instead of the wall clock: steadier on a shared, loaded machine,
+and comparable with bench/profile.ts --cpu on our side.
+
+Usage: python3 bench/torch_cpu_peer.py --threads=2 [--cases=lenet5,mlp784,matmul] [--quick] [--clock=wall|cpu]
 """
 import argparse
 import json
@@ -25,19 +29,22 @@ import sys
 import time
 
 
+CLOCK = time.perf_counter
+
+
 def measure(fn, min_time: float, max_time: float, min_samples: int) -> dict:
     fn()  # warm-up (allocation, first-call set-up)
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     fn()
-    one = max(time.perf_counter() - t0, 1e-7)
+    one = max(CLOCK() - t0, 1e-7)
     per_sample = max(1, int(min_time / one))
     samples = []
     start = time.perf_counter()
     while len(samples) < min_samples or (time.perf_counter() - start < max_time and len(samples) < 200):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(per_sample):
             fn()
-        samples.append((time.perf_counter() - t0) / per_sample)
+        samples.append((CLOCK() - t0) / per_sample)
         if len(samples) >= min_samples and time.perf_counter() - start > max_time:
             break
     return {"medianMs": statistics.median(samples) * 1e3, "samples": len(samples), "callsPerSample": per_sample}
@@ -49,7 +56,10 @@ def main() -> None:
     ap.add_argument("--cases", default="lenet5,mlp784,matmul")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     args = ap.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     try:
         import torch
         import torch.nn as nn
@@ -102,7 +112,7 @@ def main() -> None:
         b = torch.rand(n, n) * 2 - 1
         c = torch.empty(n, n)
         rows["matmul1024"] = measure(lambda: torch.mm(a, b, out=c), **timing)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": B, "rows": rows}))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": B, "clock": args.clock, "rows": rows}))
 
 
 if __name__ == "__main__":
