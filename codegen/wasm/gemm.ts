@@ -69,7 +69,9 @@ export const MR = 6;
 /**
  * rows per micro-kernel when A's rows are contiguous in k (aK = 1): 4 x 8
  * outputs = 8 accumulators, 2 B vectors, 4 row vectors of A (4 k each,
- * splat by shuffles) and the splat: 15 registers, no spills
+ * splat by shuffles) and the splat: 15 registers, no spills. Also when
+ * A's rows are contiguous for each k (aRow = 1, a transposed A): one v128
+ * load per k holds the 4 rows' values, splat by shuffles.
  */
 export const MR_ROWS = 4;
 /** rows of A per block (a multiple of MR): 96 x KC floats = 96 KiB, in L2 while every panel sweeps it */
@@ -113,7 +115,7 @@ export function emitGemm(f: WatFunction, g: WasmGemm, funcs: WatFunction[]): str
   out.push(`(local.set ${k0} (i32.const 0))`);
   const kcExpr = oneBlock ? iget(g.K) : `(select (i32.sub ${iget(g.K)} (local.get ${k0})) (i32.const ${KC}) (i32.lt_s (i32.sub ${iget(g.K)} (local.get ${k0})) (i32.const ${KC})))`;
   const micro = microKernels(g, funcs);
-  const mr = isStatic(g.aRow) && g.aK === 1 ? MR_ROWS : MR;
+  const mr = isStatic(g.aRow) && isStatic(g.aK) && (g.aK === 1 || g.aRow === 1) ? MR_ROWS : MR;
   const body: string[] = [];
   body.push(`(local.set ${kc} ${kcExpr})`);
   body.push(`(local.set ${mode} ${g.accumulate ? '(i32.const 1)' : `(i32.ne (local.get ${k0}) (i32.const 0))`})`);
@@ -281,10 +283,17 @@ function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatF
   const rowVectors = staticA && g.aK === 1;
   const av = (r: number) => f.local(`$av${r}`, 'v128');
   const lane = (u: number) => Array.from({ length: 4 }, () => [0, 1, 2, 3].map((b) => u * 4 + b).join(' ')).join(' ');
+  // A's 4 rows contiguous for each k (a transposed A, aRow = 1): one v128 load per k brings all 4 rows' values
+  const colVectors = staticA && !rowVectors && g.aRow === 1 && R === 4;
   const splatA = (r: number, u: number, fromVector: boolean) =>
-    fromVector ? `(i8x16.shuffle ${lane(u)} (local.get ${av(r)}) (local.get ${av(r)}))` : `(v128.load32_splat offset=${aOff(r, u)} (local.get ${rowPtr(r)}))`;
+    colVectors
+      ? `(i8x16.shuffle ${lane(r)} (local.get ${av(0)}) (local.get ${av(0)}))`
+      : fromVector
+        ? `(i8x16.shuffle ${lane(u)} (local.get ${av(r)}) (local.get ${av(r)}))`
+        : `(v128.load32_splat offset=${aOff(r, u)} (local.get ${rowPtr(r)}))`;
   const step = (u: number, fromVector = false): string[] => {
     const s = [`(local.set ${b0} (v128.load offset=${u * 32} (local.get ${pb})))`, `(local.set ${b1} (v128.load offset=${u * 32 + 16} (local.get ${pb})))`];
+    if (colVectors) s.push(`(local.set ${av(0)} (v128.load offset=${aOff(0, u)} (local.get ${pa})))`);
     for (let r = 0; r < R; r++) {
       s.push(`(local.set ${a} ${splatA(r, u, fromVector)})`);
       for (let v = 0; v < 2; v++) s.push(`(local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get ${a}) (local.get ${v ? b1 : b0}))))`);
@@ -294,12 +303,19 @@ function microKernel(name: string, R: number, g: WasmGemm, dyn: boolean[]): WatF
   const advance = (u: number): string[] => {
     const s = [`(local.set ${pb} (i32.add (local.get ${pb}) (i32.const ${u * 32})))`];
     if (staticA) s.push(`(local.set ${pa} (i32.add (local.get ${pa}) (i32.const ${u * (g.aK as number) * 4})))`);
-    else for (let r = 0; r < R; r++) s.push(`(local.set ${rowPtr(r)} (i32.add (local.get ${rowPtr(r)}) (local.get ${aKB})))`);
+    else {
+      const step = aKB ? `(local.get ${aKB})` : `(i32.const ${u * (g.aK as number) * 4})`;
+      for (let r = 0; r < R; r++) s.push(`(local.set ${rowPtr(r)} (i32.add (local.get ${rowPtr(r)}) ${step}))`);
+    }
     return s;
   };
   f.emit(`(local.set ${pe} (i32.add (local.get ${pb}) (i32.shl (local.get ${kc}) (i32.const 5))))`);
   if (!staticA)
-    for (let r = 0; r < R; r++) f.emit(`(local.set ${rowPtr(r)} ${r === 0 ? `(local.get ${pa})` : `(i32.add (local.get ${pa}) (i32.mul (local.get ${aRowB!}) (i32.const ${r})))`})`);
+    for (let r = 0; r < R; r++) {
+      // a static row stride (with a symbolic k stride) is an immediate
+      const rowOff = aRowB ? `(i32.mul (local.get ${aRowB}) (i32.const ${r}))` : `(i32.const ${r * (g.aRow as number) * 4})`;
+      f.emit(`(local.set ${rowPtr(r)} ${r === 0 ? `(local.get ${pa})` : `(i32.add (local.get ${pa}) ${rowOff})`})`);
+    }
   if (staticA) {
     f.emit(
       `(block $unrolled_done`,
