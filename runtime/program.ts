@@ -141,6 +141,38 @@ export interface GpujsKernelSpec {
   temps: { dtype: DType; shape: Dim[] }[];
 }
 
+/**
+ * The WebAssembly module of a program's CPU kernels (codegen/wasm/module.ts):
+ * its bytes (base64 in a generated module) assembled for a shared memory
+ * imported as `env.memory`; `sharedFlagAt` is the byte of that import's
+ * limits (3: shared), set to 1 for an ordinary memory.
+ */
+export interface WasmModuleSpec {
+  bytes: Uint8Array | string;
+  sharedFlagAt: number;
+}
+
+/**
+ * The wasm form of one CPU kernel: an export of the module under the
+ * kernel's name, `(pointers..., dims..., scratch, r0, r1)`, all i32: the
+ * byte offsets of the kernel arguments `args` (the step's ins, then outs),
+ * the symbolic `dims`, this thread's `scratch` area (`scratch` bytes) and the
+ * rows [r0, r1) of `rows.extent` to compute. Any split of the rows gives the
+ * same results. `phases`: the JS kernel's phases before (-2) and after (-3)
+ * the wasm one run around it (a fused group); `pre`/`post`: the exports
+ * `<name>__pre` and `<name>__post` (same arguments, rows ignored) run them
+ * instead.
+ */
+export interface WasmKernelSpec {
+  args: number[];
+  dims: string[];
+  scratch: Dim;
+  rows: { extent: Dim; align: number; flops: Dim };
+  phases?: boolean;
+  pre?: boolean;
+  post?: boolean;
+}
+
 export interface ProgramEntry {
   /** symbolic dims with a largest allowed value (e.g. T of a positional table), checked when inputs bind them */
   limits?: { dim: string; max: number; what: string }[];
@@ -156,6 +188,8 @@ export interface ProgramEntry {
   wgsl?: Record<string, WgslKernelSpec>;
   /** ops of this entry with no WGSL kernel: the webgpu backend refuses the entry, naming them */
   wgslMissing?: string[];
+  /** the wasm forms of CPU kernels (the cpu backend's wasm kernels) and their module */
+  wasm?: { module: WasmModuleSpec; kernels: Record<string, WasmKernelSpec> };
   /** gpu.js kernels by kernel name (the gpujs backend); absent in programs made without them */
   gpujs?: Record<string, GpujsKernelSpec>;
   /** ops of this entry with no gpu.js kernel: the gpujs backend refuses the entry, naming them */

@@ -52,6 +52,8 @@ const c = new Int32Array(workerData.control);
 const port = workerData.port;
 const fns = new Map();
 const calls = new Map();
+const wasm = new Map();
+const INDEX = workerData.index;
 function drain() {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message;
@@ -63,6 +65,16 @@ function drain() {
       if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.outs, dims: msg.dims, bounds: msg.bounds });
     } else if (msg.t === 'drop') {
       for (const id of msg.ids) calls.delete(id);
+    } else if (msg.t === 'wasm') {
+      try { wasm.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory }, math: { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow } }).exports); }
+      catch (e) { wasm.set(msg.id, null); }
+    } else if (msg.t === 'wdrop') {
+      wasm.delete(msg.id);
+    } else if (msg.t === 'wcall') {
+      const ex = wasm.get(msg.inst);
+      const fn = ex && ex[msg.fn];
+      // a worker beyond the call's scratch slots (started for a model with more threads) sits it out
+      if (typeof fn === 'function' && INDEX < msg.slots) calls.set(msg.id, { wasm: fn, args: msg.args, scratch: msg.scratch + INDEX * msg.stride, bounds: msg.bounds });
     }
   }
 }
@@ -80,7 +92,10 @@ for (;;) {
     if ((v >>> ${TAG_SHIFT}) !== g || (v & ${INDEX_MASK}) >= total) break;
     if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) !== v) continue;
     const k = v & ${INDEX_MASK};
-    try { call.fn(call.ins, call.outs, call.dims, call.bounds[k], call.bounds[k + 1]); }
+    try {
+      if (call.wasm) call.wasm(...call.args, call.scratch, call.bounds[k], call.bounds[k + 1]);
+      else call.fn(call.ins, call.outs, call.dims, call.bounds[k], call.bounds[k + 1]);
+    }
     catch (e) { Atomics.store(c, ${ERR}, 1); try { console.error('dnnc worker:', e); } catch {} }
     Atomics.add(c, ${DONE}, 1);
     Atomics.notify(c, ${DONE});
@@ -133,6 +148,19 @@ export function resolveThreads(option?: number): number {
   return Math.min(Math.floor(want), 16);
 }
 
+/**
+ * The CPU backend's kernels when the option does not say: env
+ * DNNC_CPU_KERNELS ('js' or 'wasm'; anything else is an Error), else
+ * undefined (wasm where it compiles, else js).
+ */
+export function resolveKernels(option?: 'js' | 'wasm'): 'js' | 'wasm' | undefined {
+  if (option) return option;
+  const env = proc?.env?.DNNC_CPU_KERNELS;
+  if (env === undefined || env === '') return undefined;
+  if (env === 'js' || env === 'wasm') return env;
+  throw new Error(`DNNC_CPU_KERNELS must be 'js' or 'wasm', not '${env}'`);
+}
+
 /** A typed array over a SharedArrayBuffer (visible to the workers). */
 export function sharedArray(dtype: DType, n: number): TypedArray {
   if (dtype === 'f32') return new Float32Array(new SharedArrayBuffer(4 * n));
@@ -177,7 +205,7 @@ export class ThreadPool {
         const w = new this.wt.Worker(WORKER_SOURCE, {
           eval: true,
           execArgv: [],
-          workerData: { control: this.control.buffer, port: port2 },
+          workerData: { control: this.control.buffer, port: port2, index: this.ports.length + 1 },
           transferList: [port2],
         });
         w.unref();
@@ -191,6 +219,7 @@ export class ThreadPool {
         this.ports.push(port1);
         // the kernels already known to the other workers
         for (const [src, id] of this.sources) port1.postMessage({ t: 'fn', id, src });
+        for (const m of this.wasmMessages.values()) port1.postMessage(m);
         for (const m of this.callMessages.values()) port1.postMessage(m);
       } catch {
         this.broken = true;
@@ -200,6 +229,40 @@ export class ThreadPool {
 
   private sources = new Map<string, number>();
   private callMessages = new Map<number, unknown>();
+  /** wasm instances the workers hold (module + memory), replayed to workers that start later */
+  private wasmMessages = new Map<number, unknown>();
+  private nextWasm = 1;
+
+  /**
+   * Let the workers instantiate a wasm module on a (shared) memory; returns
+   * the instance id for registerWasmCall. Scratch of thread t (0: this
+   * thread, t >= 1: worker t) is at `scratch + t * stride` of a call.
+   */
+  registerWasm(module: WebAssembly.Module, memory: WebAssembly.Memory): number {
+    const id = this.nextWasm++;
+    const msg = { t: 'wasm', id, module, memory };
+    this.wasmMessages.set(id, msg);
+    this.post(msg);
+    return id;
+  }
+
+  dropWasm(id: number): void {
+    if (!this.wasmMessages.delete(id)) return;
+    this.post({ t: 'wdrop', id });
+  }
+
+  /**
+   * Register a wasm kernel call: export `fn` of instance `inst`, called
+   * `(...args, scratch of the thread, r0, r1)`; only threads 0 .. slots-1
+   * have scratch (workers beyond it leave the chunks to the others).
+   */
+  registerWasmCall(inst: number, fn: string, args: number[], scratch: number, stride: number, slots: number, bounds: Int32Array): ThreadedCall {
+    const id = this.nextCall++;
+    const msg = { t: 'wcall', id, inst, fn, args, scratch, stride, slots, bounds };
+    this.callMessages.set(id, msg);
+    this.post(msg);
+    return { id, bounds };
+  }
 
   private post(m: unknown): void {
     for (const p of this.ports) p.postMessage(m);
@@ -237,12 +300,17 @@ export class ThreadPool {
    * of the call (ins may be the unshared originals of the workers' shadows).
    */
   run(call: ThreadedCall, fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims): void {
+    const f = fn as unknown as (i: TypedArray[], o: TypedArray[], d: Dims, r0: number, r1: number) => void;
+    this.runChunks(call, (lo, hi) => f(ins, outs, dims, lo, hi));
+  }
+
+  /** Run every chunk of a registered call; `chunk(lo, hi)` runs one on this thread. */
+  runChunks(call: ThreadedCall, chunk: (lo: number, hi: number) => void): void {
     const c = this.control;
     const total = call.bounds.length - 1;
     const b = call.bounds;
-    const f = fn as unknown as (i: TypedArray[], o: TypedArray[], d: Dims, r0: number, r1: number) => void;
     if (this.broken || this.ports.length === 0) {
-      for (let k = 0; k < total; k++) f(ins, outs, dims, b[k], b[k + 1]);
+      for (let k = 0; k < total; k++) chunk(b[k], b[k + 1]);
       return;
     }
     const g = (this.gen = (this.gen % TAG_MASK) + 1);
@@ -270,7 +338,7 @@ export class ThreadPool {
       if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
       const k = v & INDEX_MASK;
       try {
-        f(ins, outs, dims, b[k], b[k + 1]);
+        chunk(b[k], b[k + 1]);
       } catch (e) {
         failure = e;
       }

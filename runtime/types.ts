@@ -40,6 +40,9 @@ export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
  */
 export type GpujsMode = 'gpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webgpu' | 'webasm' | 'cpu';
 
+/** the cpu backend's kernels: WebAssembly SIMD (default where available) or plain JS (the reference) */
+export type CpuKernels = 'js' | 'wasm';
+
 export interface CreateOptions {
   /**
    * where to run (default 'cpu'): 'auto' takes webgpu when an adapter exists
@@ -57,6 +60,14 @@ export interface CreateOptions {
    * thread; results are bit-identical either way. Browsers: always 1.
    */
   threads?: number;
+  /**
+   * cpu backend: `kernels` 'wasm' runs matmul and the convolutions as
+   * WebAssembly SIMD on one memory holding the model's tensors; 'js' runs
+   * every kernel as plain JS. Default: env DNNC_CPU_KERNELS (Node), else
+   * wasm where WebAssembly SIMD is available, else js; asking for 'wasm'
+   * where it is not is an Error.
+   */
+  cpu?: { kernels?: CpuKernels };
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
   seed?: number;
   /**

@@ -20,14 +20,14 @@ import { fusedLoops } from './elementwise.js';
 import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
-type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
+export type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
 
-function isLoopOp(n: Node): boolean {
+export function isLoopOp(n: Node): boolean {
   const k = getOp(n.op).kind;
   return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!getOp(n.op).scalarJs;
 }
 
-function phasesOf(nodes: Node[]): Phase[] {
+export function phasesOf(nodes: Node[]): Phase[] {
   const phases: Phase[] = [];
   for (const n of nodes) {
     const last = phases[phases.length - 1];
