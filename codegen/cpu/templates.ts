@@ -17,7 +17,7 @@ import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { mulExpr } from '../../compiler/ops/kernel-util.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
 import { splitPrologue } from './split.js';
-import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from '../../compiler/ops/conv.js';
+import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from './ops/conv.js';
 
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
 

@@ -31,6 +31,8 @@
  */
 import { gpujsNum, numAttr } from '../../../compiler/ops/kernel-util.js';
 import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 /**
  * 2^-8 as a literal; other powers of two are products of it (and 0.03125):
@@ -240,3 +242,10 @@ export function randomNormalGpujs(ctx: GpujsKernelContext): string {
   uniform(L, 'i * 2.0 + 1.0', 'u2');
   return [...L.decls(), ...L.lines, ...NORMAL_MATH('u1', 'u2'), `return ${gpujsNum(mean)} + ${gpujsNum(std)} * (r * cz);`].join('\n');
 }
+
+/** op name -> gpu.js renderer */
+export const randomGpujsRenderers: OpTable<GpujsRenderer> = {
+  random_uniform: {
+    kernel: randomUniformGpujs,
+  },
+};

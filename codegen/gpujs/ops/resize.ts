@@ -16,6 +16,8 @@
 import { numsAttr, gpujsIdiv } from '../../../compiler/ops/kernel-util.js';
 import { bilinearTaps } from '../../../compiler/ops/resize.js';
 import type { GpujsKernel, GpujsKernelContext } from '../../../compiler/ops/types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 function attrs(ctx: GpujsKernelContext): { sh: number; sw: number; bilinear: boolean } {
   const [sh, sw] = numsAttr(ctx.attrs, 'scale')!;
@@ -105,3 +107,13 @@ export function upsample2dGradGpujs(ctx: GpujsKernelContext): string | GpujsKern
   ];
   return { body: body.join('\n'), data: [tapTable(H, sh), tapTable(W, sw)] };
 }
+
+/** op name -> gpu.js renderer */
+export const resizeGpujsRenderers: OpTable<GpujsRenderer> = {
+  upsample2d: {
+    kernel: upsample2dGpujs,
+  },
+  upsample2d_grad: {
+    kernel: upsample2dGradGpujs,
+  },
+};

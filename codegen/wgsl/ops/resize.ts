@@ -14,6 +14,8 @@
 import { dimProduct } from '../../../compiler/dims.js';
 import { numsAttr, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
 import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 const u = (n: number) => `${n}u`;
 const f = (n: number) => (Number.isInteger(n) ? `${n}.0` : String(n));
@@ -92,3 +94,13 @@ export function upsample2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: TAP_DECL };
 }
+
+/** op name -> WGSL renderer */
+export const resizeWgslRenderers: OpTable<WgslRenderer> = {
+  upsample2d: {
+    kernel: upsample2dWgsl,
+  },
+  upsample2d_grad: {
+    kernel: upsample2dGradWgsl,
+  },
+};

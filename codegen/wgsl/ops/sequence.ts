@@ -22,6 +22,8 @@
 import { dimProduct } from '../../../compiler/dims.js';
 import { numAttr, wgslMul, wgslPerElement, WGSL_ELEMENTWISE_WG } from '../../../compiler/ops/kernel-util.js';
 import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 export function gatherWgsl(ctx: WgslKernelContext): WgslKernel {
   const [table, idx] = ctx.in;
@@ -88,3 +90,16 @@ export function iotaWgsl(ctx: WgslKernelContext): WgslKernel {
   const conv = ctx.outType[0] === 'i32' ? `i32(${v})` : `f32(${v})`;
   return wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${conv};`);
 }
+
+/** op name -> WGSL renderer */
+export const sequenceWgslRenderers: OpTable<WgslRenderer> = {
+  gather: {
+    kernel: gatherWgsl,
+  },
+  scatter_add: {
+    kernel: scatterAddWgsl,
+  },
+  iota: {
+    kernel: iotaWgsl,
+  },
+};
