@@ -16,7 +16,7 @@ import { dimToJs, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
 import { cpuRenderer } from './renderers.js';
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import type { CpuKernelContext } from './types.js';
 import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';

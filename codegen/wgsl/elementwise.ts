@@ -21,8 +21,9 @@
 import { dimEq, dimMul, dimProduct, type Dim } from '../../compiler/dims.js';
 import type { Node, Value } from '../../compiler/ir.js';
 import { wgslRenderer } from './renderers.js';
-import { fillConstant, wgslDim, wgslDot, wgslLoad, wgslMul, wgslNum, wgslPerElement, wgslStore, wgslUnravel } from '../../compiler/ops/kernel-util.js';
-import type { WgslKernel } from '../../compiler/ops/types.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { wgslDim, wgslDot, wgslLoad, wgslMul, wgslNum, wgslPerElement, wgslStore, wgslUnravel } from './util.js';
+import type { WgslKernel } from './types.js';
 
 /**
  * One shader computing `nodes` (elementwise/broadcast, all with output shape

@@ -23,7 +23,7 @@ import { dimProduct } from '../../compiler/dims.js';
 import type { Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
 import { wgslRenderer } from './renderers.js';
-import { wgslStorageType } from '../../compiler/ops/kernel-util.js';
+import { wgslStorageType } from './util.js';
 import type { WgslPackedPass } from '../../runtime/program.js';
 import type { KernelGroup } from '../cpu/kernel.js';
 import { memberRoles, multiArgMap } from '../cpu/multi.js';

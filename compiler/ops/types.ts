@@ -8,7 +8,7 @@
  */
 import type { Attrs, DType, Node, TensorType, Value } from '../ir.js';
 import type { DiagnosticCode } from '../diagnostics.js';
-import type { Dim, DimEnv, Shape } from '../dims.js';
+import type { DimEnv, Shape } from '../dims.js';
 
 /** TVM's operator pattern classes; the fusion pass asks these, never op names. */
 export type PatternKind = 'leaf' | 'elementwise' | 'broadcast' | 'injective' | 'reduce' | 'out-elementwise-fusable' | 'opaque';
@@ -64,97 +64,6 @@ export interface GradContext {
   node: Node;
   /** gradient of the loss with respect to each output (undefined: that output does not reach the loss) */
   dy: (Value | undefined)[];
-}
-
-export interface CpuKernelContext {
-  node: Node;
-  /** JS names of the input typed arrays */
-  in: string[];
-  /** JS names of the output typed arrays */
-  out: string[];
-  /** per input, a JS expression for each dim (numbers appear as literals, symbolic dims as `dims.B`) */
-  inShape: string[][];
-  outShape: string[][];
-  attrs: Attrs;
-}
-
-/**
- * What an op's WGSL renderer gets (non-elementwise ops). Buffers are bound as
- * `in0..` (read-only storage) and `out0..` (read_write storage); element types
- * are `f32`, `i32`, and `u32` for bool (0 or 1 per element: WGSL has no bool
- * in storage). Shapes are WGSL u32 expressions: literals (`784u`) or reads of
- * the dims uniform (`dims.B`, `u32(2 * i32(dims.T) - 1)`).
- */
-export interface WgslKernelContext {
-  node: Node;
-  in: string[];
-  out: string[];
-  inShape: string[][];
-  outShape: string[][];
-  /** the same shapes as Dims (to decide what is static) */
-  inDims: Dim[][];
-  outDims: Dim[][];
-  /** storage element type per buffer: f32 | i32 | u32 (bool) */
-  inType: string[];
-  outType: string[];
-  attrs: Attrs;
-}
-
-/**
- * One compute shader's op-specific part. The generator adds the bindings, the
- * dims uniform and `fn main` with, in scope: `gid`, `lid`, `wid`, `nwg`
- * (vec3<u32> builtins), `li` (local_invocation_index), `wg` (the linear
- * workgroup index: `wid.x + wid.y * nwg.x`, for 1-D dispatches that the runtime
- * may fold into 2-D above 65535 workgroups) and `idx` (`wg * workgroupSize + li`).
- * Barriers must stay in uniform control flow: guard stores, do not return early.
- */
-export interface WgslKernel {
-  /** module-scope declarations: workgroup arrays, helper functions, constants */
-  decls?: string;
-  /** statements of `main` */
-  body: string;
-  /** @workgroup_size (x, y, z); the product is at most 256 */
-  workgroupSize: [number, number?, number?];
-  /** workgroups per dispatch axis (at most 3): ceil(items / per), items a Dim evaluated at run time */
-  workgroups: { items: Dim; per: number }[];
-}
-
-/**
- * What an op's gpu.js renderer gets (non-elementwise ops). A gpu.js kernel
- * computes ONE output element per thread: the renderer returns the body of a
- * kernel function that computes element `i` (the flattened row-major index
- * of output `ctx.out`, already bound as `const i = this.thread.x`) from the
- * flattened inputs `in0..` and ends with `return <value>;`.
- *
- * gpu.js accepts a subset of JS: `const`/`let` numbers, + - * / %, Math.*,
- * ternaries over comparisons, `for` loops with constant bounds, array reads
- * `in0[expr]`. Everything is a float on the GPU (i32 and bool included: bool
- * is 0 or 1), so index math must stay exact in f32: use gpujsIdiv/gpujsUnravel
- * (kernel-util) rather than `Math.floor(a / b)`, and write no bitwise ops.
- * Shapes are source text: literals, or `@{B}` placeholders that the runtime
- * replaces with the bound value before it creates the kernel (per batch size),
- * so every loop bound is a constant.
- */
-export interface GpujsKernelContext {
-  node: Node;
-  /** parameter names of the inputs (flattened arrays) */
-  in: string[];
-  /** the output this kernel computes (0 for single-output ops) */
-  out: number;
-  /** per input / output, each dim as gpu.js source (`784`, `@{B}`) */
-  inShape: string[][];
-  outShape: string[][];
-  inDims: Dim[][];
-  outDims: Dim[][];
-  inDtype: DType[];
-  outDtype: DType[];
-  attrs: Attrs;
-}
-
-/** A gpu.js kernel body, and constant arrays it reads (bound as parameters `d0..` after the inputs). */
-export interface GpujsKernel {
-  body: string;
-  data?: number[][];
 }
 
 export interface SampleInput {

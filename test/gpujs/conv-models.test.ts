@@ -23,7 +23,7 @@ import type { CompiledModel } from '../../compiler/compiled.js';
 import { getOp } from '../../compiler/ops/index.js';
 import { randomAt, randomKey } from '../../compiler/ops/random.js';
 import { normalAt } from '../../compiler/ops/random-normal.js';
-import type { GpujsKernelContext } from '../../compiler/ops/types.js';
+import type { GpujsKernelContext } from '../../codegen/gpujs/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { missingGpujs } from '../../codegen/gpujs/index.js';
 import { backendDiagnostics } from '../../codegen/backend-support.js';

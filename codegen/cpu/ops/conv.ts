@@ -1,7 +1,7 @@
 /**
  * The CPU renderers of the ops of compiler/ops/conv.ts.
  */
-import { type CpuKernelContext } from '../../../compiler/ops/types.js';
+import { type CpuKernelContext } from '../types.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from '../gemm.js';
 import { splitPrologue } from '../split.js';
 import { ConvProblem, inferConv, inferBackpropFilter, inferBackpropInput } from '../../../compiler/ops/conv.js';

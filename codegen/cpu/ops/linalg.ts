@@ -1,8 +1,9 @@
 /**
  * The CPU renderers of the ops of compiler/ops/linalg.ts.
  */
-import { type CpuKernelContext } from '../../../compiler/ops/types.js';
-import { boolAttr, emitStrides, nestedLoops, paren } from '../../../compiler/ops/kernel-util.js';
+import { type CpuKernelContext } from '../types.js';
+import { boolAttr } from '../../../compiler/ops/kernel-util.js';
+import { emitStrides, nestedLoops, paren } from '../util.js';
 import { matDims } from '../../../compiler/ops/linalg.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

@@ -1,7 +1,7 @@
 /**
  * The CPU renderers of the ops of compiler/ops/pool.ts.
  */
-import { type CpuKernelContext } from '../../../compiler/ops/types.js';
+import { type CpuKernelContext } from '../types.js';
 import { PoolProblem, inferPool, avgGradProblem } from '../../../compiler/ops/pool.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

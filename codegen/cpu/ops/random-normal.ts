@@ -1,7 +1,8 @@
 /**
  * The CPU renderers of the ops of compiler/ops/random-normal.ts.
  */
-import { mulExpr, num, numAttr } from '../../../compiler/ops/kernel-util.js';
+import { mulExpr, num } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import { TWO_PI } from '../../../compiler/ops/random-normal.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

@@ -1,7 +1,8 @@
 /**
  * The CPU renderers of the ops of compiler/ops/random.ts.
  */
-import { mulExpr, numAttr } from '../../../compiler/ops/kernel-util.js';
+import { mulExpr } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';
 

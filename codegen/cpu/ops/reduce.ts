@@ -1,9 +1,10 @@
 /**
  * The CPU renderers of the ops of compiler/ops/reduce.ts.
  */
-import { type CpuKernelContext } from '../../../compiler/ops/types.js';
+import { type CpuKernelContext } from '../types.js';
 import { normAxis } from '../../../compiler/ops/util.js';
-import { mulExpr, numAttr } from '../../../compiler/ops/kernel-util.js';
+import { mulExpr } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import { reduceAxes, Mode } from '../../../compiler/ops/reduce.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

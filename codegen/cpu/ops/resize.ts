@@ -1,8 +1,8 @@
 /**
  * The CPU renderers of the ops of compiler/ops/resize.ts.
  */
-import { type CpuKernelContext } from '../../../compiler/ops/types.js';
-import { mulExpr } from '../../../compiler/ops/kernel-util.js';
+import { type CpuKernelContext } from '../types.js';
+import { mulExpr } from '../util.js';
 import { upAttrs, spatial, bilinearTaps } from '../../../compiler/ops/resize.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

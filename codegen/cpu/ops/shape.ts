@@ -4,7 +4,8 @@
 import { dimToJs } from '../../../compiler/dims.js';
 import type { Attrs } from '../../../compiler/ir.js';
 import { normAxis } from '../../../compiler/ops/util.js';
-import { emitStrides, mulExpr, nestedLoops, numAttr, paren, type Stream } from '../../../compiler/ops/kernel-util.js';
+import { emitStrides, mulExpr, nestedLoops, paren, type Stream } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import { AxisSlice, resolvePos, sliceAxes, permOf, present } from '../../../compiler/ops/shape.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

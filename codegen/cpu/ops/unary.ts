@@ -2,7 +2,7 @@
  * The CPU renderers of the ops of compiler/ops/unary.ts.
  */
 import type { Attrs } from '../../../compiler/ir.js';
-import { num } from '../../../compiler/ops/kernel-util.js';
+import { num } from '../util.js';
 import { alphaOf, SQRT_2_OVER_PI, GELU_C, castTarget } from '../../../compiler/ops/unary.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';

@@ -1,7 +1,7 @@
 /**
  * The CPU renderers of the ops of compiler/ops/xent.ts.
  */
-import { mulExpr } from '../../../compiler/ops/kernel-util.js';
+import { mulExpr } from '../util.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';
 

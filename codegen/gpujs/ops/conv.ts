@@ -19,8 +19,8 @@
  */
 import type { Dim } from '../../../compiler/dims.js';
 import type { Attrs } from '../../../compiler/ir.js';
-import { gpujsDim, gpujsIdiv, gpujsUnravel } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { gpujsDim, gpujsIdiv, gpujsUnravel } from '../util.js';
+import type { GpujsKernelContext } from '../types.js';
 import { windowGeometry } from '../../../compiler/ops/conv.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

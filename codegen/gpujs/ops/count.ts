@@ -1,7 +1,7 @@
 /**
  * The gpu.js renderers of the ops of compiler/ops/count.ts.
  */
-import { gpujsDim } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim } from '../util.js';
 import { countOf } from '../../../compiler/ops/count.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

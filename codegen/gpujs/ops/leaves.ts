@@ -1,7 +1,7 @@
 /**
  * The gpu.js renderers of the ops of compiler/ops/leaves.ts.
  */
-import { gpujsNum } from '../../../compiler/ops/kernel-util.js';
+import { gpujsNum } from '../util.js';
 import type { DType } from '../../../compiler/ir.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

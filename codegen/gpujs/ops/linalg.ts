@@ -2,8 +2,9 @@
  * The gpu.js renderers of the ops of compiler/ops/linalg.ts.
  */
 import { type Dim } from '../../../compiler/dims.js';
-import { type GpujsKernelContext } from '../../../compiler/ops/types.js';
-import { boolAttr, gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel } from '../../../compiler/ops/kernel-util.js';
+import { type GpujsKernelContext } from '../types.js';
+import { boolAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel } from '../util.js';
 import { matDims } from '../../../compiler/ops/linalg.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

@@ -16,8 +16,8 @@
  * the loop runs over ceil(kh / sh) candidates from the low end, guarded.
  */
 import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
-import { gpujsIdiv, gpujsNum } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { gpujsIdiv, gpujsNum } from '../util.js';
+import type { GpujsKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';
 

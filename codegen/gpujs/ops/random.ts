@@ -29,8 +29,9 @@
  * The kernels are long (every thread recomputes the key: ~20 xors of 16
  * rounds) but branch-free apart from the loops, which have literal bounds.
  */
-import { gpujsNum, numAttr } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { gpujsNum } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import type { GpujsKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';
 

@@ -1,9 +1,10 @@
 /**
  * The gpu.js renderers of the ops of compiler/ops/reduce.ts.
  */
-import { type GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { type GpujsKernelContext } from '../types.js';
 import { normAxis } from '../../../compiler/ops/util.js';
-import { gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsNum, gpujsStrides, gpujsUnravel, numAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsNum, gpujsStrides, gpujsUnravel } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import { reduceAxes, Mode } from '../../../compiler/ops/reduce.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

@@ -13,9 +13,10 @@
  *                   [(h - 1) sh, (h + 2) sh) can touch row h (s moves by 1 per sh rows), so the
  *                   loops run 3 sh x 3 sw candidates, guarded.
  */
-import { numsAttr, gpujsIdiv } from '../../../compiler/ops/kernel-util.js';
+import { numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsIdiv } from '../util.js';
 import { bilinearTaps } from '../../../compiler/ops/resize.js';
-import type { GpujsKernel, GpujsKernelContext } from '../../../compiler/ops/types.js';
+import type { GpujsKernel, GpujsKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';
 

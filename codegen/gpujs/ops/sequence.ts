@@ -1,7 +1,7 @@
 /**
  * The gpu.js renderers of the ops of compiler/ops/sequence.ts.
  */
-import { gpujsDim, gpujsIdiv, gpujsMul } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsIdiv, gpujsMul } from '../util.js';
 import { iotaAxis } from '../../../compiler/ops/sequence.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

@@ -2,9 +2,10 @@
  * The gpu.js renderers of the ops of compiler/ops/shape.ts.
  */
 import { dimAdd, type Dim } from '../../../compiler/dims.js';
-import { type GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { type GpujsKernelContext } from '../types.js';
 import { normAxis } from '../../../compiler/ops/util.js';
-import { gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel, numAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsStrides, gpujsUnravel } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
 import { AxisSlice, resolvePos, sliceAxes, permOf, present } from '../../../compiler/ops/shape.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

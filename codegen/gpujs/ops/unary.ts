@@ -2,7 +2,7 @@
  * The gpu.js renderers of the ops of compiler/ops/unary.ts.
  */
 import type { Attrs, DType } from '../../../compiler/ir.js';
-import { num } from '../../../compiler/ops/kernel-util.js';
+import { num } from '../../cpu/util.js';
 import { alphaOf, castTarget } from '../../../compiler/ops/unary.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';

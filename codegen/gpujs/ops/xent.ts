@@ -1,7 +1,7 @@
 /**
  * The gpu.js renderers of the ops of compiler/ops/xent.ts.
  */
-import { gpujsDim, gpujsIdiv, gpujsNum } from '../../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsIdiv, gpujsNum } from '../util.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { GpujsRenderer } from '../types.js';
 

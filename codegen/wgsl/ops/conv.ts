@@ -16,8 +16,8 @@
  * groups), so conv2d_transpose can pass its own node with converted attrs.
  */
 import { dimMul, type Dim } from '../../../compiler/dims.js';
-import { wgslMul } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { wgslMul } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import { windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
 import { implicitGemmWgsl, pickGemmTiling } from './gemm.js';
 import type { OpTable } from '../../../compiler/ops/index.js';

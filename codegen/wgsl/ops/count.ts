@@ -1,7 +1,7 @@
 /**
  * The WGSL renderers of the ops of compiler/ops/count.ts.
  */
-import { wgslDim } from '../../../compiler/ops/kernel-util.js';
+import { wgslDim } from '../util.js';
 import { countOf } from '../../../compiler/ops/count.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';

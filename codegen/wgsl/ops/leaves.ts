@@ -2,7 +2,7 @@
  * The WGSL renderers of the ops of compiler/ops/leaves.ts.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { wgslNum, wgslPerElement, wgslStorageType, wgslStore } from '../../../compiler/ops/kernel-util.js';
+import { wgslNum, wgslPerElement, wgslStorageType, wgslStore } from '../util.js';
 import type { DType } from '../../../compiler/ir.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';

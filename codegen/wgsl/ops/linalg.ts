@@ -2,8 +2,9 @@
  * The WGSL renderers of the ops of compiler/ops/linalg.ts.
  */
 import { dimAdd, dimProduct, type Dim } from '../../../compiler/dims.js';
-import { type WgslKernel, type WgslKernelContext } from '../../../compiler/ops/types.js';
-import { boolAttr, wgslDot, wgslLiteral, wgslMul, wgslStrides, wgslUnravel } from '../../../compiler/ops/kernel-util.js';
+import { type WgslKernel, type WgslKernelContext } from '../types.js';
+import { boolAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslDot, wgslLiteral, wgslMul, wgslStrides, wgslUnravel } from '../util.js';
 import { matDims } from '../../../compiler/ops/linalg.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';

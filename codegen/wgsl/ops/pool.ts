@@ -14,8 +14,8 @@
  */
 import { dimProduct } from '../../../compiler/dims.js';
 import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
-import { wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
 

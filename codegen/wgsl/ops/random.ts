@@ -12,8 +12,9 @@
  * with ln and cos of our own (MATH_DECL), accurate to ~1e-7 on every driver.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numAttr, wgslNum, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslNum, wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
 

@@ -2,9 +2,10 @@
  * The WGSL renderers of the ops of compiler/ops/reduce.ts.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { type WgslKernel, type WgslKernelContext } from '../../../compiler/ops/types.js';
+import { type WgslKernel, type WgslKernelContext } from '../types.js';
 import { normAxis } from '../../../compiler/ops/util.js';
-import { numAttr, wgslDot, wgslMul, wgslNum, wgslStrides, wgslUnravel } from '../../../compiler/ops/kernel-util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslDot, wgslMul, wgslNum, wgslStrides, wgslUnravel } from '../util.js';
 import { reduceAxes, Mode } from '../../../compiler/ops/reduce.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';

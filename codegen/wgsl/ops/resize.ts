@@ -12,8 +12,9 @@
  *                   [(h - 1) sh, (h + 2) sh) can touch row h (s moves by 1 per sh rows).
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numsAttr, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
 

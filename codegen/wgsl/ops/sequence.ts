@@ -20,8 +20,9 @@
  *   iota:         out[idx] = (idx / inner) % size, as f32 or i32.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numAttr, wgslMul, wgslPerElement, WGSL_ELEMENTWISE_WG } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslMul, wgslPerElement, WGSL_ELEMENTWISE_WG } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
 

@@ -2,7 +2,7 @@
  * The WGSL renderers of the ops of compiler/ops/unary.ts.
  */
 import type { Attrs, DType } from '../../../compiler/ir.js';
-import { wgslNum } from '../../../compiler/ops/kernel-util.js';
+import { wgslNum } from '../util.js';
 import { alphaOf, SQRT_2_OVER_PI, GELU_C, castTarget } from '../../../compiler/ops/unary.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';

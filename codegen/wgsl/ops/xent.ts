@@ -2,7 +2,7 @@
  * The WGSL renderers of the ops of compiler/ops/xent.ts.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { wgslMul, wgslNum } from '../../../compiler/ops/kernel-util.js';
+import { wgslMul, wgslNum } from '../util.js';
 import { RED_WG, wgslTree } from './reduce.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
