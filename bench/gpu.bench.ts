@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { compileSource } from '../compiler/compile.js';
 import type { CompiledModel } from '../compiler/compiled.js';
 import { programFromModel } from '../codegen/module/plan-model.js';
-import { overrideMatmulTiling, type MatmulTiling } from '../compiler/ops/linalg.js';
+import { overrideMatmulTiling, type MatmulTiling } from '../codegen/wgsl/ops/linalg.js';
 import { instantiate } from '../runtime/index.js';
 import type { Program } from '../runtime/program.js';
 import { backendGpu, EntryRunner, openGpu, type Gpu, type Timing } from './gpu-harness.js';

@@ -1,8 +1,29 @@
 /** The public types of the runtime: what generated modules and apps see. */
 import type { Dim } from '../compiler/dims.js';
-import type { CheckpointInfo } from './checkpoint.js';
 
-export type { CheckpointInfo } from './checkpoint.js';
+/** What a checkpoint says about the training run that wrote it. */
+export interface CheckpointInfo {
+  kind: 'weights' | 'checkpoint';
+  /** the model (or trainer) that wrote the file */
+  model: string;
+  /** optimizer steps taken (a model's); absent in weights files */
+  step?: number;
+  /** epochs completed, and batches done in the epoch after them */
+  epoch?: number;
+  batch?: number;
+  /** the epochs the run was planned for (schedules that decay over the run use it) */
+  epochs?: number;
+  /** the batch size and training-set size that epoch and batch refer to */
+  batchSize?: number;
+  samples?: number;
+  seed?: number;
+  /** optimizer steps taken by each step of a trainer */
+  stepCounts?: Record<string, number>;
+  /** every metadata entry, as written */
+  metadata: Record<string, string>;
+  /** tensors converted to f32 on read (F16, BF16, F64 in the file) */
+  converted: string[];
+}
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;

@@ -14,8 +14,10 @@
 import { dimToJs, shapeEq, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
-import { fillConstant, num } from '../../compiler/ops/kernel-util.js';
+import { cpuRenderer } from './renderers.js';
+import type { CpuKernelContext } from './types.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { num } from './util.js';
 import { fusedLoops } from './elementwise.js';
 import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
@@ -24,7 +26,7 @@ export type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'no
 
 export function isLoopOp(n: Node): boolean {
   const k = getOp(n.op).kind;
-  return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!getOp(n.op).scalarJs;
+  return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!cpuRenderer(n.op)?.scalar;
 }
 
 export function phasesOf(nodes: Node[]): Phase[] {
@@ -102,9 +104,8 @@ function indent(s: string): string {
 }
 
 function nodePhase(node: Node, buffers: Map<number, string>, split = false): string {
-  const def = getOp(node.op);
   const ctx = nodeContext(node, buffers);
-  const body = (split ? cpuSplitTemplates[node.op]?.(ctx) : undefined) ?? cpuTemplates[node.op]?.(ctx) ?? def.cpu?.(ctx);
+  const body = (split ? cpuSplitTemplates[node.op]?.(ctx) : undefined) ?? cpuTemplates[node.op]?.(ctx) ?? cpuRenderer(node.op)?.kernel?.(ctx);
   if (body === undefined) throw new Error(`op '${node.op}' has no CPU kernel`);
   return body;
 }
@@ -148,7 +149,7 @@ function loopPhase(p: Extract<Phase, { kind: 'loop' }>, buffers: Map<number, str
       operands.forEach((v, k) => local.set(v.id, args[k]));
       const stmts: string[] = [];
       for (const n of p.nodes) {
-        const expr = getOp(n.op).scalarJs!(
+        const expr = cpuRenderer(n.op)!.scalar!(
           n.inputs.map((v) => local.get(v.id)!),
           n.attrs,
         );

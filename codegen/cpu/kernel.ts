@@ -15,7 +15,8 @@
 import { dimToJs, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { cpuRenderer } from './renderers.js';
+import type { CpuKernelContext } from './types.js';
 import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
@@ -96,13 +97,14 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
     outShape: group.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
     attrs: node.attrs,
   };
+  const renderer = cpuRenderer(node.op);
   const splitBody = cpuSplitTemplates[node.op]?.(ctx);
   let body: string | undefined = splitBody ?? cpuTemplates[node.op]?.(ctx);
   if (body !== undefined) {
     // a template covered it
-  } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarJs) body = elementwiseBody(node, inNames, outNames);
-  else if (def.cpu) body = def.cpu(ctx);
-  else throw new Error(`op '${node.op}' has no CPU kernel (no scalarJs, no cpu snippet)`);
+  } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && renderer?.scalar) body = elementwiseBody(node, inNames, outNames);
+  else if (renderer?.kernel) body = renderer.kernel(ctx);
+  else throw new Error(`op '${node.op}' has no CPU kernel (no scalar expression, no kernel renderer)`);
   return {
     name,
     comment: kernelComment(group),

@@ -13,11 +13,11 @@
  *  3. The split form (cpuSplitTemplates) computes a range of C's columns,
  *     in strips of 4, for threads (codegen/cpu/split.ts).
  */
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
-import { mulExpr } from '../../compiler/ops/kernel-util.js';
+import type { CpuKernelContext } from './types.js';
+import { mulExpr } from './util.js';
 import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
 import { splitPrologue } from './split.js';
-import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from '../../compiler/ops/conv.js';
+import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from './ops/conv.js';
 
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
 

@@ -36,7 +36,7 @@ const one4 = '(v128.const f32x4 1 1 1 1)';
 /** float64 through an imported Math function, rounded to f32 */
 const viaF64 = (fn: string) => (a: string[]) => `(f32.demote_f64 (call $math_${fn} ${a.map((x) => `(f64.promote_f32 ${x})`).join(' ')}))`;
 
-/** op -> its wasm forms; the semantics are those of the op's scalarJs, rounded to f32 */
+/** op -> its wasm forms; the semantics are those of the op's CPU scalar expression (codegen/cpu/renderers.ts), rounded to f32 */
 export const wasmScalarOps: Record<string, WasmScalarOp> = {
   add: { s: (a) => `(f32.add ${a[0]} ${a[1]})`, v: (a) => `(f32x4.add ${a[0]} ${a[1]})` },
   sub: { s: (a) => `(f32.sub ${a[0]} ${a[1]})`, v: (a) => `(f32x4.sub ${a[0]} ${a[1]})` },

@@ -415,13 +415,13 @@ function mergeContractedSums(groups: FusedGroup[], groupOf: Map<number, FusedGro
 /**
  * Which input of `host` the node `sum` adds up, when `sum` is a plain f32 sum
  * (trait `sumOf`) of that input over exactly the axes `host` contracts it
- * over (trait `contracts`) and `host` has a kernel that writes that sum too
- * (`wgslSum`); undefined otherwise.
+ * over (trait `contracts`, whose kernels write that sum too on every
+ * backend); undefined otherwise.
  */
 export function contractedSumInput(sum: Node, host: Node): number | undefined {
   const axes = getOp(sum.op).sumOf?.(sum);
   const def = getOp(host.op);
-  if (!axes || sum.outputs[0].type.dtype !== 'f32' || !def.wgslSum) return undefined;
+  if (!axes || sum.outputs[0].type.dtype !== 'f32' || !def.contracts) return undefined;
   const v = sum.inputs[0];
   const c = (def.contracts?.(host) ?? []).find((x) => host.inputs[x.input] === v && host.inputs.indexOf(v) === x.input && [...x.axes].sort((a, b) => a - b).join() === axes.join());
   return c?.input;
