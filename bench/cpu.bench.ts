@@ -39,53 +39,18 @@
  *                                 wall clock: steadier on a loaded machine; compare the one-thread columns then
  *                                 (on several threads it sums their work). TF.js cpu and wasm run in this process.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { measure as measureWith, measureCpu, type Timing } from './measure.js';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { compileSource } from '../compiler/compile.js';
 import { programFromModel } from '../codegen/module/plan-model.js';
 import { instantiate } from '../runtime/index.js';
 import { mnist } from '../runtime/data/mnist.js';
 import { Rng } from '../runtime/data/random.js';
 import type { CpuKernels, Model } from '../runtime/types.js';
-import { resolveThreads } from '../runtime/threads.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BATCH = 64;
-const MATMUL_N = 1024;
-
-// ------------------------------------------------------------ options
-
-const argv = process.argv.slice(2);
-const opt = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const quick = argv.includes('--quick');
-const only = new Set((opt('only') ?? 'lenet5,mlp784,matmul').split(',').filter(Boolean));
-const peerNames = (opt('peers') ?? 'cpu,wasm,torch').split(',').filter(Boolean);
-const tfPeers = peerNames.filter((p): p is TfPeer => p === 'cpu' || p === 'wasm');
-const threads = resolveThreads(opt('threads') !== undefined ? Number(opt('threads')) : undefined);
-const withJs = opt('js') !== '0';
-const clock = opt('clock') === 'cpu' ? 'cpu' : 'wall';
-
-/** a results file that no earlier run wrote */
-function resultsPath(): string {
-  const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
-  let path = join(here, 'results', `${stamp}-cpu.json`);
-  for (let k = 2; existsSync(path); k++) path = join(here, 'results', `${stamp}-${k}-cpu.json`);
-  return path;
-}
-const outPath = opt('out') ?? resultsPath();
-
-// ------------------------------------------------------------ measuring
-
-type Outcome = { status: 'ok'; timing: Timing } | { status: 'not compiled yet' | 'n/a' | 'failed'; reason: string };
-
-/** benchmark.js timing shared by the suites (bench/measure.ts), with this run's --quick */
-const measure = (fn: () => unknown | Promise<unknown>, expectSeconds: number): Promise<Timing> => (clock === 'cpu' ? measureCpu : measureWith)(fn, expectSeconds, quick);
+import { BATCH, clock, here, MATMUL_N, measure, only, outPath, peerNames, quick, tfPeers, threads, withJs, type Outcome, type PeerName, type TfPeer } from './cpu-bench-options.js';
+import { tfLeNet, tfMlp, tfRunner, torchPeers, torchRuns, useBackend } from './cpu-bench-peers.js';
 
 // ------------------------------------------------------------ our side
 
@@ -125,107 +90,6 @@ async function ourSides(file: string, time: (m: Model) => Promise<Outcome>): Pro
   };
 }
 
-// ------------------------------------------------------------ PyTorch
-
-type TorchRows = Record<string, { medianMs: number; samples: number }>;
-const torchRuns = new Map<number, { rows?: TorchRows; version?: string; error?: string }>();
-
-/** PyTorch's timings of every selected case on `n` threads (one child process per thread count). */
-function torchOn(n: number): { rows?: TorchRows; version?: string; error?: string } {
-  const hit = torchRuns.get(n);
-  if (hit) return hit;
-  let r: { rows?: TorchRows; version?: string; error?: string };
-  try {
-    const out = execFileSync('python3', [join(here, 'torch_cpu_peer.py'), `--threads=${n}`, `--cases=${[...only].join(',')}`, `--batch=${BATCH}`, `--clock=${clock}`, ...(quick ? ['--quick'] : [])], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 600_000,
-      // Debian's python3-torch lives in the system python (a python3 earlier on PATH may lack it)
-      env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, OMP_NUM_THREADS: String(n) },
-    });
-    const j = JSON.parse(out.trim().split('\n').pop()!) as { rows?: TorchRows; torch?: string; error?: string };
-    r = j.error ? { error: j.error } : { rows: j.rows, version: j.torch };
-  } catch (e) {
-    r = { error: `python3 bench/torch_cpu_peer.py failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
-  }
-  torchRuns.set(n, r);
-  return r;
-}
-
-function torchOutcome(caseId: string, n: number): Outcome {
-  const r = torchOn(n);
-  if (r.error) return { status: 'n/a', reason: r.error };
-  const t = r.rows?.[caseId];
-  if (!t) return { status: 'n/a', reason: `PyTorch peer has no case ${caseId}` };
-  return { status: 'ok', timing: { median: t.medianMs / 1000, mean: t.medianMs / 1000, rme: 0, samples: t.samples } };
-}
-
-function torchPeers(caseId: string): Row['peers'] {
-  if (!peerNames.includes('torch')) return {};
-  return { torch: torchOutcome(caseId, threads), ...(threads > 1 ? { torch1: torchOutcome(caseId, 1) } : {}) };
-}
-
-// ------------------------------------------------------------ TF.js
-
-type TfPeer = 'cpu' | 'wasm';
-type PeerName = TfPeer | 'torch' | 'torch1';
-
-async function useBackend(name: TfPeer): Promise<void> {
-  // TF.js greets Node users on the console when a backend starts: keep the table readable
-  const { log, warn } = console;
-  console.log = console.warn = () => {};
-  try {
-    if (!(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' did not start`);
-    await tf.ready();
-    tf.scalar(0).dispose(); // the greeting comes with the backend's first tensor
-  } finally {
-    Object.assign(console, { log, warn });
-  }
-}
-
-function tfLeNet(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.conv2d({ filters: 16, kernelSize: 5, padding: 'valid', activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 120, activation: 'relu' }),
-      tf.layers.dense({ units: 84, activation: 'relu' }),
-      tf.layers.dense({ units: 10 }),
-    ],
-  });
-}
-
-function tfMlp(): tf.Sequential {
-  return tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: 10 })],
-  });
-}
-
-/** A TF.js network with the step and predict functions the cases time. */
-function tfRunner(net: tf.Sequential, x: tf.Tensor, y: tf.Tensor) {
-  const optimizer = tf.train.adam(1e-3);
-  return {
-    train: () => {
-      const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
-      cost!.dataSync();
-      cost!.dispose();
-    },
-    predict: () => {
-      const out = net.predict(x) as tf.Tensor;
-      out.dataSync();
-      out.dispose();
-    },
-    dispose: () => {
-      optimizer.dispose();
-      net.dispose();
-      x.dispose();
-      y.dispose();
-    },
-  };
-}
 
 // ------------------------------------------------------------ cases
 
