@@ -18,6 +18,7 @@ import { getOp } from '../../compiler/ops/index.js';
 import type { CpuKernelContext } from '../../compiler/ops/types.js';
 import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
+import { assertIndexedReads } from './strict-indexing.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
 /** A kernel in source form, before it is rendered as JS or TS. */
@@ -130,7 +131,7 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
     ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
     `}`,
   ];
-  return lines.join('\n');
+  return ts ? assertIndexedReads(lines.join('\n')) : lines.join('\n');
 }
 
 /** Compile kernels in-process (tests, the CLI's train command): name -> function. */
