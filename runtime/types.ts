@@ -52,6 +52,26 @@ type Nested = number | boolean | readonly Nested[];
 /** Accepted as input: flat typed arrays (row-major), nested arrays, or a Tensor. */
 export type TensorInput = TypedArray | readonly Nested[] | Tensor | { data: TypedArray | readonly number[]; shape: readonly number[] };
 
+/** The typed array that holds each dtype. */
+export interface ArrayOfDType {
+  f32: Float32Array;
+  i32: Int32Array;
+  bool: Uint8Array;
+}
+
+/** A Tensor whose dtype is known from the signature (generated modules type their outputs with it). */
+export interface TensorOf<D extends DType> extends Tensor {
+  dtype: D;
+  data: ArrayOfDType[D];
+}
+
+/**
+ * An input of dtype D, as generated modules type it: the dtype's own typed
+ * array (an Int32Array for i32, not a Float32Array), nested numbers, a Tensor
+ * of that dtype, or {data, shape}.
+ */
+export type TensorInputOf<D extends DType> = ArrayOfDType[D] | readonly Nested[] | TensorOf<D> | { data: ArrayOfDType[D] | readonly number[]; shape: readonly number[] };
+
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
 
 /**

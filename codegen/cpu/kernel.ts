@@ -19,6 +19,7 @@ import { cpuRenderer } from './renderers.js';
 import type { CpuKernelContext } from './types.js';
 import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
+import { assertIndexedReads } from './strict-indexing.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
 /** A kernel in source form, before it is rendered as JS or TS. */
@@ -132,7 +133,7 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
     ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
     `}`,
   ];
-  return lines.join('\n');
+  return ts ? assertIndexedReads(lines.join('\n')) : lines.join('\n');
 }
 
 /** Compile kernels in-process (tests, the CLI's train command): name -> function. */

@@ -189,8 +189,9 @@ function programText(p: PlannedProgram, sigName: string, forms: Forms): string {
   return lines.join('\n');
 }
 
-function typeFields(specs: IOSpec[], type: string): string {
-  return specs.map((s) => `  /** ${s.dtype}${shapeText(s.shape)} */\n  ${prop(s.name)}: ${type};`).join('\n');
+/** The fields of an inputs/outputs type: each typed by its dtype (`TensorInputOf<'i32'>`: an Int32Array, not a Float32Array). */
+function typeFields(specs: IOSpec[], type: 'TensorInputOf' | 'TensorOf'): string {
+  return specs.map((s) => `  /** ${s.dtype}${shapeText(s.shape)} */\n  ${prop(s.name)}: ${type}<'${s.dtype}'>;`).join('\n');
 }
 
 /** A causal language model: token ids i32[B, T] in, next-token logits f32[B, T, V] out. */
@@ -218,7 +219,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
   const sf = project.createSourceFile(`${options.sourceName}.ts`, header);
   // added in one call at the end: ts-morph re-parses the file on every insertion
   const statements: string[] = [];
-  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'Tensor', 'TensorInput', 'TypedArray', 'WasmModuleSpec', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
+  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'TensorInputOf', 'TensorOf', 'TypedArray', 'WasmModuleSpec', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
   const anyLM = file.models.some(isLMModel);
   if (anyLM) types.push('GenerateOptions');
   statements.push(`import { instantiate, ${trainers.length ? 'instantiateTrainer, ' : ''}${anyLM ? 'generate, ' : ''}${types.map((t) => `type ${t}`).join(', ')} } from ${lit(runtime)};`);
@@ -270,11 +271,11 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
       `/** The inputs and outputs of model ${m.name} (shapes: numbers, or symbolic dims bound at run time). */`,
       `export const ${id}Signature: Signature = {\n  inputs: ${ioList(sig.inputs)},\n  outputs: ${ioList(sig.outputs)},\n  trainInputs: ${ioList(sig.trainInputs)},\n};`,
       `/** Inputs of ${m.name}.predict: typed arrays (flat, row-major), nested arrays, or { data, shape }. */`,
-      `export type ${id}Inputs = {\n${typeFields(sig.inputs, 'TensorInput')}\n};`,
+      `export type ${id}Inputs = {\n${typeFields(sig.inputs, 'TensorInputOf')}\n};`,
       `/** Outputs of ${m.name}.predict. */`,
-      `export type ${id}Outputs = {\n${typeFields(sig.outputs, 'Tensor')}\n};`,
+      `export type ${id}Outputs = {\n${typeFields(sig.outputs, 'TensorOf')}\n};`,
       `/** A training batch of ${m.name}: the inputs and the train inputs. */`,
-      `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInput')}\n};`,
+      `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInputOf')}\n};`,
       `/** Model ${m.name} with typed predict and trainStep. */`,
       `export interface ${id}Model extends Model {\n  predict(inputs: ${id}Inputs, options?: PredictOptions): Promise<${id}Outputs>;\n  trainStep(batch: ${id}TrainBatch): Promise<StepResult>;\n}`,
       `const ${id}Program: Program = ${programText(p, `${id}Signature`, forms)};`,
