@@ -10,13 +10,13 @@ import type { Value } from '../ir.js';
 import type { ParamType } from './builtin.js';
 import type { Env } from './env.js';
 import { scalarLike } from './expressions.js';
-import type { Lowerer } from './lowerer.js';
+import type { LowerContext } from './context.js';
 import { dimHelp } from './operators.js';
 import { asDim, describe, type LVal } from './values.js';
 
 /** Bind call arguments to declared parameters: positional first, then named. */
 export function bindArgs(
-  lw: Lowerer,
+  lw: LowerContext,
   callee: string,
   params: { name: string; type: ParamType; optional: boolean; span?: Span }[],
   args: A.Arg[],
@@ -62,7 +62,7 @@ export function bindArgs(
   return { bound, rest };
 }
 
-export function coerce(lw: Lowerer, callee: string, pname: string, type: ParamType, v: LVal, like?: Value): LVal {
+export function coerce(lw: LowerContext, callee: string, pname: string, type: ParamType, v: LVal, like?: Value): LVal {
   const bad = (what: string): never => lw.fail('DNN0017', v.span, { message: `'${callee}': argument '${pname}' must be ${what}, got ${describe(v)}` });
   switch (type) {
     case 'any':

@@ -14,10 +14,10 @@ import { bindArgs } from './arguments.js';
 import type { ParamType } from './builtin.js';
 import { Env } from './env.js';
 import { SilentAbort } from './abort.js';
-import type { Lowerer } from './lowerer.js';
+import type { BodyHooks, LowerContext } from './context.js';
 import { describe, type LVal } from './values.js';
 
-export function repeat(lw: Lowerer, s: A.Repeat, env: Env, where: string, hooks: Parameters<Lowerer['body']>[3]): void {
+export function repeat(lw: LowerContext, s: A.Repeat, env: Env, where: string, hooks: BodyHooks): void {
   const count = lw.expr(s.count, env);
   if (count.kind !== 'num' || !Number.isInteger(count.value) || count.value < 0)
     lw.fail('DNN0017', s.count.span, { message: `repeat needs a non-negative integer count, got ${describe(count)}` });
@@ -35,7 +35,7 @@ export function repeat(lw: Lowerer, s: A.Repeat, env: Env, where: string, hooks:
   }
 }
 
-export function callBlock(lw: Lowerer, block: A.BlockDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+export function callBlock(lw: LowerContext, block: A.BlockDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
   const name = block.name.name;
   if (lw.callStack.some((f) => f.block === name)) {
     const chain = [...lw.callStack.map((f) => f.block), name].join(' -> ');
@@ -54,7 +54,7 @@ export function callBlock(lw: Lowerer, block: A.BlockDecl, args: A.Arg[], piped:
 }
 
 /** Lower a block's body with bound arguments, its layers named under `path`. */
-export function enterBlock(lw: Lowerer, block: A.BlockDecl, bound: Map<string, LVal>, span: Span, path: string): LVal {
+export function enterBlock(lw: LowerContext, block: A.BlockDecl, bound: Map<string, LVal>, span: Span, path: string): LVal {
   const name = block.name.name;
   const benv = new Env(lw.globals);
   // argument shapes are checked at the call site, before entering the block
@@ -95,7 +95,7 @@ export function enterBlock(lw: Lowerer, block: A.BlockDecl, bound: Map<string, L
  * applied along `axis` of x, unrolled over its (static) length with one set of
  * weights; returns every step's state stacked on that axis ([B, T, H]).
  */
-export function scan(lw: Lowerer, callee: A.Name, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+export function scan(lw: LowerContext, callee: A.Name, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
   const cellArg = args.find((a) => !a.name);
   if (!cellArg || cellArg.value.kind !== 'Name' || !lw.blocks.has(cellArg.value.name))
     return lw.fail('DNN0017', cellArg?.span ?? callee.span, {
@@ -154,7 +154,7 @@ export function scan(lw: Lowerer, callee: A.Name, args: A.Arg[], piped: LVal | u
 }
 
 /** Bind the dims named in a block parameter's type to the argument's dims, checking the rest. */
-export function unify(lw: Lowerer, t: A.TensorType, v: Value, benv: Env, p: A.BlockParam, callSpan: Span): void {
+export function unify(lw: LowerContext, t: A.TensorType, v: Value, benv: Env, p: A.BlockParam, callSpan: Span): void {
   const got = v.type;
   const mismatch = (): never =>
     lw.fail('DNN0007', callSpan, {

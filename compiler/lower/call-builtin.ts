@@ -12,7 +12,7 @@ import { bindArgs } from './arguments.js';
 import type { BuiltinImpl, BuiltinParam, CallArgs, CallContext } from './builtin.js';
 import type { Env } from './env.js';
 import { fieldFeeding } from './label-source.js';
-import type { Lowerer } from './lowerer.js';
+import type { LowerContext } from './context.js';
 import { layerPath, param } from './naming.js';
 import type { LVal } from './values.js';
 
@@ -29,7 +29,7 @@ function literalArgs(bound: Map<string, LVal>): Record<string, LayerArg> {
   return out;
 }
 
-export function callBuiltin(lw: Lowerer, builtin: BuiltinImpl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+export function callBuiltin(lw: LowerContext, builtin: BuiltinImpl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
   const params = builtin.params.map((p: BuiltinParam) => ({ name: p.name, type: p.type, optional: !!p.optional }));
   const { bound, rest } = bindArgs(lw, builtin.name, params, args, piped, env, span, !!builtin.variadic);
   const self = lw;

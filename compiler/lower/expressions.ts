@@ -1,7 +1,7 @@
 /**
  * Expressions: literals, names, pipes, operators (numbers, dims and tensors),
  * `data.field`, `zeros[...]`/`ones[...]` and indexing. Evaluated for the
- * Lowerer (which counts the nesting budget in `expr` and calls exprAt).
+ * LowerContext (which counts the nesting budget in `expr` and calls exprAt).
  */
 import type * as A from '../../grammar/ast.js';
 import type { Span } from '../../grammar/span.js';
@@ -12,11 +12,11 @@ import { MAX_DIM_EXPRESSION_LENGTH } from '../limits.js';
 import { builtins } from './builtins/index.js';
 import type { Env } from './env.js';
 import { SilentAbort } from './abort.js';
-import type { Lowerer } from './lowerer.js';
+import type { LowerContext } from './context.js';
 import { dimHelp, isComparison, isLogical, literalTensor, lowerComparison, lowerLogical, lowerNot, type OperatorContext } from './operators.js';
 import { asDim, describe, type LVal } from './values.js';
 
-export function exprAt(lw: Lowerer, e: A.Expr, env: Env, argPosition: boolean): LVal {
+export function exprAt(lw: LowerContext, e: A.Expr, env: Env, argPosition: boolean): LVal {
   if (lw.b) lw.b.span = e.span;
   switch (e.kind) {
     case 'Number':
@@ -75,7 +75,7 @@ export function exprAt(lw: Lowerer, e: A.Expr, env: Env, argPosition: boolean): 
 }
 
 /** `data.image`: a field of the train step's data set. */
-export function member(lw: Lowerer, e: A.Member, obj: LVal): LVal {
+export function member(lw: LowerContext, e: A.Member, obj: LVal): LVal {
   if (obj.kind !== 'data') return lw.fail('DNN0017', e.span, { message: `only data sets have fields ('data.image'); lw is ${describe(obj)}` });
   const fields = lw.dataFields;
   const field = fields?.get(e.property.name);
@@ -90,7 +90,7 @@ export function member(lw: Lowerer, e: A.Member, obj: LVal): LVal {
   return { kind: 'tensor', v, span: e.span };
 }
 
-export function nameRef(lw: Lowerer, e: A.Name, env: Env, argPosition: boolean): LVal {
+export function nameRef(lw: LowerContext, e: A.Name, env: Env, argPosition: boolean): LVal {
   const found = env.lookup(e.name);
   if (found === 'poisoned') throw new SilentAbort();
   if (found) return { ...found.value, span: e.span } as LVal;
@@ -102,18 +102,18 @@ export function nameRef(lw: Lowerer, e: A.Name, env: Env, argPosition: boolean):
 }
 
 /** A scalar constant for a number literal next to `like`: it takes like's dtype where it fits (operators.ts). */
-export function scalarLike(lw: Lowerer, n: number, like: Value | undefined, span: Span): Value {
+export function scalarLike(lw: LowerContext, n: number, like: Value | undefined, span: Span): Value {
   // bool only for comparisons (mask == 1): `mask * 1` should say that the dtypes differ
   const dtype = like?.type.dtype;
   return literalTensor(operators(lw), n, dtype === 'bool' ? undefined : dtype, span);
 }
 
-export function operators(lw: Lowerer): OperatorContext {
+export function operators(lw: LowerContext): OperatorContext {
   return { op: (name, inputs, attrs, span) => lw.op(name, inputs, attrs, span), fail: (code, span, args, help) => lw.fail(code, span, args, help) };
 }
 
 /** `l op r` for the evaluated operands of `e`. */
-export function binary(lw: Lowerer, e: A.Binary, l: LVal, r: LVal): LVal {
+export function binary(lw: LowerContext, e: A.Binary, l: LVal, r: LVal): LVal {
   const op = e.op;
   if (isComparison(op)) return lowerComparison(operators(lw), { ...e, op }, l, r);
   if (isLogical(op)) return lowerLogical(operators(lw), { ...e, op }, l, r);
@@ -176,11 +176,11 @@ export function binary(lw: Lowerer, e: A.Binary, l: LVal, r: LVal): LVal {
 }
 
 /** `zeros[B, 32]` / `ones[B, 32]`: constant tensors (unless the name is bound to something else). */
-export function isFill(lw: Lowerer, e: A.Index, env: Env): boolean {
+export function isFill(lw: LowerContext, e: A.Index, env: Env): boolean {
   return e.target.kind === 'Name' && (e.target.name === 'zeros' || e.target.name === 'ones') && env.lookup(e.target.name) === undefined;
 }
 
-export function fill(lw: Lowerer, e: A.Index, env: Env): LVal {
+export function fill(lw: LowerContext, e: A.Index, env: Env): LVal {
   const fill = (e.target as A.Name).name;
   const shape = e.items.map((it) => {
     if (it.kind === 'Slice') return lw.fail('DNN0026', it.span, { message: `${fill}[...] takes dims, not slices` });
@@ -191,7 +191,7 @@ export function fill(lw: Lowerer, e: A.Index, env: Env): LVal {
 }
 
 /** `target[items]` for the evaluated target. */
-export function index(lw: Lowerer, e: A.Index, target: LVal, env: Env): LVal {
+export function index(lw: LowerContext, e: A.Index, target: LVal, env: Env): LVal {
   if (target.kind !== 'tensor') return lw.fail('DNN0026', e.span, { message: `cannot index ${describe(target)}` });
   const x = target.v;
   const shape = x.type.shape;

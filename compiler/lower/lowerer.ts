@@ -28,6 +28,7 @@ import { builtins } from './builtins/index.js';
 import type { DataFields } from './builtins/data-schemas.js';
 import { callBlock, repeat, scan } from './blocks.js';
 import { SilentAbort } from './abort.js';
+import type { BodyHooks, Frame, LowerContext, LowerMode, ScopeFrame } from './context.js';
 import { Env } from './env.js';
 import { exprAt } from './expressions.js';
 import { callModel } from './model-call.js';
@@ -38,15 +39,7 @@ const CONCAT_FAN_IN = 7;
 
 export { SilentAbort };
 
-export interface Frame {
-  block: string;
-  span: Span;
-}
-
-export interface ScopeFrame {
-  path: string;
-  counters: Map<string, number>;
-}
+export type { Frame, ScopeFrame } from './context.js';
 
 export interface LoweredModel {
   graph: Graph;
@@ -59,7 +52,7 @@ export interface LoweredModel {
   calls: LayerCall[];
 }
 
-export class Lowerer {
+export class Lowerer implements LowerContext {
   readonly blocks = new Map<string, A.BlockDecl>();
   readonly models = new Map<string, A.ModelDecl>();
   readonly globals = new Env();
@@ -75,7 +68,7 @@ export class Lowerer {
   layerRecords: LayerRecord[] = [];
   layerCalls: LayerCall[] = [];
   /** what the current graph is for: layers like dropout and batchnorm behave differently when training */
-  mode: 'predict' | 'train' | 'evaluate' = 'predict';
+  mode: LowerMode = 'predict';
   /** symbolic dims introduced by input types, by name */
   symDims = new Set<string>();
   usedOverrides = new Set<string>();
@@ -207,17 +200,12 @@ export class Lowerer {
     stmts: A.Stmt[],
     env: Env,
     where: 'model' | 'block' | 'train' | 'global' | 'repeat',
-    hooks: {
-      onInput?: (decl: A.InputDecl, v: Value) => void;
-      onOutput?: (decl: A.OutputDecl) => void;
-      onReturn?: (v: LVal, stmt: A.Return) => void;
-      onOther?: (stmt: A.Stmt) => boolean;
-    } = {},
+    hooks: BodyHooks = {},
   ): void {
     for (const s of stmts) this.statement(s, env, where, hooks);
   }
 
-  statement(s: A.Stmt | A.Item, env: Env, where: string, hooks: Parameters<Lowerer['body']>[3] = {}): void {
+  statement(s: A.Stmt | A.Item, env: Env, where: string, hooks: BodyHooks = {}): void {
     const defined = s.kind === 'Binding' || s.kind === 'Input' || s.kind === 'TrainInput' ? s.kind === 'Binding' ? s.target.name : s.name.name : undefined;
     try {
       this.b && (this.b.span = s.span);

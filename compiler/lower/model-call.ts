@@ -13,11 +13,11 @@ import { exprText } from './blocks.js';
 import type { ParamType } from './builtin.js';
 import { Env } from './env.js';
 import { SilentAbort } from './abort.js';
-import type { Lowerer } from './lowerer.js';
+import type { LowerContext } from './context.js';
 import type { LVal } from './values.js';
 
 /** `Generator(z)` inside a train step: the model's body inlined with its inputs bound, its weights shared by path. */
-export function callModel(lw: Lowerer, model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
+export function callModel(lw: LowerContext, model: A.ModelDecl, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
   const name = model.name.name;
   if (lw.callStack.some((f) => f.block === name)) lw.fail('DNN0012', span, { name, chain: [...lw.callStack.map((f) => f.block), name].join(' -> ') });
   const inputs = model.body.filter((st): st is A.InputDecl => st.kind === 'Input');
@@ -53,7 +53,7 @@ export function callModel(lw: Lowerer, model: A.ModelDecl, args: A.Arg[], piped:
 }
 
 /** A model input's declared type against the argument of a model call; the model's symbolic dims bind to the argument's. */
-export function checkModelInput(lw: Lowerer, decl: A.InputDecl, v: Value, menv: Env, span: Span, model: string): void {
+export function checkModelInput(lw: LowerContext, decl: A.InputDecl, v: Value, menv: Env, span: Span, model: string): void {
   const t = decl.type;
   const bad = (): never =>
     lw.fail('DNN0007', span, {

@@ -7,9 +7,9 @@ import type { Span } from '../../grammar/span.js';
 import { shapeToString } from '../dims.js';
 import type { InitSpec, Value } from '../ir.js';
 import { formatLimit, MAX_PARAM_ELEMENTS, staticElements } from '../limits.js';
-import type { Lowerer } from './lowerer.js';
+import type { LowerContext } from './context.js';
 
-export function layerPath(lw: Lowerer, layer: string, explicit?: string): string {
+export function layerPath(lw: LowerContext, layer: string, explicit?: string): string {
   const scope = lw.scopes[lw.scopes.length - 1];
   if (explicit) return `${scope.path}.${explicit}`;
   const n = (scope.counters.get(layer) ?? 0) + 1;
@@ -17,7 +17,7 @@ export function layerPath(lw: Lowerer, layer: string, explicit?: string): string
   return `${scope.path}.${layer}_${n}`;
 }
 
-export function param(lw: Lowerer, path: string, shape: number[], init: InitSpec, explicit: boolean, span: Span): Value {
+export function param(lw: LowerContext, path: string, shape: number[], init: InitSpec, explicit: boolean, span: Span): Value {
   const prev = lw.paramValues.get(path);
   if (prev && lw.sharedParams) {
     if (prev.shape.length === shape.length && prev.shape.every((d, i) => d === shape[i])) return prev.value;

@@ -10,7 +10,7 @@ import { shapeEq } from '../dims.js';
 import { getOp } from '../ops/index.js';
 import { fillConstant } from '../ops/kernel-util.js';
 import type { PatternKind } from '../ops/types.js';
-import type { Boundary, FusedGroup } from './fuse.js';
+import type { Boundary, FusedGroup } from './fusion-plan.js';
 
 export const LEAVES = new Set(['input', 'param', 'state', 'const']);
 

@@ -6,7 +6,7 @@
 import { shapeEq } from '../dims.js';
 import type { Graph, Node, Value } from '../ir.js';
 import { getOp } from '../ops/index.js';
-import type { FusedGroup, FusionPlan } from './fuse.js';
+import type { FusedGroup, FusionPlan } from './fusion-plan.js';
 
 /** Order groups so each comes after the groups it reads from (stable by first node). */
 export function orderGroups(groups: FusedGroup[], g: Graph): FusedGroup[] {
