@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSource } from '../compiler/compile.js';
 import { emitModule } from '../codegen/module/emit.js';
+import { freshResultsPath } from './results-path.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -101,10 +102,8 @@ for (const file of files) {
   );
 }
 rmSync(out, { recursive: true, force: true });
-const stamp = new Date().toISOString().slice(0, 16).replace(/:/g, '');
 const resultsDir = join(root, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
-let path = join(resultsDir, `${stamp}-compile.json`);
-for (let i = 2; existsSync(path); i++) path = join(resultsDir, `${stamp}-compile-${i}.json`);
+const path = freshResultsPath(resultsDir, 'compile');
 writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, node: process.version, rows }, null, 2));
 console.log(`results: ${path.slice(root.length + 1)}`);

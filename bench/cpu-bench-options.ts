@@ -2,9 +2,9 @@
  * The options, settings and measuring of the CPU bench (bench/cpu.bench.ts),
  * shared by its peers (cpu-bench-peers.ts): see cpu.bench.ts for the flags.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshResultsPath } from './results-path.js';
 import { measure as measureWith, measureCpu, type Timing } from './measure.js';
 import { resolveThreads } from '../runtime/threads.js';
 
@@ -27,14 +27,8 @@ export const threads = resolveThreads(opt('threads') !== undefined ? Number(opt(
 export const withJs = opt('js') !== '0';
 export const clock = opt('clock') === 'cpu' ? 'cpu' : 'wall';
 
-/** a results file that no earlier run wrote */
-function resultsPath(): string {
-  const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
-  let path = join(here, 'results', `${stamp}-cpu.json`);
-  for (let k = 2; existsSync(path); k++) path = join(here, 'results', `${stamp}-${k}-cpu.json`);
-  return path;
-}
-export const outPath = opt('out') ?? resultsPath();
+/** the JSON's path: --out, else a results file that no earlier run wrote */
+export const outPath = opt('out') ?? freshResultsPath(join(here, 'results'), 'cpu');
 
 // ------------------------------------------------------------ measuring
 

@@ -23,7 +23,10 @@
  * Each of our sides is one benchmark.js benchmark; we report the median of
  * its samples (seconds per operation) and ratios peer / ours (> 1: ours is
  * faster): ours on --threads threads against TF.js cpu and PyTorch on as
- * many threads, ours on one thread against TF.js wasm and PyTorch on one.
+ * many threads, ours on one thread against TF.js wasm and PyTorch on one
+ * (thread for thread: TF.js wasm has one thread in Node, so its headline
+ * ratio is always ours on one thread; with --threads > 1 the ratio to ours on
+ * all threads is printed beside it, marked ², and never replaces it).
  *
  * Output: a table on stdout, and JSON in bench/results/<date>T<hhmm>-cpu.json
  * (a new file per run).
@@ -115,6 +118,8 @@ interface Row {
   peers: Partial<Record<PeerName, Outcome>>;
   /** peer median / our median (ours on `threads`; TF.js wasm and PyTorch on one thread against ours on one): > 1 means ours is faster */
   ratios: Partial<Record<PeerName, number>>;
+  /** TF.js wasm (one thread) median / ours on `threads` threads: shown beside the thread-for-thread ratio, never in its place (only when `threads` > 1) */
+  wasmVsOursThreaded?: number;
   targets: Target[];
 }
 
@@ -138,6 +143,9 @@ function addRow(r: Omit<Row, 'ratios'>): void {
     const m = mine(ONE_THREAD.includes(p));
     if (o.status === 'ok' && m !== undefined) ratios[p] = o.timing.median / m;
   }
+  const wasm = r.peers.wasm;
+  const threaded = mine(false);
+  const wasmVsOursThreaded = threads > 1 && wasm?.status === 'ok' && threaded !== undefined ? wasm.timing.median / threaded : undefined;
   const targets = r.targets.map((t) => {
     const m = mine(Boolean(t.single));
     const o = r.peers[t.peer];
@@ -145,7 +153,7 @@ function addRow(r: Omit<Row, 'ratios'>): void {
     const got = o.timing.median / m;
     return { ...t, got, met: got >= t.ratio };
   });
-  const row = { ...r, ratios, targets };
+  const row = { ...r, ratios, ...(wasmVsOursThreaded !== undefined ? { wasmVsOursThreaded } : {}), targets };
   rows.push(row);
   printRow(row);
 }
@@ -268,23 +276,25 @@ function ms(o: Outcome | undefined): string {
 }
 const ratio = (x: number | undefined) => (x === undefined ? '-' : x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`);
 const PEER_LABEL: Record<PeerName, string> = { cpu: 'tfjs cpu', wasm: 'tfjs wasm', torch: 'torch', torch1: 'torch 1 thr' };
-const cols = () => ['case', `dnnc ${threads} thr`, 'dnnc 1 thr', `dnnc js ${threads} thr`, 'tfjs cpu', 'tfjs wasm', `torch ${threads} thr`, 'torch 1 thr', 'vs cpu', 'vs wasm¹', 'vs torch', 'vs torch¹', 'targets'];
-const widths = [16, 11, 11, 13, 10, 10, 11, 11, 7, 9, 8, 9, 40];
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' ').trimEnd();
+// the ratio to TF.js wasm (one thread in Node) is ours on one thread against it; ours on `threads` threads against it is the column beside, marked ²
+const cols = () => ['case', `dnnc ${threads} thr`, 'dnnc 1 thr', `dnnc js ${threads} thr`, 'tfjs cpu', 'tfjs wasm', `torch ${threads} thr`, 'torch 1 thr', 'vs cpu', 'vs wasm¹', ...(threads > 1 ? ['vs wasm²'] : []), 'vs torch', 'vs torch¹', 'targets'];
+const widths = () => [16, 11, 11, 13, 10, 10, 11, 11, 7, 9, ...(threads > 1 ? [9] : []), 8, 9, 40];
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths()[i])).join(' ').trimEnd();
 
 function printHeader(): void {
-  process.stdout.write(`${line(cols())}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+  process.stdout.write(`${line(cols())}\n${line(widths().map((w) => '-'.repeat(w)))}\n`);
 }
 
 function targetText(t: Target): string {
-  const who = `${PEER_LABEL[t.peer]}${t.single ? ' (1 thr)' : ''}`;
+  // which of our sides the target compares: on one thread, or on `threads`
+  const who = `${PEER_LABEL[t.peer]}, dnnc ${t.single || threads === 1 ? 1 : threads} thr`;
   return `≥${t.ratio}× ${who}${t.met === undefined ? '' : t.met ? ' met' : ' NOT met'}`;
 }
 
 function printRow(r: Row): void {
   const p = r.peers;
   process.stdout.write(
-    line([r.case, ms(r.ours), ms(r.oursSingle), ms(r.oursJs), ms(p.cpu), ms(p.wasm), ms(p.torch), ms(p.torch1), ratio(r.ratios.cpu), ratio(r.ratios.wasm), ratio(r.ratios.torch), ratio(r.ratios.torch1), r.targets.map(targetText).join('; ')]) + '\n',
+    line([r.case, ms(r.ours), ms(r.oursSingle), ms(r.oursJs), ms(p.cpu), ms(p.wasm), ms(p.torch), ms(p.torch1), ratio(r.ratios.cpu), ratio(r.ratios.wasm), ...(threads > 1 ? [ratio(r.wasmVsOursThreaded)] : []), ratio(r.ratios.torch), ratio(r.ratios.torch1), r.targets.map(targetText).join('; ')]) + '\n',
   );
 }
 
@@ -298,7 +308,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `dnnc CPU benchmark: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, TF.js ${tf.version.tfjs}` +
       `${quick ? ' (quick)' : ''}, dnnc and PyTorch on ${threads} thread${threads > 1 ? 's' : ''}, load average ${loadavg()[0].toFixed(1)}${clock === 'cpu' ? ', timed by CPU time' : ''}\n` +
-      `medians of ${clock === "cpu" ? "CPU-time" : "benchmark.js"} samples; "vs" = peer time / dnnc time (> 1: dnnc is faster); ¹ one-thread peers against dnnc on one thread\n\n`,
+      `medians of ${clock === "cpu" ? "CPU-time" : "benchmark.js"} samples; "vs" = peer time / dnnc time (> 1: dnnc is faster); ¹ one-thread peers against dnnc on one thread (thread for thread: the headline)` +
+      `${threads > 1 ? `; ² TF.js wasm (one thread) against dnnc on ${threads} threads, for reference only` : ''}\n\n`,
   );
   printHeader();
   if (only.has('lenet5'))
@@ -354,6 +365,7 @@ async function main(): Promise<void> {
       targets: r.targets.map((t) => ({ ...t, ...(t.got !== undefined ? { got: Number(t.got.toPrecision(3)) } : {}) })),
       peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, roundOutcome(v)])),
       ratios: Object.fromEntries(Object.entries(r.ratios).map(([k, v]) => [k, Number(v.toPrecision(3))])),
+      ...(r.wasmVsOursThreaded !== undefined ? { wasmVsOursThreaded: Number(r.wasmVsOursThreaded.toPrecision(3)) } : {}),
     })),
   };
   process.stdout.write(`\ncompile times: ${Object.entries(result.compileMs).map(([k, v]) => `${k} ${v} ms`).join(', ') || '-'}\n`);
