@@ -15,6 +15,10 @@
  *     each kernel's outputs take a free temp slot of the same dtype and size
  *     (or a new one); after the step, roots whose last use it was return
  *     their slot to the pool. A kernel never writes a slot it reads.
+ *  5. Kernel scratch (packing panels, float64 accumulators, index tables;
+ *     CpuKernelSource.scratch) gets slots of the entry's `scratch` table,
+ *     shared by all steps (a step's scratch is dead after it), so a call
+ *     allocates nothing.
  *
  * Example (predict of a 784-128-10 MLP):
  *   buffers: b0 x f32[B, 784] (input), b1 dense_1.w (param), ..., b5 t f32[B, 128], ...
@@ -22,11 +26,11 @@
  */
 import { dimProduct, normDim } from '../../compiler/dims.js';
 import type { Graph, Node, Value } from '../../compiler/ir.js';
-import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/program.js';
+import type { ProgramBuffer, ProgramEntry, ProgramScratch, ProgramStep } from '../../runtime/program.js';
 import { mangle } from '../names.js';
 import { fuseGraph } from '../../compiler/passes/fuse.js';
 import { generateGroupKernel, groupScratch } from './group.js';
-import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup } from './kernel.js';
+import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup, type ScratchDecl } from './kernel.js';
 import { memberRoles, multiCpuKernel } from './multi.js';
 
 const LEAVES = new Set(['input', 'param', 'state', 'const']);
@@ -152,6 +156,37 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     slotOf.set(v, s);
     return s;
   };
+  // 4b. kernel scratch (CpuKernelSource.scratch): dead after its step, so
+  // every step draws from the same slots: per dtype, the k-th largest static
+  // scratch of a step takes static slot k (grown to the largest size asked);
+  // a symbolic size takes a slot of exactly that size not used by the step
+  const scratch: ProgramScratch[] = [];
+  const staticScratch = new Map<string, number[]>();
+  const symbolicScratch = new Map<string, number[]>();
+  const takeScratch = (decls: ScratchDecl[] | undefined): { scratch?: number[] } => {
+    if (!decls?.length) return {};
+    const used = new Set<number>();
+    const slots: number[] = new Array(decls.length);
+    const order = decls.map((_, i) => i).sort((a, b) => {
+      const [x, y] = [decls[a].size, decls[b].size];
+      return typeof x === 'number' && typeof y === 'number' ? y - x : typeof x === 'number' ? -1 : typeof y === 'number' ? 1 : 0;
+    });
+    for (const i of order) {
+      const d = decls[i];
+      const table = typeof d.size === 'number' ? staticScratch : symbolicScratch;
+      const key = typeof d.size === 'number' ? d.dtype : `${d.dtype}:${d.size}`;
+      const list = table.get(key) ?? [];
+      table.set(key, list);
+      let slot = reuse ? list.find((x) => !used.has(x)) : undefined;
+      if (slot === undefined) {
+        slot = scratch.push({ dtype: d.dtype, size: d.size }) - 1;
+        list.push(slot);
+      } else if (typeof d.size === 'number') scratch[slot].size = Math.max(scratch[slot].size as number, d.size);
+      used.add(slot);
+      slots[i] = slot;
+    }
+    return { scratch: slots };
+  };
   let kIndex = 0;
   for (const n of leaves) {
     const out = n.outputs[0];
@@ -172,11 +207,12 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
       // constants: computed once, after allocation
       const name = kernelName(kIndex++, n);
       const cg = singleNodeGroup(n);
-      kernels.push(generateKernel(name, cg));
+      const k = generateKernel(name, cg);
+      kernels.push(k);
       kernelGroups.push(cg);
       const s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: 'const', name: out.name ?? valueName(out) });
       slotOf.set(out, s);
-      steps.push({ kernel: name, ins: [], outs: [s], once: true });
+      steps.push({ kernel: name, ins: [], outs: [s], once: true, ...takeScratch(k.scratch) });
       notes.push(`-> ${nameOf(out)}`);
     }
   }
@@ -195,11 +231,12 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
         sources.push(single ? generateKernel(`${name}_${k}`, base) : generateGroupKernel(`${name}_${k}`, base, scratch));
       });
       const group: KernelGroup = { nodes: members.flatMap((m) => m.nodes), inputs: members.flatMap((m) => m.inputs), outputs: members.flatMap((m) => m.outputs), members };
-      kernels.push(multiCpuKernel(name, `${members.length} tensors: ${sources[0].comment}`, sources));
+      const multi = multiCpuKernel(name, `${members.length} tensors: ${sources[0].comment}`, sources);
+      kernels.push(multi);
       kernelGroups.push(group);
       const ins = group.inputs.map(slot);
       const outs = group.outputs.map(takeTemp);
-      steps.push({ kernel: name, ins, outs });
+      steps.push({ kernel: name, ins, outs, ...takeScratch(multi.scratch) });
       notes.push(`${members.length} tensors: ${grp.members.map((m) => m.outputs.map(nameOf).join(', ')).join('; ')}`);
       const written = new Set(grp.outputs);
       for (const v of group.outputs) if (!written.has(v) || lastUse.get(v) === undefined) release(v);
@@ -210,11 +247,12 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     const single = grp.nodes.length === 1;
     const group: KernelGroup = single ? singleNodeGroup(grp.nodes[0]) : { nodes: grp.nodes, inputs: grp.inputs, outputs: grp.outputs };
     const scratch = single ? [] : groupScratch(group);
-    kernels.push(single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch));
+    const k = single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch);
+    kernels.push(k);
     kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch], scratch: scratch.length } : group);
     const ins = group.inputs.map(slot);
     const outs = [...group.outputs.map(takeTemp), ...scratch.map(takeTemp)];
-    steps.push({ kernel: name, ins, outs });
+    steps.push({ kernel: name, ins, outs, ...takeScratch(k.scratch) });
     notes.push(`${group.inputs.map(nameOf).join(', ')}${group.inputs.length ? ' ' : ''}-> ${group.outputs.map(nameOf).join(', ')}`);
     // release scratch, dead inputs, and outputs nobody reads
     for (const v of scratch) release(v);
@@ -224,7 +262,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
 
   const outputs = graph.outputs.map((o) => ({ name: o.name, buffer: slot(o.value), dtype: o.value.type.dtype, shape: o.value.type.shape }));
   const updates = graph.updates.map((u) => ({ path: u.path, buffer: slot(u.value) }));
-  return { entry: { buffers, inputs, outputs, updates, steps }, kernels, notes, groups: kernelGroups };
+  return { entry: { buffers, inputs, outputs, updates, steps, ...(scratch.length ? { scratch } : {}) }, kernels, notes, groups: kernelGroups };
 }
 
 function valueName(v: Value): string {
