@@ -11,7 +11,10 @@
  *   steps    kernel name + input slots + output slots, run in order;
  *            `once` steps (constants) run when the slots are allocated
  *   outputs  which slot holds each named output after the steps
- *   updates  which slot holds the new value of each param/state path
+ *   updates  which slot holds the new value of each param/state path (the
+ *            tensor's own slot when a kernel updates it in place: it reads
+ *            each element before it writes it, and nothing later reads the
+ *            old value; a backend then copies nothing)
  *
  * Kernels are plain functions `(ins, outs, dims) => void` over typed arrays
  * (Float32Array for f32, Int32Array for i32, Uint8Array for bool); `dims`

@@ -14,7 +14,11 @@
  *     own slots (constants are computed by `once` steps after allocation);
  *     each kernel's outputs take a free temp slot of the same dtype and size
  *     (or a new one); after the step, roots whose last use it was return
- *     their slot to the pool. A kernel never writes a slot it reads.
+ *     their slot to the pool. A kernel never writes a slot it reads, except
+ *     in place: the new value of a param or state tensor (an update) goes
+ *     into the tensor's own slot when its kernel reads the old value only
+ *     elementwise and nothing later reads it (optimizer steps), so the
+ *     update needs no temporary and no copy.
  *  5. Kernel scratch (packing panels, float64 accumulators, index tables;
  *     CpuKernelSource.scratch) gets slots of the entry's `scratch` table,
  *     shared by all steps (a step's scratch is dead after it), so a call
@@ -24,12 +28,12 @@
  *   buffers: b0 x f32[B, 784] (input), b1 dense_1.w (param), ..., b5 t f32[B, 128], ...
  *   steps:   k00_dense_1_matmul(b0, b1 -> b5); k01_dense_1_add(b5, b2 -> b6); ...
  */
-import { dimProduct, normDim } from '../../compiler/dims.js';
+import { dimProduct, normDim, shapeEq } from '../../compiler/dims.js';
 import type { Graph, Node, Value } from '../../compiler/ir.js';
 import type { ProgramBuffer, ProgramEntry, ProgramScratch, ProgramStep } from '../../runtime/program.js';
 import { mangle } from '../names.js';
 import { fuseGraph } from '../../compiler/passes/fuse.js';
-import { generateGroupKernel, groupScratch } from './group.js';
+import { generateGroupKernel, groupScratch, isLoopOp, phasesOf } from './group.js';
 import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup, type ScratchDecl } from './kernel.js';
 import { memberRoles, multiCpuKernel } from './multi.js';
 
@@ -187,6 +191,41 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     }
     return { scratch: slots };
   };
+  // 4c. in-place updates: the new value of a param or state tensor is written
+  // straight into its own slot when the kernel computing it reads the old
+  // value only elementwise (same index, before it writes it: a loop phase
+  // loads its operands, then stores) and nothing after that kernel reads
+  // the old value, so no copy follows the step and no temporary holds it
+  const updatePath = new Map<Value, string>();
+  for (const u of graph.updates) if (!updatePath.has(u.value)) updatePath.set(u.value, u.path);
+  const leafOf = new Map<string, Value>();
+  for (const n of leaves) if (n.op === 'param' || n.op === 'state') leafOf.set(String(n.attrs.path), n.outputs[0]);
+  const inPlaceSlot = (v: Value, nodes: Node[], written: Value[], idx: number): number | undefined => {
+    const path = updatePath.get(v);
+    const old = path !== undefined ? leafOf.get(path) : undefined;
+    if (!old || !reuse || pinned.has(old) || lastUse.get(old) !== idx || root.has(v)) return undefined;
+    if (old.type.dtype !== v.type.dtype || normDim(dimProduct(old.type.shape)) !== normDim(dimProduct(v.type.shape))) return undefined;
+    if (!nodes.every(isLoopOp)) return undefined;
+    const phases = phasesOf(nodes);
+    const phaseOf = (n: Node) => phases.findIndex((p) => p.kind === 'loop' && p.nodes.includes(n));
+    const writer = nodes.find((n) => n.outputs.includes(v));
+    if (!writer || !shapeEq(writer.outputs[0].type.shape, old.type.shape)) return undefined;
+    // every reader of the old value: a loop over its own shape (same index), in the writer's phase or before it
+    const readers = nodes.filter((n) => n.inputs.includes(old));
+    if (!readers.every((n) => shapeEq(n.outputs[0].type.shape, old.type.shape) && phaseOf(n) <= phaseOf(writer))) return undefined;
+    // no other value the kernel writes depends on the old value except through the new one (a GPU
+    // form computes each written value in a pass of its own, after the new value replaced the old)
+    const tainted = new Set<Value>([old]);
+    for (const n of nodes) if (n.inputs.some((i) => tainted.has(i))) for (const o of n.outputs) if (o !== v) tainted.add(o);
+    if (written.some((w) => w !== v && tainted.has(w))) return undefined;
+    return slotOf.get(old);
+  };
+  const takeOut = (v: Value, nodes: Node[], written: Value[], idx: number): number => {
+    const s = inPlaceSlot(v, nodes, written, idx);
+    if (s === undefined) return takeTemp(v);
+    slotOf.set(v, s);
+    return s;
+  };
   let kIndex = 0;
   for (const n of leaves) {
     const out = n.outputs[0];
@@ -235,7 +274,9 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
       kernels.push(multi);
       kernelGroups.push(group);
       const ins = group.inputs.map(slot);
-      const outs = group.outputs.map(takeTemp);
+      const memberOf = new Map<Value, KernelGroup>();
+      for (const m of members) for (const v of m.outputs) memberOf.set(v, m);
+      const outs = group.outputs.map((v) => takeOut(v, memberOf.get(v)!.nodes, memberOf.get(v)!.outputs, idx));
       steps.push({ kernel: name, ins, outs, ...takeScratch(multi.scratch) });
       notes.push(`${members.length} tensors: ${grp.members.map((m) => m.outputs.map(nameOf).join(', ')).join('; ')}`);
       const written = new Set(grp.outputs);
@@ -251,7 +292,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     kernels.push(k);
     kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch], scratch: scratch.length } : group);
     const ins = group.inputs.map(slot);
-    const outs = [...group.outputs.map(takeTemp), ...scratch.map(takeTemp)];
+    const outs = [...group.outputs.map((v) => takeOut(v, group.nodes, [...group.outputs, ...scratch], idx)), ...scratch.map(takeTemp)];
     steps.push({ kernel: name, ins, outs, ...takeScratch(k.scratch) });
     notes.push(`${group.inputs.map(nameOf).join(', ')}${group.inputs.length ? ' ' : ''}-> ${group.outputs.map(nameOf).join(', ')}`);
     // release scratch, dead inputs, and outputs nobody reads

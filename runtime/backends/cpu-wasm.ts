@@ -174,7 +174,8 @@ export class WasmCpuEntry implements PreparedEntry {
       this.viewsOf(b, call);
       if (s.once) onces.push(call);
       else {
-        this.threadCall(b, call);
+        // the thread query runs a kernel that is not split in full: never one that updates a tensor in place (it writes a slot it reads)
+        if (!s.outs.some((o) => s.ins.includes(o))) this.threadCall(b, call);
         b.calls.push(call);
       }
     }

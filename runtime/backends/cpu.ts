@@ -4,9 +4,10 @@
  *
  * Buffers, and the kernels' scratch (ProgramEntry.scratch), are allocated
  * per binding of the symbolic dims (per batch size) and kept: a warm step
- * allocates nothing. Param and state slots are the
- * model's own arrays, so kernels read the live weights and updates are one
- * copy each at the end of the step. Constant slots are filled once, when a
+ * allocates nothing. Param and state slots are the model's own arrays, so
+ * kernels read the live weights; an update the plan writes in place (the
+ * optimizer step) needs nothing more, any other is one copy at the end of
+ * the step. Constant slots are filled once, when a
  * binding is created.
  */
 import { evalDim, evalShape } from '../../compiler/dims.js';
@@ -89,7 +90,8 @@ class CpuEntry implements PreparedEntry {
       const sc = (s.scratch ?? []).map((i) => scratch[i]);
       const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: [...s.outs.map((i) => buffers[i]), ...(sc as unknown as TypedArray[])] };
       if (s.once) call.fn(call.ins, call.outs, frozen);
-      else calls.push(pool ? this.threadCall(pool, call, frozen, s.outs.length) : call);
+      // the thread query runs a kernel that is not split in full: never one that updates a tensor in place (it writes a slot it reads)
+      else calls.push(pool && !s.outs.some((o) => s.ins.includes(o)) ? this.threadCall(pool, call, frozen, s.outs.length) : call);
     }
     const updates = this.entry.updates
       .map((u) => ({ dst: this.stores.get(u.path)!, src: buffers[u.buffer] }))

@@ -182,6 +182,7 @@ for (const file of ['bench/models/lenet5.dnn', 'bench/models/mlp784.dnn']) {
       const a = await m1.trainStep({ image, label });
       const b = await m2.trainStep({ image, label });
       assert.ok(Object.is(a.loss, b.loss), `step ${i + 1}: loss ${b.loss} with threads, ${a.loss} without`);
+      assert.ok(Number.isFinite(a.loss), `step ${i + 1}: loss ${a.loss}`);
     }
     const w1 = m1.getWeights();
     const w2 = m2.getWeights();

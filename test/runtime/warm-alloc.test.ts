@@ -6,6 +6,8 @@
  * reduction temporaries, split partials) is planned memory, like any
  * temporary.
  *
+ * The Adam update itself writes the params and optimizer state in place.
+ *
  * Counted: every typed-array and (Shared)ArrayBuffer construction through the
  * globals (the kernels name them at call time), `from`/`of`, and the
  * prototype methods that make a new array or view (slice, subarray, map,
@@ -114,5 +116,18 @@ for (const kernels of ['js', 'wasm'] as const) {
     }
   });
 }
+
+test('LeNet-5 Adam step: params and optimizer state are updated in place (no temporary, no copy)', () => {
+  const step = lenet().entries.trainStep!;
+  assert.ok(step.updates.length > 0);
+  for (const u of step.updates) {
+    const b = step.buffers[u.buffer];
+    assert.ok((b.kind === 'param' || b.kind === 'state') && b.ref === u.path, `update of ${u.path} is written to ${b.kind} ${b.ref ?? ''}`);
+  }
+  // the step writing them reads them: one kernel, in place
+  const writers = step.steps.filter((s) => s.outs.some((o) => step.updates.some((u) => u.buffer === o)));
+  assert.is(writers.length, 1);
+  for (const u of step.updates) assert.ok(writers[0].ins.includes(u.buffer), `${u.path} is read by the kernel that updates it`);
+});
 
 test.run();
