@@ -11,11 +11,16 @@
  *   steps    kernel name + input slots + output slots, run in order;
  *            `once` steps (constants) run when the slots are allocated
  *   outputs  which slot holds each named output after the steps
- *   updates  which slot holds the new value of each param/state path
+ *   updates  which slot holds the new value of each param/state path (the
+ *            tensor's own slot when a kernel updates it in place: it reads
+ *            each element before it writes it, and nothing later reads the
+ *            old value; a backend then copies nothing)
  *
  * Kernels are plain functions `(ins, outs, dims) => void` over typed arrays
  * (Float32Array for f32, Int32Array for i32, Uint8Array for bool); `dims`
- * binds the symbolic dims ({ B: 32 }).
+ * binds the symbolic dims ({ B: 32 }). A kernel that needs scratch gets it
+ * after its outputs in `outs` (ProgramStep.scratch, ProgramScratch): kernels
+ * allocate nothing.
  *
  * WebGPU: an entry may also carry `wgsl`, one compute shader per kernel name
  * (the same names as the CPU kernels, see WgslKernelSpec), and `wgslMissing`,
@@ -64,6 +69,23 @@ export interface ProgramStep {
   outs: number[];
   /** run once after allocation (constants), not on every call */
   once?: boolean;
+  /**
+   * the kernel's scratch (CPU kernels only): slots of the entry's `scratch`
+   * table, passed to the kernel after its outputs (`outs` = outs, then these)
+   */
+  scratch?: number[];
+}
+
+/**
+ * A scratch slot of an entry (CPU kernels: im2col and packing panels,
+ * float64 accumulators, index tables): planned like a temporary, sized at
+ * compile time, shared by the steps whose kernels need scratch (a step's
+ * scratch is dead after it). GPU backends ignore it.
+ */
+export interface ProgramScratch {
+  dtype: 'f64' | 'f32' | 'i32';
+  /** elements */
+  size: Dim;
 }
 
 /**
@@ -183,6 +205,8 @@ export interface ProgramEntry {
   outputs: { name: string; buffer: number; dtype: DType; shape: Dim[] }[];
   updates: { path: string; buffer: number }[];
   steps: ProgramStep[];
+  /** kernel scratch slots (ProgramStep.scratch); absent when no kernel needs scratch */
+  scratch?: ProgramScratch[];
   kernels: Record<string, KernelFn>;
   /** WGSL kernels by kernel name (the webgpu backend); absent in programs made for cpu only */
   wgsl?: Record<string, WgslKernelSpec>;

@@ -32,6 +32,14 @@
 import type { Dims, KernelFn } from './program.js';
 import type { DType, TypedArray } from './types.js';
 
+/** A kernel's scratch array (ProgramScratch): float64 panels and accumulators, f32, i32 tables. */
+export type ScratchArray = Float64Array | Float32Array | Int32Array;
+
+/** A fresh scratch array of `n` elements (plain memory: each thread has its own). */
+export function scratchArray(dtype: 'f64' | 'f32' | 'i32', n: number): ScratchArray {
+  return dtype === 'f64' ? new Float64Array(n) : dtype === 'f32' ? new Float32Array(n) : new Int32Array(n);
+}
+
 const GEN = 0;
 const CALL = 1;
 const TOTAL = 2;
@@ -62,7 +70,8 @@ function drain() {
       catch (e) { fns.set(msg.id, null); }
     } else if (msg.t === 'call') {
       const fn = fns.get(msg.fn);
-      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.outs, dims: msg.dims, bounds: msg.bounds });
+      // msg.scratch: this worker's own copy of the kernel's scratch (cloned by postMessage), after the outputs
+      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.scratch ? msg.outs.concat(msg.scratch) : msg.outs, dims: msg.dims, bounds: msg.bounds });
     } else if (msg.t === 'drop') {
       for (const id of msg.ids) calls.delete(id);
     } else if (msg.t === 'wasm') {
@@ -270,9 +279,11 @@ export class ThreadPool {
 
   /**
    * Register a call: `ins`/`outs` must be on SharedArrayBuffer (the
-   * workers see them), `bounds` the chunk boundaries.
+   * workers see them), `bounds` the chunk boundaries. `scratch`: the
+   * kernel's scratch arrays (after `outs`), NOT on SharedArrayBuffer:
+   * each worker receives its own copy, once, here.
    */
-  register(fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims, bounds: Int32Array): ThreadedCall {
+  register(fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims, bounds: Int32Array, scratch?: ScratchArray[]): ThreadedCall {
     // a wrapper (bench/profile.ts) names the function whose source the workers run
     const src = ((fn as { kernel?: KernelFn }).kernel ?? fn).toString();
     let fid = this.sources.get(src);
@@ -282,7 +293,7 @@ export class ThreadPool {
       this.post({ t: 'fn', id: fid, src });
     }
     const id = this.nextCall++;
-    const msg = { t: 'call', id, fn: fid, ins, outs, dims, bounds };
+    const msg = { t: 'call', id, fn: fid, ins, outs, dims, bounds, ...(scratch?.length ? { scratch } : {}) };
     this.callMessages.set(id, msg);
     this.post(msg);
     return { id, bounds };

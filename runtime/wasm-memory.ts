@@ -84,6 +84,14 @@ export class WasmArena {
     if (dtype === 'i32') return new Int32Array(buf, at, length);
     return new Uint8Array(buf, at, length);
   }
+
+  /** A view of kernel scratch (ProgramScratch) at `at` (64-byte aligned, so float64 is aligned too). */
+  scratchView(dtype: 'f64' | 'f32' | 'i32', at: number, length: number): Float64Array | Float32Array | Int32Array {
+    const buf = this.memory.buffer;
+    if (dtype === 'f64') return new Float64Array(buf, at, length);
+    if (dtype === 'f32') return new Float32Array(buf, at, length);
+    return new Int32Array(buf, at, length);
+  }
 }
 
 type Exports = Record<string, (...args: number[]) => void>;

@@ -15,7 +15,7 @@
  */
 import type { CpuKernelContext } from './types.js';
 import { mulExpr } from './util.js';
-import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
+import { emitGemmPacked, gemmScratch, gemmScratchSize, type GemmSpec } from './gemm.js';
 import { splitPrologue } from './split.js';
 import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from './ops/conv.js';
 
@@ -95,7 +95,9 @@ function matmulBody(ctx: CpuKernelContext, split: boolean): string | undefined {
     ...(split ? { jLo: 'rLo', jHi: 'rHi' } : {}),
   };
   if (split) lines.push(splitPrologue(n, 4, mul('2', mul(mul(batch, m), mul(n, k)))));
-  lines.push(gemmScratch(spec));
+  const da = ctx.node.inputs[0].type.shape;
+  const db = ctx.node.inputs[1].type.shape;
+  lines.push(gemmScratch(spec, ctx, gemmScratchSize(transB ? db[rb - 2] : db[rb - 1], transA ? da[ra - 2] : da[ra - 1])));
   const inner = emitGemmPacked(spec);
   if (!batched) {
     lines.push(inner);

@@ -128,8 +128,9 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
   const steps = e.steps
     .map((s, k) => {
       const once = s.once ? ', once: true' : '';
+      const scratch = s.scratch ? `, scratch: ${lit(s.scratch)}` : '';
       const call = e.notes?.[k] ?? `${s.ins.map(bufName).join(', ')} -> ${s.outs.map(bufName).join(', ')}`;
-      return `${i3}{ kernel: '${s.kernel}', ins: ${lit(s.ins)}, outs: ${lit(s.outs)}${once} }, // ${commentText(call)}`;
+      return `${i3}{ kernel: '${s.kernel}', ins: ${lit(s.ins)}, outs: ${lit(s.outs)}${once}${scratch} }, // ${commentText(call)}`;
     })
     .join('\n');
   const kernels = [...new Set(e.steps.map((s) => s.kernel))];
@@ -140,6 +141,7 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
     `${i2}outputs: ${lit(e.outputs)},`,
     `${i2}updates: ${lit(e.updates)},`,
     `${i2}steps: [\n${steps}\n${i2}],`,
+    ...(e.scratch?.length ? [`${i2}scratch: ${lit(e.scratch)},`] : []),
     `${i2}kernels: { ${kernels.join(', ')} },`,
     ...(wgsl ? [`${i2}wgsl: { ${kernels.filter((k) => wgsl.has(k)).map((k) => `${k}: ${wgslConst(k)}`).join(', ')} },`] : []),
     ...(e.limits?.length ? [`${i2}limits: ${lit(e.limits)},`] : []),

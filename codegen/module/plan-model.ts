@@ -55,7 +55,7 @@ export class KernelPool {
     const k = { ...k0, body: canonicalTemps(k0.body) };
     const w = w0 && { ...w0, passes: w0.passes.map((p) => ({ ...p, code: canonicalTemps(p.code) })), ...(w0.packed ? { packed: { ...w0.packed, code: canonicalTemps(w0.packed.code) } } : {}) };
     const g = g0 && { ...g0, passes: g0.passes.map((p) => ({ ...p, source: canonicalTemps(p.source) })) };
-    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
+    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${JSON.stringify(k.scratch ?? [])}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
     const hit = this.byCode.get(code);
     if (hit) return hit.name;
     let name = k.name;

@@ -16,7 +16,7 @@
  * gradient made of the other two (second derivatives work).
  *
  * CPU kernels (implicit GEMM per image and group, K = C/groups * KH * KW,
- * P = OH * OW; scratch typed arrays allocated once per kernel call, reused
+ * P = OH * OW; scratch typed arrays (planned memory, CpuKernelContext.scratch), reused
  * across the batch):
  *   conv2d:          im2col(x_n) -> col [K, P];  y_n [F, P] = W [F, K] col
  *   backprop_filter: im2col(x_n) -> col;         acc [F, K] += dy_n [F, P] col^T   (float64 accumulator)

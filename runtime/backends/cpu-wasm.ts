@@ -16,7 +16,7 @@
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { PreparedEntry } from '../backend.js';
 import type { Dims, KernelFn, ProgramEntry, WasmKernelSpec } from '../program.js';
-import { chunkBounds, type ThreadedCall, type ThreadPool } from '../threads.js';
+import { chunkBounds, scratchArray, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { DType, TypedArray } from '../types.js';
 import { bytesPer, type WasmArena } from '../wasm-memory.js';
 
@@ -74,6 +74,8 @@ interface Call {
   wasm?: { fn: WasmFn; pre?: WasmFn; post?: WasmFn; name: string; args: number[]; spec: WasmKernelSpec; extent: number; threaded?: ThreadedCall };
   /** a JS split kernel on the threads */
   threaded?: ThreadedCall;
+  /** slots of the entry's kernel scratch (after the outputs in `outViews`) */
+  scratch: number[];
   /** this call's views (made again when the memory's buffer changes) */
   inViews?: TypedArray[];
   outViews?: TypedArray[];
@@ -90,6 +92,12 @@ interface Binding {
   calls: Call[];
   updates: { dst: number; src: number }[];
   views: TypedArray[];
+  /** the kernel scratch slots (ProgramEntry.scratch): where, elements, views */
+  scratchAt: number[];
+  scratchLengths: number[];
+  scratchViews: ScratchArray[];
+  /** the memory's bytes (the updates' copies) */
+  bytes?: Uint8Array;
   generation: number;
   threadedIds: number[];
 }
@@ -138,11 +146,22 @@ export class WasmCpuEntry implements PreparedEntry {
     const scratchBytes = stride * this.state.threads;
     const scratchAt = arena.alloc(scratchBytes);
     regions.push({ at: scratchAt, bytes: scratchBytes });
-    const b: Binding = { dims: frozen, at, lengths, regions, scratch: { at: scratchAt, stride }, calls: [], updates: [], views: [], generation: -1, threadedIds: [] };
+    // the JS kernels' scratch (ProgramEntry.scratch): planned slots in the memory, shared by the steps
+    const scratchLengths = (this.entry.scratch ?? []).map((sc) => evalDim(sc.size, frozen));
+    const kernelScratchAt = (this.entry.scratch ?? []).map((sc, i) => {
+      const bytes = Math.max(1, scratchLengths[i]) * (sc.dtype === 'f64' ? 8 : 4);
+      const r = arena.alloc(bytes);
+      regions.push({ at: r, bytes });
+      return r;
+    });
+    const b: Binding = {
+      dims: frozen, at, lengths, regions, scratch: { at: scratchAt, stride }, calls: [], updates: [], views: [],
+      scratchAt: kernelScratchAt, scratchLengths, scratchViews: [], generation: -1, threadedIds: [],
+    };
     this.fresh(b);
     const onces: Call[] = [];
     for (const s of this.entry.steps) {
-      const call: Call = { kernel: s.kernel, js: this.entry.kernels[s.kernel], ins: s.ins, outs: s.outs };
+      const call: Call = { kernel: s.kernel, js: this.entry.kernels[s.kernel], ins: s.ins, outs: s.outs, scratch: s.scratch ?? [] };
       const spec = wasmKernels[s.kernel];
       const fn: WasmFn | undefined = spec ? this.state.exports[s.kernel] : undefined;
       if (spec && typeof fn === 'function') {
@@ -155,7 +174,8 @@ export class WasmCpuEntry implements PreparedEntry {
       this.viewsOf(b, call);
       if (s.once) onces.push(call);
       else {
-        this.threadCall(b, call);
+        // the thread query runs a kernel that is not split in full: never one that updates a tensor in place (it writes a slot it reads)
+        if (!s.outs.some((o) => s.ins.includes(o))) this.threadCall(b, call);
         b.calls.push(call);
       }
     }
@@ -180,6 +200,8 @@ export class WasmCpuEntry implements PreparedEntry {
     const arena = this.state.arena;
     if (b.generation === arena.generation) return b;
     b.views = this.entry.buffers.map((buf, i) => arena.view(buf.dtype, b.at[i], b.lengths[i]));
+    b.scratchViews = (this.entry.scratch ?? []).map((sc, i) => arena.scratchView(sc.dtype, b.scratchAt[i], b.scratchLengths[i]));
+    b.bytes = new Uint8Array(arena.memory.buffer);
     for (const c of b.calls) this.viewsOf(b, c);
     if (!arena.shared) refreshStores(this.state, this.stores);
     b.generation = arena.generation;
@@ -188,7 +210,7 @@ export class WasmCpuEntry implements PreparedEntry {
 
   private viewsOf(b: Binding, c: Call): void {
     c.inViews = c.ins.map((i) => b.views[i]);
-    c.outViews = c.outs.map((i) => b.views[i]);
+    c.outViews = [...c.outs.map((i) => b.views[i]), ...(c.scratch.map((i) => b.scratchViews[i]) as unknown as TypedArray[])];
   }
 
   /** Put a big enough call on the threads: a wasm call by its rows, a JS split kernel as the JS backend does. */
@@ -210,7 +232,9 @@ export class WasmCpuEntry implements PreparedEntry {
     if (q.length < 3 || !(q[2] >= 1e6) || !this.state.arena.shared) return;
     const bounds = chunkBounds(q[0], q[1], threads * CHUNKS_PER_THREAD);
     if (bounds.length < 3) return;
-    c.threaded = pool.register(c.js, c.inViews!, c.outViews!, b.dims, bounds);
+    // the workers get their own copies of the scratch (the main thread's lies in the shared memory)
+    const scratch = c.scratch.map((i) => scratchArray(this.entry.scratch![i].dtype, b.scratchLengths[i]));
+    c.threaded = pool.register(c.js, c.inViews!, c.outViews!.slice(0, c.outs.length), b.dims, bounds, scratch);
     b.threadedIds.push(c.threaded.id);
   }
 
@@ -260,7 +284,7 @@ export class WasmCpuEntry implements PreparedEntry {
       }
     } else for (let k = 0; k < b.calls.length; k++) this.runCall(b, b.calls[k]);
     if (b.updates.length) {
-      const bytes = new Uint8Array(this.state.arena.memory.buffer);
+      const bytes = b.bytes!;
       for (const u of b.updates) bytes.copyWithin(u.dst, b.at[u.src], b.at[u.src] + b.lengths[u.src] * bytesPer(this.entry.buffers[u.src].dtype));
     }
     this.last = b;

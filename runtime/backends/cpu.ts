@@ -2,17 +2,19 @@
  * The CPU backend: runs an entry's kernels (plain JS functions over typed
  * arrays) in schedule order.
  *
- * Buffers are allocated per binding of the symbolic dims (per batch size)
- * and kept: a warm step allocates nothing. Param and state slots are the
- * model's own arrays, so kernels read the live weights and updates are one
- * copy each at the end of the step. Constant slots are filled once, when a
+ * Buffers, and the kernels' scratch (ProgramEntry.scratch), are allocated
+ * per binding of the symbolic dims (per batch size) and kept: a warm step
+ * allocates nothing. Param and state slots are the model's own arrays, so
+ * kernels read the live weights; an update the plan writes in place (the
+ * optimizer step) needs nothing more, any other is one copy at the end of
+ * the step. Constant slots are filled once, when a
  * binding is created.
  */
-import { evalShape } from '../../compiler/dims.js';
+import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import { arrayFor } from '../init.js';
 import type { Dims, KernelFn, ProgramEntry, WasmModuleSpec } from '../program.js';
-import { chunkBounds, isShared, resolveKernels, resolveThreads, sharedArray, threadPool, type ThreadedCall, type ThreadPool } from '../threads.js';
+import { chunkBounds, isShared, resolveKernels, resolveThreads, scratchArray, sharedArray, threadPool, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { CpuKernels, DType, TypedArray } from '../types.js';
 import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
 import { WasmCpuEntry, type WasmState } from './cpu-wasm.js';
@@ -81,11 +83,15 @@ class CpuEntry implements PreparedEntry {
       const n = evalShape(b.shape, frozen).reduce((a, c) => a * c, 1);
       return alloc(b.dtype, n);
     });
+    // kernel scratch: planned slots shared by the steps (plain memory: a threaded call's workers get copies)
+    const scratch = (this.entry.scratch ?? []).map((sc) => scratchArray(sc.dtype, evalDim(sc.size, frozen)));
     const calls: Call[] = [];
     for (const s of this.entry.steps) {
-      const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: s.outs.map((i) => buffers[i]) };
+      const sc = (s.scratch ?? []).map((i) => scratch[i]);
+      const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: [...s.outs.map((i) => buffers[i]), ...(sc as unknown as TypedArray[])] };
       if (s.once) call.fn(call.ins, call.outs, frozen);
-      else calls.push(pool ? this.threadCall(pool, call, frozen) : call);
+      // the thread query runs a kernel that is not split in full: never one that updates a tensor in place (it writes a slot it reads)
+      else calls.push(pool && !s.outs.some((o) => s.ins.includes(o)) ? this.threadCall(pool, call, frozen, s.outs.length) : call);
     }
     const updates = this.entry.updates
       .map((u) => ({ dst: this.stores.get(u.path)!, src: buffers[u.buffer] }))
@@ -104,10 +110,11 @@ class CpuEntry implements PreparedEntry {
   }
 
   /** The call on the threads when its kernel is split and big enough; else as it is. */
-  private threadCall(pool: ThreadPool, call: Call, dims: Dims): Call {
+  private threadCall(pool: ThreadPool, call: Call, dims: Dims, nOuts: number): Call {
     const q: number[] = [];
     (call.fn as SplitFn)(call.ins, call.outs, dims, -1, q);
-    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !call.outs.every(isShared)) return call;
+    const outs = call.outs.slice(0, nOuts);
+    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !outs.every(isShared)) return call;
     const bounds = chunkBounds(q[0], q[1], this.threads * CHUNKS_PER_THREAD);
     if (bounds.length < 3) return call;
     const shadows: { src: TypedArray; dst: TypedArray }[] = [];
@@ -119,7 +126,7 @@ class CpuEntry implements PreparedEntry {
       shadows.push({ src: t, dst });
       return dst;
     });
-    const threaded = pool.register(call.fn, workerIns, call.outs, dims, bounds);
+    const threaded = pool.register(call.fn, workerIns, outs, dims, bounds, call.outs.slice(nOuts) as unknown as ScratchArray[]);
     this.pool = pool;
     return { ...call, threaded, shadows };
   }

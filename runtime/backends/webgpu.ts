@@ -28,7 +28,7 @@
  */
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
-import type { Dims, ProgramEntry, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
+import type { Dims, ProgramEntry, ProgramStep, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
 import type { DType, TypedArray } from '../types.js';
 import { loadDawn } from './dawn.js';
 import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
@@ -258,7 +258,10 @@ class WebGpuEntry implements PreparedEntry {
     const once: Dispatch[] = [];
     for (const step of e.steps) {
       const spec: WgslKernelSpec = e.wgsl![step.kernel];
-      const stepArgs = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i])];
+      // the step reads the values before it (the stores), and may write elsewhere (redirectInPlace)
+      const inArgs = step.ins.map((i) => buffers[i]);
+      this.redirectInPlace(step, spec, buffers, sizes, newBuffer);
+      const stepArgs = [...inArgs, ...step.outs.map((i) => buffers[i])];
       if (spec.packed && !step.once) {
         const d = await this.packedDispatch(spec.packed, stepArgs, step.kernel, newBuffer);
         if (d) {
@@ -295,6 +298,37 @@ class WebGpuEntry implements PreparedEntry {
       staging.set(o.name, { buf: newBuffer(bytes, `read ${o.name}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST), bytes, n: sizes[o.buffer], dtype: o.dtype, src: buffers[o.buffer] });
     }
     return { dims, buffers, sizes, owned, dispatches, updates, staging };
+  }
+
+  /**
+   * A step that updates params or state in place (it writes a slot it
+   * reads: the plan's in-place optimizer step) cannot bind the store arena
+   * both for reading and for writing in one dispatch (WebGPU forbids such
+   * aliasing), so here its writes of those slots go to buffers of the
+   * binding: one per written role of a packed kernel (its members' operands
+   * together, so the single dispatch stays possible), else one per slot.
+   * Later steps read the new values there, and the updates copy them to the
+   * stores at the end of the step, as for any update not made in place.
+   */
+  private redirectInPlace(step: ProgramStep, spec: WgslKernelSpec, buffers: GpuSlice[], sizes: number[], newBuffer: (bytes: number, label: string) => GPUBuffer): void {
+    const e = this.entry;
+    const inPlace = (slot: number) => step.ins.includes(slot) && (e.buffers[slot].kind === 'param' || e.buffers[slot].kind === 'state');
+    const outs = step.outs.filter(inPlace);
+    if (!outs.length) return;
+    const groups: number[][] = [];
+    const grouped = new Set<number>();
+    if (spec.packed && !step.once)
+      for (const role of spec.packed.writes) {
+        const slots = role.map((a) => step.outs[a - step.ins.length]).filter((x) => x !== undefined && inPlace(x) && !grouped.has(x));
+        slots.forEach((x) => grouped.add(x));
+        if (slots.length) groups.push(slots);
+      }
+    for (const x of outs) if (!grouped.has(x)) groups.push([x]);
+    for (const slots of groups) {
+      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])));
+      const buf = newBuffer(total, `${step.kernel} in place`);
+      slots.forEach((i, k) => (buffers[i] = { buffer: buf, offset: offsets[k], size: storageBytes(sizes[i]) }));
+    }
   }
 
   /**

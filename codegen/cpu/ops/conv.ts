@@ -2,7 +2,7 @@
  * The CPU renderers of the ops of compiler/ops/conv.ts.
  */
 import { type CpuKernelContext } from '../types.js';
-import { emitGemmPacked, gemmScratch, type GemmSpec } from '../gemm.js';
+import { emitGemmPacked, gemmScratch, gemmScratchSize, type GemmSpec } from '../gemm.js';
 import { splitPrologue } from '../split.js';
 import { ConvProblem, inferConv, inferBackpropFilter, inferBackpropInput } from '../../../compiler/ops/conv.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
@@ -67,10 +67,15 @@ function rangeTables(p: ConvProblem): { loW: number[]; hiW: number[] } {
   return { loW, hiW };
 }
 
-/** `const loW = [...], hiW = [...]`: declared once at the top of a kernel that uses emitIm2colPacked / emitCol2im. */
-function emitRangeTables(p: ConvProblem): string {
+/**
+ * `loW`, `hiW`: declared once at the top of a kernel that uses
+ * emitIm2colPacked / emitCol2im, in planned i32 scratch filled per call
+ * (KW numbers each).
+ */
+function emitRangeTables(p: ConvProblem, ctx: CpuKernelContext): string {
   const { loW, hiW } = rangeTables(p);
-  return `const loW = new Int32Array([${loW.join(', ')}]), hiW = new Int32Array([${hiW.join(', ')}]);`;
+  const fill = (name: string, v: number[]) => v.map((x, i) => `${name}[${i}] = ${x};`).join(' ');
+  return `const loW = ${ctx.scratch('i32', p.KW)}, hiW = ${ctx.scratch('i32', p.KW)};\n${fill('loW', loW)} ${fill('hiW', hiW)}`;
 }
 
 /**
@@ -81,7 +86,8 @@ function emitRangeTables(p: ConvProblem): string {
  *       (pix >> 2) * taps * 4 + tap * 4 + (pix & 3)
  *   byTap (backprop_filter: K is the pixel, the columns the taps):
  *       (tap >> 2) * P * 4 + pix * 4 + (tap & 3)
- * Entries of the padding strip are never written and stay zero; padded-away
+ * The padding columns of the last strip are zeroed once per call
+ * (emitPadZero: the scratch holds whatever its last user left); padded-away
  * taps are written as zeros.
  */
 function emitIm2colPacked(p: ConvProblem, x: string, bp: string, byPix: boolean, tapRange?: [string, string]): string {
@@ -113,6 +119,16 @@ for (let c = 0; c < ${Cg}; c++) {
   }
 }
 }`;
+}
+
+/** Zero the padding columns of the last packed strip (pixels P.. for byPix, taps K.. for byTap), when there are any. */
+function emitPadZero(p: ConvProblem, bp: string, byPix: boolean): string {
+  const taps = (p.C / p.groups) * p.KH * p.KW;
+  const P = p.OH * p.OW;
+  const [cols, rows] = byPix ? [P, taps] : [taps, P];
+  if (cols % 4 === 0) return '';
+  const base = (cols >> 2) * rows * 4;
+  return `for (let r = 0; r < ${rows}; r++) for (let c = ${cols & 3}; c < 4; c++) ${bp}[${base} + r * 4 + c] = 0;\n`;
 }
 
 /** col2im: dimg[channel (grp*Cg + c), ih, iw] += dcol[(c, kh, kw), (oh, ow)]. */
@@ -162,9 +178,9 @@ function convBody(ctx: CpuKernelContext, split: boolean): string {
   };
   return `// implicit GEMM per image and group: y_n [${Fg}, ${P}] = W [${Fg}, ${K}] x col [${K}, ${P}] (col im2col'd straight into packed strips)
 const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-${gemmScratch(spec)}
-for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
+${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p, ctx)}
+${gemmScratch(spec, ctx, gemmScratchSize(P, K, true))}
+${emitPadZero(p, 'bp', true)}for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
 ${emitIm2colPacked(p, x, 'bp', true)}
     const wOff = grp * ${Fg * K}, yOff = (n * ${p.F} + grp * ${Fg}) * ${P};
@@ -205,9 +221,10 @@ function backpropFilterBody(ctx: CpuKernelContext, split: boolean): string {
     : `for (let i = 0; i < ${p.F * K}; i++) ${dw}[i] = acc[i];`;
   return `// per image and group: acc [${Fg}, ${K}] += dy_n [${Fg}, ${P}] x col^T [${P}, ${K}] (col^T im2col'd straight into packed strips)
 const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue(String(K), 4, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-${gemmScratch(spec)}
-const acc = new Float64Array(${p.F * K});
+${split ? splitPrologue(String(K), 4, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p, ctx)}
+${gemmScratch(spec, ctx, gemmScratchSize(K, P, true))}
+${emitPadZero(p, 'bp', false)}const acc = ${ctx.scratch('f64', p.F * K)};
+acc.fill(0);
 for (let n = 0; n < N; n++) {
   for (let grp = 0; grp < ${p.groups}; grp++) {
 ${emitIm2colPacked(p, x, 'bp', false, split ? ['rLo', 'rHi'] : undefined)}
@@ -239,10 +256,10 @@ function backpropInputBody(ctx: CpuKernelContext, split: boolean): string {
   const dInSpec = packedSpec({ A: w, B: dy, C: 'dcol', M: K, N: P, K: Fg, aOff: 'wOff', aRow: 1, aK: K, bOff: 'dyOff', bK: P, bCol: 1, cOff: '0', cRow: P, accumulate: false });
   return `// per image and group: dcol [${K}, ${P}] = W^T [${K}, ${Fg}] x dy_n [${Fg}, ${P}], then col2im
 const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-const dcol = new Float64Array(${K * P});
-const dimg = new Float64Array(${CHW});
-${gemmScratch(dInSpec)}
+${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p, ctx)}
+const dcol = ${ctx.scratch('f64', K * P)};
+const dimg = ${ctx.scratch('f64', CHW)};
+${gemmScratch(dInSpec, ctx, gemmScratchSize(P, Fg))}
 for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
   dimg.fill(0);
   for (let grp = 0; grp < ${p.groups}; grp++) {

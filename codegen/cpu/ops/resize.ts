@@ -13,6 +13,25 @@ function planesOf(shape: string[]): string {
   return mulExpr([shape[0], shape[1]]);
 }
 
+/**
+ * The per-axis tap tables of a bilinear kernel (rows h0/h1 pre-multiplied by
+ * W, their weights hl0/hl1; columns w0/w1, wl0/wl1), in planned scratch
+ * filled per call from literals.
+ */
+function bilinearTables(ctx: CpuKernelContext, th: ReturnType<typeof bilinearTaps>, tw: ReturnType<typeof bilinearTaps>, W: number): string {
+  const table = (name: string, dtype: 'i32' | 'f64', v: number[]) => `const ${name} = ${ctx.scratch(dtype, v.length)};\n${v.map((x, i) => `${name}[${i}] = ${lit([x])};`).join(' ')}`;
+  return [
+    table('h0', 'i32', th.i0.map((v) => v * W)),
+    table('h1', 'i32', th.i1.map((v) => v * W)),
+    table('hl0', 'f64', th.l0),
+    table('hl1', 'f64', th.l1),
+    table('w0', 'i32', tw.i0),
+    table('w1', 'i32', tw.i1),
+    table('wl0', 'f64', tw.l0),
+    table('wl1', 'f64', tw.l1),
+  ].join('\n');
+}
+
 function upsampleCpu(ctx: CpuKernelContext): string {
   const [H, W] = spatial('upsample2d', ctx.node.inputs[0].type, 'its input');
   const { sh, sw, mode } = upAttrs('upsample2d', ctx.attrs);
@@ -54,10 +73,7 @@ ${sh > 1 ? `    for (let a = 1; a < ${sh}; a++) ${y}.copyWithin(y0 + a * ${OW}, 
   const tw = bilinearTaps(W, sw);
   return `// bilinear x[${sh}, ${sw}] (align_corners = false): 4 taps per output pixel from per-axis tables
 ${head}
-const h0 = new Int32Array([${lit(th.i0.map((v) => v * W))}]), h1 = new Int32Array([${lit(th.i1.map((v) => v * W))}]);
-const hl0 = new Float64Array([${lit(th.l0)}]), hl1 = new Float64Array([${lit(th.l1)}]);
-const w0 = new Int32Array([${lit(tw.i0)}]), w1 = new Int32Array([${lit(tw.i1)}]);
-const wl0 = new Float64Array([${lit(tw.l0)}]), wl1 = new Float64Array([${lit(tw.l1)}]);
+${bilinearTables(ctx, th, tw, W)}
 for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
   for (let oh = 0; oh < ${OH}; oh++) {
     const r0 = xo + h0[oh], r1 = xo + h1[oh], a0 = hl0[oh], a1 = hl1[oh];
@@ -94,11 +110,8 @@ for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW
   const tw = bilinearTaps(W, sw);
   return `// bilinear x[${sh}, ${sw}] adjoint: scatter each dy pixel to its 4 taps in a float64 plane
 ${head}
-const h0 = new Int32Array([${lit(th.i0.map((v) => v * W))}]), h1 = new Int32Array([${lit(th.i1.map((v) => v * W))}]);
-const hl0 = new Float64Array([${lit(th.l0)}]), hl1 = new Float64Array([${lit(th.l1)}]);
-const w0 = new Int32Array([${lit(tw.i0)}]), w1 = new Int32Array([${lit(tw.i1)}]);
-const wl0 = new Float64Array([${lit(tw.l0)}]), wl1 = new Float64Array([${lit(tw.l1)}]);
-const acc = new Float64Array(${H * W});
+${bilinearTables(ctx, th, tw, W)}
+const acc = ${ctx.scratch('f64', H * W)};
 for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
   acc.fill(0);
   for (let oh = 0; oh < ${OH}; oh++) {
