@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--minutes M] [--save] [--no-minimize] [--json FILE]`
+ * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--compile-ms C] [--codegen-ms G] [--per-operation-ms P] [--minutes M] [--save] [--no-minimize] [--json FILE]`
  * `npm run fuzz -- --seed S --input I [--out FILE]`
  *
  * Runs a campaign and prints its figures; exits 1 when it found a crash, a
@@ -30,6 +30,8 @@ const num = (name: string, d: number) => {
 const n = num('n', 3000);
 const seed = num('seed', Date.now() % 1_000_000);
 
+const budgets = { compile: num('compile-ms', DEFAULT_BUDGETS.compile), codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen), perOperation: num('per-operation-ms', DEFAULT_BUDGETS.perOperation!) };
+
 // --input I: replay one input of the campaign of --seed (its text to --out, or stdout) and run it alone
 if (flag('input') !== undefined) {
   const index = num('input', 0);
@@ -38,7 +40,7 @@ if (flag('input') !== undefined) {
   if (out) writeFileSync(out, input.text);
   else console.log(input.text);
   console.log(`input ${index} of seed ${seed}: from ${input.from} (${input.mutations.join(', ')}), ${input.text.length} characters${out ? `, written to ${out}` : ''}`);
-  const pool = new Pool(1, { compile: num('compile-ms', DEFAULT_BUDGETS.compile), codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen) });
+  const pool = new Pool(1, budgets);
   try {
     const o = await pool.run(input.text, true);
     const v = verdict(o);
@@ -56,7 +58,7 @@ const report = await runCampaign({
   seed,
   jobs,
   codegenEvery: num('codegen-every', 1),
-  budgets: { compile: num('compile-ms', DEFAULT_BUDGETS.compile), codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen) },
+  budgets,
   minimize: !process.argv.includes('--no-minimize'),
   ...(flag('minutes') !== undefined ? { maxSeconds: num('minutes', 0) * 60 } : {}),
   save: process.argv.includes('--save'),
