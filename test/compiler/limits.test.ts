@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { compileSource } from '../../compiler/compile.js';
 import { didYouMean } from '../../compiler/diagnostics.js';
-import { MAX_DIM_EXPRESSION_LENGTH, MAX_NESTING, MAX_OPERATIONS, MAX_UNROLL } from '../../compiler/limits.js';
+import { MAX_CONSTANT_ELEMENTS, MAX_DIM_EXPRESSION_LENGTH, MAX_NESTING, MAX_OPERATIONS, MAX_UNROLL } from '../../compiler/limits.js';
 import { instantiate } from '../../runtime/index.js';
 
 const model = (body: string, head = 'input x: f32[B, 4]\n  output y: f32[B, 4]') => `model M {\n  ${head}\n  ${body}\n}\n`;
@@ -126,6 +126,20 @@ test('dims, tensor sizes and parameter counts have limits, checked before anythi
   const r = compile(model('y = x + sum(zeros[40000, 40000])'));
   assert.equal(r.list, []);
   assert.ok(r.ms < 2000, `${r.ms} ms`);
+});
+
+test(`a sinusoidal table past ${MAX_CONSTANT_ELEMENTS.toLocaleString('en-US')} values is DNN0033 before it is built`, () => {
+  // found by the fuzzer: positional(T, 1000000) built a 512 x 1,000,000 table and ran out of memory
+  const r = only(
+    model('y = x + positional(T, 1000000)', 'input x: f32[B, T, 4]\n  output y: f32[B, T, 4]'),
+    'DNN0033',
+    /positional: a sinusoidal table of 512 x 1,000,000 = 512,000,000 values is above the limit of 2\^18/,
+    '4:11',
+  );
+  assert.ok(r.ms < 1000, `${r.ms} ms`);
+  only(model('y = x + positional(600, 512)', 'input x: f32[B, 600, 512]\n  output y: f32[B, 600, 512]'), 'DNN0033', /600 x 512 = 307,200 values/, '4:11');
+  assert.equal(compile(model('y = x + positional(T, 512)', 'input x: f32[B, T, 512]\n  output y: f32[B, T, 512]')).list, []);
+  assert.equal(compile(model('y = x + positional(T, 4096, kind: learned)', 'input x: f32[B, T, 4096]\n  output y: f32[B, T, 4096]')).list, []);
 });
 
 test('a dim that is negative for every value of its symbols is DNN0022 where it is made', () => {
