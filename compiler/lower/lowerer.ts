@@ -400,6 +400,11 @@ export class Lowerer implements LowerContext {
 
   call(callee: A.Name, args: A.Arg[], piped: LVal | undefined, env: Env, span: Span): LVal {
     const name = callee.name;
+    // top-level param/const are lowered before any graph exists: no call can run there
+    if (!this.b) {
+      const what = this.blocks.has(name) ? `block '${name}'` : this.models.has(name) ? `model '${name}'` : `'${name}'`;
+      this.fail('DNN0017', span, { message: `a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of ${what}` }, 'declare it inside the model, block or train block that uses it');
+    }
     const block = this.blocks.get(name);
     if (block) return callBlock(this, block, args, piped, env, span);
     if (name === 'scan') return scan(this, callee, args, piped, env, span);

@@ -123,6 +123,7 @@ export function recurrent(cell: Cell): BuiltinImpl {
       const T = x.type.shape[1];
       if (typeof T !== 'number')
         cx.fail('DNN0015', { what: `${cell} over a symbolic sequence length`, hint: `; give T a fixed size (the input is ${x.type.dtype}${shapeToString(x.type.shape)})` });
+      if ((T as number) < 1) cx.fail('DNN0022', { message: `${cell} needs at least one time step, got x ${x.type.dtype}${shapeToString(x.type.shape)} (T = ${T})` }, { span: cx.args.span('x') });
       cx.staticDim(x, 2, `the input features of ${cell}`);
       const units = cx.args.int('units');
       if (units <= 0) cx.fail('DNN0022', { message: `${cell} needs a positive number of units, got ${units}` }, { span: cx.args.span('units') });

@@ -7,6 +7,7 @@ import type { Value } from '../../../ir.js';
 import type { BuiltinImpl, CallContext } from '../../builtin.js';
 import { asDim } from '../../values.js';
 import { t } from './common.js';
+import { formatLimit, MAX_CONSTANT_ELEMENTS } from '../../../limits.js';
 
 /**
  * embedding: a learned table W [vocab, dim] (normal, std 1/sqrt(dim)); the
@@ -76,11 +77,19 @@ export const positional: BuiltinImpl = {
     if (D <= 0) cx.fail('DNN0022', { message: `positional: D must be a positive integer, got ${D}` }, { span: cx.args.span('D') });
     const kind = cx.args.sym('kind', ['sinusoidal', 'learned'], 'sinusoidal');
     const max = cx.args.int('max', 512);
+    if (max < 1) cx.fail('DNN0022', { message: `positional: max must be a positive integer, got ${max}` }, { span: cx.args.span('max') });
     if (typeof T === 'number' && T <= 0) cx.fail('DNN0022', { message: `positional: T must be positive, got ${T}` }, { span: cx.args.span('T') });
     if (typeof T === 'number' && cx.args.has('max') && T > max)
       cx.fail('DNN0022', { message: `positional: T = ${T} is longer than max = ${max}` }, { span: cx.args.span('max') });
     const path = cx.layerPath('positional');
     const rows = typeof T === 'number' ? T : max;
+    // the sinusoidal table is built here and written into the generated code: bounded before it is allocated
+    if (kind === 'sinusoidal' && rows * D > MAX_CONSTANT_ELEMENTS)
+      cx.fail(
+        'DNN0033',
+        { message: `positional: a sinusoidal table of ${rows.toLocaleString('en-US')} x ${D.toLocaleString('en-US')} = ${(rows * D).toLocaleString('en-US')} values is above the limit of ${formatLimit(MAX_CONSTANT_ELEMENTS)} for a constant table` },
+        { help: typeof T === 'number' ? 'lower T or D, or use kind: learned' : 'lower max or D, or use kind: learned' },
+      );
     const table =
       kind === 'learned'
         ? cx.param(`${path}.weight`, [rows, D], { kind: 'normal', std: 1 / Math.sqrt(D) })
