@@ -9,7 +9,7 @@
  *    r0, r1)      the rows [r0, r1) to compute (WasmKernelSpec.rows)
  */
 import { dimTerms, type Dim } from '../../compiler/dims.js';
-import { WatFunction, type IVal } from './wat.js';
+import { WatFunction, watId, type IVal } from './wat.js';
 
 export class KernelBuilder {
   readonly f: WatFunction;
@@ -35,9 +35,9 @@ export class KernelBuilder {
     /** symbolic dims passed after the pointers */
     readonly dims: string[],
   ) {
-    this.f = new WatFunction(`$${name}`, comment).export(name);
+    this.f = new WatFunction(watId(name), comment).export(name);
     for (const p of pointers) this.f.param(p);
-    for (const d of dims) this.f.param(`$d_${d}`);
+    for (const d of dims) this.f.param(watId(`d_${d}`));
     this.f.param('$scratch');
     this.f.param('$r0');
     this.f.param('$r1');
@@ -49,7 +49,7 @@ export class KernelBuilder {
     const terms = dimTerms(d).map(({ coef, symbols }) => {
       const factors = symbols.map((s) => {
         if (!this.dims.includes(s)) throw new Error(`internal: wasm kernel ${this.name} uses dim ${s} it was not given`);
-        return `(local.get $d_${s})`;
+        return `(local.get ${watId(`d_${s}`)})`;
       });
       if (coef !== 1 || factors.length === 0) factors.unshift(`(i32.const ${coef})`);
       return factors.reduce((a, b) => `(i32.mul ${a} ${b})`);

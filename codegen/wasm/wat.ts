@@ -45,6 +45,16 @@ export function staticMul(a: IVal, b: IVal): number | undefined {
   return isStatic(a) && isStatic(b) ? a * b : undefined;
 }
 
+/**
+ * A name as a WAT identifier (`$` + idchars: ASCII only). Kernel names and
+ * dims come from the user's names, which may hold any letter (`Größe`, `Σ`):
+ * every character outside [A-Za-z0-9_$] becomes `.<code point in hex>.`, which
+ * no JS identifier contains, so distinct names stay distinct.
+ */
+export function watId(name: string): string {
+  return `$${[...name].map((c) => (/[A-Za-z0-9_$]/.test(c) ? c : `.${c.codePointAt(0)!.toString(16)}.`)).join('')}`;
+}
+
 /** A function being written: its params, locals and body lines. */
 export class WatFunction {
   private params: string[] = [];
