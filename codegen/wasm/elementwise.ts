@@ -48,7 +48,8 @@ export const wasmScalarOps: Record<string, WasmScalarOp> = {
   square: { s: (a) => `(f32.mul ${a[0]} ${a[0]})`, v: (a) => `(f32x4.mul ${a[0]} ${a[0]})` },
   reciprocal: { s: (a) => `(f32.div (f32.const 1) ${a[0]})`, v: (a) => `(f32x4.div ${one4} ${a[0]})` },
   // x > 0 ? x : 0 (NaN -> 0, as in JS)
-  relu: { s: (a) => `(select ${a[0]} (f32.const 0) (f32.gt ${a[0]} (f32.const 0)))`, v: (a) => `(v128.and ${a[0]} (f32x4.gt ${a[0]} ${zero4}))` },
+  // x <= 0 ? 0 : x, as the JS kernel: NaN stays NaN (IEEE, as in PyTorch)
+  relu: { s: (a) => `(select (f32.const 0) ${a[0]} (f32.le ${a[0]} (f32.const 0)))`, v: (a) => `(v128.andnot ${a[0]} (f32x4.le ${a[0]} ${zero4}))` },
   step: { s: (a) => `(select (f32.const 1) (f32.const 0) (f32.gt ${a[0]} (f32.const 0)))`, v: (a) => `(v128.and ${one4} (f32x4.gt ${a[0]} ${zero4}))` },
   // a >= b ? a : b, a <= b ? a : b
   maximum: { s: (a) => `(select ${a[0]} ${a[1]} (f32.ge ${a[0]} ${a[1]}))`, v: (a) => `(v128.bitselect ${a[0]} ${a[1]} (f32x4.ge ${a[0]} ${a[1]}))` },
