@@ -3,23 +3,31 @@
  * buffer reuse, timed in the same run on each available backend, with their
  * dispatches and planned memory per step.
  *
- *   npm run bench:fusion [-- --quick] [-- --backend cpu|webgpu]
+ *   npm run bench:fusion [-- --quick] [-- --backend cpu|webgpu] [-- --out=PATH|-]
  *
- * Prints a table and writes bench/results/<date>-fusion.json. On a machine
+ * Both sides are timed the same way (measurePair in bench/measure.ts): the
+ * same warm-up, the same number of samples of the same number of calls, the
+ * same wall clock, their samples interleaved; the medians are compared.
+ *
+ * Prints a table and writes bench/results/<date>T<hhmm>-fusion.json (a new
+ * file per run; --out=PATH there instead, --out=- none). On a machine
  * without a GPU, webgpu runs on SwiftShader: a functional check, no speed claim.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { programFromModel } from '../codegen/module/plan-model.js';
 import { fileStats } from '../codegen/stats.js';
 import { compileSource } from '../compiler/compile.js';
 import { instantiate, type Model } from '../runtime/index.js';
-import { measure, type Timing } from './measure.js';
+import { measurePair, type Timing } from './measure.js';
+import { freshResultsPath } from './results-path.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined;
 const backends = (only ? [only] : ['cpu', 'webgpu']) as ('cpu' | 'webgpu')[];
+const outArg = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const BATCH = 64;
 
 function rand(n: number, seed: number, int = 0): Float32Array | Int32Array {
@@ -28,9 +36,9 @@ function rand(n: number, seed: number, int = 0): Float32Array | Int32Array {
   return int ? Int32Array.from({ length: n }, () => Math.floor(next() * int)) : Float32Array.from({ length: n }, () => next() * 2 - 1);
 }
 
-const models: { file: string; batch: Record<string, Float32Array | Int32Array>; expect: number }[] = [
-  { file: 'bench/models/lenet5.dnn', batch: { image: rand(BATCH * 784, 1), label: rand(BATCH, 2, 10) }, expect: 0.1 },
-  { file: 'bench/models/mlp784.dnn', batch: { image: rand(BATCH * 784, 3), label: rand(BATCH, 4, 10) }, expect: 0.02 },
+const models: { file: string; batch: Record<string, Float32Array | Int32Array> }[] = [
+  { file: 'bench/models/lenet5.dnn', batch: { image: rand(BATCH * 784, 1), label: rand(BATCH, 2, 10) } },
+  { file: 'bench/models/mlp784.dnn', batch: { image: rand(BATCH * 784, 3), label: rand(BATCH, 4, 10) } },
 ];
 
 interface Row {
@@ -64,11 +72,8 @@ for (const m of models) {
     }
     for (const entry of ['trainStep', 'predict'] as const) {
       const run = (model: Model) => (entry === 'trainStep' ? () => model.trainStep(m.batch) : () => model.predict(inputs));
-      // alternate the two so load changes hit both alike
-      const a = await measure(run(fused), m.expect, quick);
-      const b = await measure(run(plain), m.expect, quick);
-      const a2 = await measure(run(fused), m.expect, quick);
-      const f = a.median <= a2.median ? a : a2;
+      // one measurement each, the same way, samples interleaved (no best-of-two for either side)
+      const [f, b] = await measurePair(run(fused), run(plain), quick);
       rows.push({
         model: spec.name,
         backend,
@@ -86,7 +91,7 @@ for (const m of models) {
 }
 
 const ms = (t: Timing) => (t.median * 1000).toFixed(2).padStart(9);
-const header = `fused vs -O0, batch ${BATCH}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; medians of benchmark.js samples\n`;
+const header = `fused vs -O0, batch ${BATCH}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; medians of ${quick ? 5 : 15} interleaved wall-clock samples per side, the same warm-up and calls per sample for both\n`;
 const lines = [
   header,
   'model    backend  entry       fused ms    -O0 ms  speedup  dispatches (fused/-O0)  temp MB (fused/-O0)',
@@ -97,7 +102,9 @@ const lines = [
   ...skipped.map((s) => `skipped: ${s}`),
 ];
 process.stdout.write(lines.join('\n') + '\n');
-mkdirSync('bench/results', { recursive: true });
-const out = `bench/results/${new Date().toISOString().slice(0, 10)}-fusion.json`;
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), batch: BATCH, loadavg: loadavg()[0], rows, skipped }, null, 2) + '\n');
-process.stdout.write(`wrote ${out}\n`);
+if (outArg !== '-') {
+  const out = outArg ?? freshResultsPath('bench/results', 'fusion');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), batch: BATCH, loadavg: loadavg()[0], timing: { method: 'measurePair (bench/measure.ts)', quick }, rows, skipped }, null, 2) + '\n');
+  process.stdout.write(`wrote ${out}\n`);
+}

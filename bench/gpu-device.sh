@@ -12,7 +12,8 @@
 #   4. runs the PyTorch peer (bench/torch_peer.py; its JSON, or the reason it
 #      has none) and then the bench (.device/dist/bench/gpu.bench.js), which
 #      reads the peer's JSON;
-#   5. writes everything under $OUT (default bench/results/device/): gpu-bench.json,
+#   5. writes everything under $OUT (default: a new folder per run,
+#      bench/results/<date>T<hhmm>-gpu-device[-2, -3, ...]/): gpu-bench.json,
 #      gpu-bench.log, torch-peer.json, env.txt.
 # Usage: OUT=... bash bench/gpu-device.sh [--small] [other gpu.bench.ts options]
 #   VK_LOADER_LOCAL=1: unpack the loader into the temp folder even as root (leaves / alone)
@@ -22,7 +23,12 @@ export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 DEV="$ROOT/.device"
-OUT="${OUT:-$ROOT/bench/results/device}"
+if [[ -z "${OUT:-}" ]]; then
+  # a folder no earlier run wrote (as bench/results-path.ts names files)
+  OUT="$ROOT/bench/results/$(date -u +%Y-%m-%dT%H%M)-gpu-device"
+  k=2; base="$OUT"
+  while [[ -e "$OUT" ]]; do OUT="$base-$k"; k=$((k + 1)); done
+fi
 mkdir -p "$OUT"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -26,7 +26,7 @@
  *   --only=matmul,elementwise,lenet5,check,sweep
  *   --torch=auto|off|PATH   run bench/torch_peer.py (auto: when torch imports), skip it, or read its JSON from PATH
  *   --out=PATH         JSON there ("-": none); default $OUT/gpu-bench.json when OUT is set,
- *                      else bench/results/<date>-gpu[-small].json
+ *                      else bench/results/<date>T<hhmm>-gpu[-small].json (a new file per run)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,9 +35,10 @@ import { fileURLToPath } from 'node:url';
 import { compileSource } from '../compiler/compile.js';
 import type { CompiledModel } from '../compiler/compiled.js';
 import { programFromModel } from '../codegen/module/plan-model.js';
-import { overrideMatmulTiling, type MatmulTiling } from '../compiler/ops/linalg.js';
+import { overrideMatmulTiling, type MatmulTiling } from '../codegen/wgsl/ops/linalg.js';
 import { instantiate } from '../runtime/index.js';
 import type { Program } from '../runtime/program.js';
+import { freshResultsPath } from './results-path.js';
 import { backendGpu, EntryRunner, openGpu, type Gpu, type Timing } from './gpu-harness.js';
 
 // ------------------------------------------------------------ options
@@ -59,7 +60,7 @@ function repoRoot(): string {
 }
 const root = repoRoot();
 const date = new Date().toISOString().slice(0, 10);
-const outPath = opt('out') ?? (process.env.OUT ? join(process.env.OUT, 'gpu-bench.json') : join(root, 'bench', 'results', `${date}-gpu${small ? '-small' : ''}.json`));
+const outPath = opt('out') ?? (process.env.OUT ? join(process.env.OUT, 'gpu-bench.json') : freshResultsPath(join(root, 'bench', 'results'), small ? 'gpu-small' : 'gpu'));
 
 // the SwiftShader Vulkan driver when no other is named (as test/webgpu/helpers.ts)
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';

@@ -4,13 +4,16 @@
  * warm-up, and the kernels are printed by total time, then summed by op
  * (the last part of the kernel name: matmul, conv2d, add, ...).
  *
- *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20] [--cpu] [--threads=N]
+ *   npm run bench:profile -- bench/models/lenet5.dnn [--entry=predict] [--steps=20] [--cpu] [--threads=N] [--kernels=js|wasm]
  *
  * --cpu times with process.cpuUsage() (this process's CPU time, all its
  * threads) instead of the wall clock: on a shared, loaded machine it is much
  * steadier. --threads: the CPU backend's threads (default: its default, 2
  * on 2 cores; DNNC_THREADS works too). A threaded kernel call is timed
  * whole, from its first phase to its last (all threads' chunks in between).
+ *
+ * --kernels: the CPU backend's kernels (default: its default, wasm where
+ * available); wasm kernel calls are timed by the backend's kernelTimer hook.
  *
  * The inputs are the first 64 images of mnist(split: train); the model's
  * input must be image: f32[B, 1, 28, 28] or f32[B, 784].
@@ -21,6 +24,7 @@ import { programFromModel } from '../codegen/module/plan-model.js';
 import { mnist } from '../runtime/data/mnist.js';
 import { instantiate } from '../runtime/index.js';
 import type { KernelFn, Program } from '../runtime/program.js';
+import { kernelTimer } from '../runtime/backends/cpu-wasm.js';
 
 const BATCH = 64;
 /** kernel name pattern -> the kind of work it is (first match wins; names end with the op) */
@@ -40,6 +44,7 @@ const cpuClock = argv.includes('--cpu');
 const now = cpuClock ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 const steps = Number(argv.find((a) => a.startsWith('--steps='))?.slice(8) ?? 20);
 const threadsArg = argv.find((a) => a.startsWith('--threads='))?.slice(10);
+const kernelsArg = argv.find((a) => a.startsWith('--kernels='))?.slice(10) as 'js' | 'wasm' | undefined;
 
 async function main(): Promise<void> {
   const res = compileSource(readFileSync(file, 'utf8'), file);
@@ -62,7 +67,7 @@ async function main(): Promise<void> {
     const fn = k as unknown as Split;
     // a split kernel's extra arguments pass through: a threaded call is k(-2), chunks, k(-3)
     const wrapped = (ins: unknown[], outs: unknown[], dims: unknown, r0?: number, r1?: unknown) => {
-      if (!timing || (r0 !== undefined && r0 !== -2 && r0 !== -3)) return fn(ins, outs, dims, r0, r1);
+      if (!timing || kernelTimer.record || (r0 !== undefined && r0 !== -2 && r0 !== -3)) return fn(ins, outs, dims, r0, r1);
       if (r0 === -2) started.set(name, now());
       const t0 = now();
       fn(ins, outs, dims, r0, r1);
@@ -72,7 +77,16 @@ async function main(): Promise<void> {
     // the workers run the kernel itself (its source), not this wrapper
     entry.kernels[name] = Object.assign(wrapped, { kernel: k }) as unknown as KernelFn;
   }
-  const m = await instantiate(program, { seed: 1, ...(threadsArg !== undefined ? { threads: Number(threadsArg) } : {}) });
+  const m = await instantiate(program, { seed: 1, ...(threadsArg !== undefined ? { threads: Number(threadsArg) } : {}), ...(kernelsArg ? { cpu: { kernels: kernelsArg } } : {}) });
+  const kernels = (m as unknown as { impl?: { kernels?: string } }).impl?.kernels ?? 'js';
+  // wasm entries time whole calls themselves (the JS wrappers above would see only the phases around a wasm kernel)
+  if (kernels === 'wasm') {
+    timing = false;
+    kernelTimer.now = now;
+    kernelTimer.record = (name, ms) => {
+      if (timing) add(name, ms);
+    };
+  }
   const d = mnist({ split: 'train' });
   const flat = model.inputs[0].shape.length === 2;
   const image = { data: d.fields.image.data.slice(0, BATCH * 784), shape: flat ? [BATCH, 784] : [BATCH, 1, 28, 28] };
@@ -84,6 +98,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < steps; i++) await run();
   const wall = (now() - t0) / steps;
   timing = false;
+  kernelTimer.record = undefined;
   m.dispose();
 
   const perStep = [...total].map(([k, v]) => ({ kernel: k, ms: v / steps })).sort((a, b) => b.ms - a.ms);
@@ -94,7 +109,7 @@ async function main(): Promise<void> {
     byOp.set(kind, (byOp.get(kind) ?? 0) + k.ms);
   }
   const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`.padStart(6);
-  process.stdout.write(`${file} ${entryName}, batch ${BATCH}, ${(m as unknown as { impl?: { threads?: number } }).impl?.threads ?? 1} thread(s): ${wall.toFixed(2)} ms${cpuClock ? ' of CPU time' : ''} per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
+  process.stdout.write(`${file} ${entryName}, batch ${BATCH}, ${(m as unknown as { impl?: { threads?: number } }).impl?.threads ?? 1} thread(s), ${kernels} kernels: ${wall.toFixed(2)} ms${cpuClock ? ' of CPU time' : ''} per call (mean of ${steps}), ${entry.steps.length} kernel calls, ${inKernels.toFixed(2)} ms in kernels\n\n`);
   process.stdout.write('by op:\n');
   for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${op.padEnd(30)} ${ms.toFixed(3).padStart(9)} ms ${pct(ms)}\n`);
   process.stdout.write(`  ${'(outside kernels)'.padEnd(30)} ${(wall - inKernels).toFixed(3).padStart(9)} ms ${pct(wall - inKernels)}\n\ntop kernels:\n`);

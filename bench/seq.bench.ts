@@ -27,7 +27,8 @@
  * by one; the median is reported, and the ratio peer / ours (> 1: ours is
  * faster). TF.js cpu is slow on these sizes: it takes few samples.
  *
- * Output: a table on stdout, JSON in bench/results/<YYYY-MM-DD>-seq.json.
+ * Output: a table on stdout, JSON in bench/results/<date>T<hhmm>-seq.json (a new
+ * file per run: bench/results-path.ts).
  *
  * Options:
  *   --only=transformer,lstm   run these cases only (default: both)
@@ -50,6 +51,7 @@ import { instantiate } from '../runtime/index.js';
 import { Rng } from '../runtime/data/random.js';
 import type { Model, TensorInput } from '../runtime/types.js';
 import { resolveThreads } from '../runtime/threads.js';
+import { freshResultsPath } from './results-path.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const B = 32;
@@ -68,7 +70,7 @@ type PeerName = 'cpu' | 'wasm';
 const peerNames = (opt('peers') ?? 'cpu,wasm').split(',').filter(Boolean) as PeerName[];
 const samples = Number(opt('samples') ?? (quick ? 3 : 7));
 const cpuSamples = Number(opt('cpu-samples') ?? (quick ? 1 : 3));
-const outPath = opt('out') ?? join(here, 'results', `${new Date().toISOString().slice(0, 10)}-seq.json`);
+const outPath = opt('out') ?? freshResultsPath(join(here, 'results'), 'seq');
 const threads = resolveThreads(opt('threads') !== undefined ? Number(opt('threads')) : undefined);
 
 // ------------------------------------------------------------ measuring

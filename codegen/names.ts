@@ -57,7 +57,7 @@ export const wgslReserved: ReadonlySet<string> = new Set([
 export const generatedNames: ReadonlySet<string> = new Set([
   'signature', 'create', 'instantiate', 'instantiateTrainer', 'generate', 'Model', 'Tensor', 'TensorInput', 'Signature', 'CreateOptions',
   'StepResult', 'TypedArray', 'Dims', 'Program', 'GpujsKernelSpec', 'WgslKernelSpec', 'Trainer', 'TrainerProgram', 'GenerateOptions',
-  'PredictOptions', 'Math', 'Number', 'Object', 'Array', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Uint32Array',
+  'PredictOptions', 'TensorInputOf', 'TensorOf', 'ArrayOfDType', 'Math', 'Number', 'Object', 'Array', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Uint32Array',
   'Infinity', 'NaN', 'globalThis', 'Error', 'Promise', 'JSON', 'Symbol', 'BigInt', 'Date', 'console', 'ins', 'outs', 'dims', 'main',
 ]);
 

@@ -1,11 +1,12 @@
 /**
  * The figures of each entry point as the backends will run it (`dnnc stats`):
  * kernel calls per step (the CPU's kernel calls; WebGPU records one dispatch
- * per pass of each kernel), and the planned bytes of temporaries at a batch
- * size, read off the same plan the generated module embeds.
+ * per pass of each kernel), and the planned bytes of temporaries and of the
+ * CPU kernels' scratch at a batch size, read off the same plan the generated
+ * module embeds.
  */
 import type { CompiledFile } from '../compiler/compiled.js';
-import { dimSymbols, evalShape } from '../compiler/dims.js';
+import { dimSymbols, evalDim, evalShape } from '../compiler/dims.js';
 import type { Graph } from '../compiler/ir.js';
 import { KernelPool, planEntry } from './module/plan-model.js';
 
@@ -16,6 +17,8 @@ export interface EntryStats {
   webgpuDispatches?: number;
   /** temporaries at the stated batch size (inputs, parameters and optimizer state excluded) */
   peakBytes: number;
+  /** the CPU kernels' scratch at the stated batch size (packing panels, float64 accumulators; one thread's), planned with the temporaries */
+  scratchBytes: number;
   /** parameters, model state and optimizer state */
   persistentBytes: number;
 }
@@ -27,6 +30,7 @@ export function entryStats(g: Graph, options: { optimize: boolean; batch: number
   const entry = planEntry(g, pool, options.optimize ? {} : { fuse: false, reuse: false });
   const dims: Record<string, number> = {};
   for (const b of entry.buffers) for (const d of b.shape) for (const sym of dimSymbols(d)) dims[sym] = options.batch;
+  for (const sc of entry.scratch ?? []) for (const sym of dimSymbols(sc.size)) dims[sym] = options.batch;
   const bytes = (kinds: string[]) =>
     entry.buffers.filter((b) => kinds.includes(b.kind)).reduce((sum, b) => sum + evalShape(b.shape, dims).reduce((x, y) => x * y, 1) * BYTES[b.dtype], 0);
   const launched = entry.steps.filter((s) => !s.once);
@@ -39,6 +43,7 @@ export function entryStats(g: Graph, options: { optimize: boolean; batch: number
     dispatches: launched.length,
     ...(passes.every((p) => p !== undefined) ? { webgpuDispatches: passes.reduce((a, b) => a! + b!, 0) } : {}),
     peakBytes: bytes(['temp']),
+    scratchBytes: (entry.scratch ?? []).reduce((sum, sc) => sum + evalDim(sc.size, dims) * (sc.dtype === 'f64' ? 8 : 4), 0),
     persistentBytes: bytes(['param', 'state']),
   };
 }

@@ -6,8 +6,9 @@ import type { Span } from '../grammar/span.js';
 import { dimEq, type Dim, type Shape } from './dims.js';
 import { Graph, type Attrs, type DType, type InitSpec, type Value } from './ir.js';
 import { getOp } from './ops/index.js';
+import type { GradBuilder } from './ops/types.js';
 
-export class GraphBuilder {
+export class GraphBuilder implements GradBuilder {
   /** span and scope given to new nodes (lowering sets them per statement) */
   span?: Span;
   scope?: string;

@@ -39,6 +39,15 @@ export const MAX_DIM = 2 ** 31 - 1;
  */
 export const MAX_DIM_EXPRESSION_LENGTH = 256;
 
+/**
+ * The most values of a constant table the compiler computes itself (the
+ * sinusoidal table of `positional`, max x D). The table is written into
+ * the generated code, a copy for each backend: at 2^18 values (512
+ * positions of 512 features) the module is 17 MB and takes seconds to
+ * generate and load. A larger table is a learned one (kind: learned).
+ */
+export const MAX_CONSTANT_ELEMENTS = 2 ** 18;
+
 /** The most parameter elements of one model, all tensors together (2^30 f32 values: 4 GiB). */
 export const MAX_PARAM_ELEMENTS = 2 ** 30;
 

@@ -21,7 +21,7 @@
  */
 import type { ProgramTensor } from './program.js';
 import { readSafetensors, writeSafetensors, type SafeTensor, type TensorToWrite } from './safetensors.js';
-import type { DType, TrainingPosition, TypedArray } from './types.js';
+import type { CheckpointInfo, DType, TrainingPosition, TypedArray } from './types.js';
 import { DNNC_VERSION } from './version.js';
 import { WeightsError } from './weights-error.js';
 
@@ -30,29 +30,7 @@ export const OPTIMIZER_PREFIX = 'optimizer/';
 
 const FILE_DTYPE: Record<DType, TensorToWrite['dtype']> = { f32: 'F32', i32: 'I32', bool: 'BOOL' };
 
-/** What a checkpoint says about the training run that wrote it. */
-export interface CheckpointInfo {
-  kind: 'weights' | 'checkpoint';
-  /** the model (or trainer) that wrote the file */
-  model: string;
-  /** optimizer steps taken (a model's); absent in weights files */
-  step?: number;
-  /** epochs completed, and batches done in the epoch after them */
-  epoch?: number;
-  batch?: number;
-  /** the epochs the run was planned for (schedules that decay over the run use it) */
-  epochs?: number;
-  /** the batch size and training-set size that epoch and batch refer to */
-  batchSize?: number;
-  samples?: number;
-  seed?: number;
-  /** optimizer steps taken by each step of a trainer */
-  stepCounts?: Record<string, number>;
-  /** every metadata entry, as written */
-  metadata: Record<string, string>;
-  /** tensors converted to f32 on read (F16, BF16, F64 in the file) */
-  converted: string[];
-}
+export type { CheckpointInfo } from './types.js';
 
 /** A tensor of the model, as it is named in files. */
 export interface NamedTensor {

@@ -54,9 +54,10 @@ function gpujsGaps(entries: ProgramEntry[]): string[] | undefined {
 }
 
 /** The backend for a program (or a trainer: `name` and every entry it will run). */
-export async function selectBackend(requested: CreateOptions['backend'], program: { name: string; entries: ProgramEntry[] }, options: Pick<CreateOptions, 'gpujs' | 'threads'> = {}): Promise<Backend> {
+export async function selectBackend(requested: CreateOptions['backend'], program: { name: string; entries: ProgramEntry[] }, options: Pick<CreateOptions, 'gpujs' | 'threads' | 'cpu'> = {}): Promise<Backend> {
   const want = requested ?? 'cpu';
-  if (want === 'cpu') return new CpuBackend({ threads: options.threads });
+  const cpu = () => CpuBackend.create({ threads: options.threads, kernels: options.cpu?.kernels }, program.entries);
+  if (want === 'cpu') return cpu();
   if (want === 'webgpu') {
     const gaps = wgslGaps(program.entries);
     if (!gaps) throw new BackendError(`model '${program.name}' cannot run on the webgpu backend: its program has no WGSL kernels (generated for cpu only); regenerate the module with this version of dnnc`);
@@ -89,7 +90,7 @@ export async function selectBackend(requested: CreateOptions['backend'], program
         }
       }
     }
-    return new CpuBackend({ threads: options.threads });
+    return cpu();
   }
   if (want === 'gpujs') {
     const gaps = gpujsGaps(program.entries);
@@ -119,7 +120,12 @@ export class CompiledModel implements Model {
   readonly name: string;
   readonly backend: BackendName;
   readonly signature: Signature;
-  private params = new Map<string, TypedArray>();
+  /**
+   * the paths of the params and model state; their arrays are read through
+   * `stores` (a backend may move them: the cpu backend's wasm kernels keep
+   * them in the model's wasm memory and put views of it in the store)
+   */
+  private params = new Set<string>();
   private stores = new Map<string, TypedArray>();
   private entries: { predict: Entry; trainStep?: Entry; evaluate?: Entry };
   private steps = 0;
@@ -151,7 +157,7 @@ export class CompiledModel implements Model {
     // params, and model state (running statistics), travel with the weights; optimizer state does not
     for (const p of [...program.params, ...(program.state ?? [])]) {
       const t = make(p);
-      this.params.set(p.path, t);
+      this.params.add(p.path);
       this.stores.set(p.path, t);
     }
     for (const s of program.train?.state ?? []) this.stores.set(s.path, make(s));
@@ -301,7 +307,7 @@ export class CompiledModel implements Model {
 
   /** The weights (params, then model state) as named in files. */
   weightTensors(): NamedTensor[] {
-    return [...this.program.params, ...(this.program.state ?? [])].map((p) => ({ name: p.path, spec: p, data: this.params.get(p.path)! }));
+    return [...this.program.params, ...(this.program.state ?? [])].map((p) => ({ name: p.path, spec: p, data: this.stores.get(p.path)! }));
   }
 
   private optimizerTensors(): NamedTensor[] {
@@ -357,16 +363,16 @@ export class CompiledModel implements Model {
         `getWeights: model '${this.name}' runs on the ${this.backend} backend, which keeps the weights on the device, and it has trained since they were last read; use \`await model.readWeights()\``,
       );
     const out: Weights = {};
-    for (const [path, t] of this.params) out[path] = Float32Array.from(t);
+    for (const path of this.params) out[path] = Float32Array.from(this.stores.get(path)!);
     return out;
   }
 
   setWeights(weights: Record<string, Float32Array | readonly number[]>): void {
     this.alive();
     if (weights === null || typeof weights !== 'object') throw new Error('setWeights expects an object mapping parameter paths to arrays');
-    const known = () => [...this.params.keys()].join(', ');
+    const known = () => [...this.params].join(', ');
     for (const [path, w] of Object.entries(weights)) {
-      const dst = this.params.get(path);
+      const dst = this.params.has(path) ? this.stores.get(path) : undefined;
       if (!dst) throw new Error(`setWeights: model '${this.name}' has no parameter '${path}'; its parameters are: ${known()}`);
       const spec = [...this.program.params, ...(this.program.state ?? [])].find((p) => p.path === path)!;
       if (!Array.isArray(w) && !(ArrayBuffer.isView(w) && !(w instanceof DataView) && !(w instanceof BigInt64Array) && !(w instanceof BigUint64Array)))
@@ -380,7 +386,7 @@ export class CompiledModel implements Model {
       }
     }
     for (const [path, w] of Object.entries(weights)) {
-      this.params.get(path)!.set(w);
+      this.stores.get(path)!.set(w);
       this.impl.upload?.(path);
     }
   }

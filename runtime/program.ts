@@ -11,11 +11,16 @@
  *   steps    kernel name + input slots + output slots, run in order;
  *            `once` steps (constants) run when the slots are allocated
  *   outputs  which slot holds each named output after the steps
- *   updates  which slot holds the new value of each param/state path
+ *   updates  which slot holds the new value of each param/state path (the
+ *            tensor's own slot when a kernel updates it in place: it reads
+ *            each element before it writes it, and nothing later reads the
+ *            old value; a backend then copies nothing)
  *
  * Kernels are plain functions `(ins, outs, dims) => void` over typed arrays
  * (Float32Array for f32, Int32Array for i32, Uint8Array for bool); `dims`
- * binds the symbolic dims ({ B: 32 }).
+ * binds the symbolic dims ({ B: 32 }). A kernel that needs scratch gets it
+ * after its outputs in `outs` (ProgramStep.scratch, ProgramScratch): kernels
+ * allocate nothing.
  *
  * WebGPU: an entry may also carry `wgsl`, one compute shader per kernel name
  * (the same names as the CPU kernels, see WgslKernelSpec), and `wgslMissing`,
@@ -64,6 +69,23 @@ export interface ProgramStep {
   outs: number[];
   /** run once after allocation (constants), not on every call */
   once?: boolean;
+  /**
+   * the kernel's scratch (CPU kernels only): slots of the entry's `scratch`
+   * table, passed to the kernel after its outputs (`outs` = outs, then these)
+   */
+  scratch?: number[];
+}
+
+/**
+ * A scratch slot of an entry (CPU kernels: im2col and packing panels,
+ * float64 accumulators, index tables): planned like a temporary, sized at
+ * compile time, shared by the steps whose kernels need scratch (a step's
+ * scratch is dead after it). GPU backends ignore it.
+ */
+export interface ProgramScratch {
+  dtype: 'f64' | 'f32' | 'i32';
+  /** elements */
+  size: Dim;
 }
 
 /**
@@ -141,6 +163,38 @@ export interface GpujsKernelSpec {
   temps: { dtype: DType; shape: Dim[] }[];
 }
 
+/**
+ * The WebAssembly module of a program's CPU kernels (codegen/wasm/module.ts):
+ * its bytes (base64 in a generated module) assembled for a shared memory
+ * imported as `env.memory`; `sharedFlagAt` is the byte of that import's
+ * limits (3: shared), set to 1 for an ordinary memory.
+ */
+export interface WasmModuleSpec {
+  bytes: Uint8Array | string;
+  sharedFlagAt: number;
+}
+
+/**
+ * The wasm form of one CPU kernel: an export of the module under the
+ * kernel's name, `(pointers..., dims..., scratch, r0, r1)`, all i32: the
+ * byte offsets of the kernel arguments `args` (the step's ins, then outs),
+ * the symbolic `dims`, this thread's `scratch` area (`scratch` bytes) and the
+ * rows [r0, r1) of `rows.extent` to compute. Any split of the rows gives the
+ * same results. `phases`: the JS kernel's phases before (-2) and after (-3)
+ * the wasm one run around it (a fused group); `pre`/`post`: the exports
+ * `<name>__pre` and `<name>__post` (same arguments, rows ignored) run them
+ * instead.
+ */
+export interface WasmKernelSpec {
+  args: number[];
+  dims: string[];
+  scratch: Dim;
+  rows: { extent: Dim; align: number; flops: Dim };
+  phases?: boolean;
+  pre?: boolean;
+  post?: boolean;
+}
+
 export interface ProgramEntry {
   /** symbolic dims with a largest allowed value (e.g. T of a positional table), checked when inputs bind them */
   limits?: { dim: string; max: number; what: string }[];
@@ -151,11 +205,15 @@ export interface ProgramEntry {
   outputs: { name: string; buffer: number; dtype: DType; shape: Dim[] }[];
   updates: { path: string; buffer: number }[];
   steps: ProgramStep[];
+  /** kernel scratch slots (ProgramStep.scratch); absent when no kernel needs scratch */
+  scratch?: ProgramScratch[];
   kernels: Record<string, KernelFn>;
   /** WGSL kernels by kernel name (the webgpu backend); absent in programs made for cpu only */
   wgsl?: Record<string, WgslKernelSpec>;
   /** ops of this entry with no WGSL kernel: the webgpu backend refuses the entry, naming them */
   wgslMissing?: string[];
+  /** the wasm forms of CPU kernels (the cpu backend's wasm kernels) and their module */
+  wasm?: { module: WasmModuleSpec; kernels: Record<string, WasmKernelSpec> };
   /** gpu.js kernels by kernel name (the gpujs backend); absent in programs made without them */
   gpujs?: Record<string, GpujsKernelSpec>;
   /** ops of this entry with no gpu.js kernel: the gpujs backend refuses the entry, naming them */

@@ -32,6 +32,14 @@
 import type { Dims, KernelFn } from './program.js';
 import type { DType, TypedArray } from './types.js';
 
+/** A kernel's scratch array (ProgramScratch): float64 panels and accumulators, f32, i32 tables. */
+export type ScratchArray = Float64Array | Float32Array | Int32Array;
+
+/** A fresh scratch array of `n` elements (plain memory: each thread has its own). */
+export function scratchArray(dtype: 'f64' | 'f32' | 'i32', n: number): ScratchArray {
+  return dtype === 'f64' ? new Float64Array(n) : dtype === 'f32' ? new Float32Array(n) : new Int32Array(n);
+}
+
 const GEN = 0;
 const CALL = 1;
 const TOTAL = 2;
@@ -52,6 +60,8 @@ const c = new Int32Array(workerData.control);
 const port = workerData.port;
 const fns = new Map();
 const calls = new Map();
+const wasm = new Map();
+const INDEX = workerData.index;
 function drain() {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message;
@@ -60,9 +70,20 @@ function drain() {
       catch (e) { fns.set(msg.id, null); }
     } else if (msg.t === 'call') {
       const fn = fns.get(msg.fn);
-      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.outs, dims: msg.dims, bounds: msg.bounds });
+      // msg.scratch: this worker's own copy of the kernel's scratch (cloned by postMessage), after the outputs
+      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.scratch ? msg.outs.concat(msg.scratch) : msg.outs, dims: msg.dims, bounds: msg.bounds });
     } else if (msg.t === 'drop') {
       for (const id of msg.ids) calls.delete(id);
+    } else if (msg.t === 'wasm') {
+      try { wasm.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory: msg.memory }, math: { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow } }).exports); }
+      catch (e) { wasm.set(msg.id, null); }
+    } else if (msg.t === 'wdrop') {
+      wasm.delete(msg.id);
+    } else if (msg.t === 'wcall') {
+      const ex = wasm.get(msg.inst);
+      const fn = ex && ex[msg.fn];
+      // a worker beyond the call's scratch slots (started for a model with more threads) sits it out
+      if (typeof fn === 'function' && INDEX < msg.slots) calls.set(msg.id, { wasm: fn, args: msg.args, scratch: msg.scratch + INDEX * msg.stride, bounds: msg.bounds });
     }
   }
 }
@@ -80,7 +101,10 @@ for (;;) {
     if ((v >>> ${TAG_SHIFT}) !== g || (v & ${INDEX_MASK}) >= total) break;
     if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) !== v) continue;
     const k = v & ${INDEX_MASK};
-    try { call.fn(call.ins, call.outs, call.dims, call.bounds[k], call.bounds[k + 1]); }
+    try {
+      if (call.wasm) call.wasm(...call.args, call.scratch, call.bounds[k], call.bounds[k + 1]);
+      else call.fn(call.ins, call.outs, call.dims, call.bounds[k], call.bounds[k + 1]);
+    }
     catch (e) { Atomics.store(c, ${ERR}, 1); try { console.error('dnnc worker:', e); } catch {} }
     Atomics.add(c, ${DONE}, 1);
     Atomics.notify(c, ${DONE});
@@ -133,6 +157,19 @@ export function resolveThreads(option?: number): number {
   return Math.min(Math.floor(want), 16);
 }
 
+/**
+ * The CPU backend's kernels when the option does not say: env
+ * DNNC_CPU_KERNELS ('js' or 'wasm'; anything else is an Error), else
+ * undefined (wasm where it compiles, else js).
+ */
+export function resolveKernels(option?: 'js' | 'wasm'): 'js' | 'wasm' | undefined {
+  if (option) return option;
+  const env = proc?.env?.DNNC_CPU_KERNELS;
+  if (env === undefined || env === '') return undefined;
+  if (env === 'js' || env === 'wasm') return env;
+  throw new Error(`DNNC_CPU_KERNELS must be 'js' or 'wasm', not '${env}'`);
+}
+
 /** A typed array over a SharedArrayBuffer (visible to the workers). */
 export function sharedArray(dtype: DType, n: number): TypedArray {
   if (dtype === 'f32') return new Float32Array(new SharedArrayBuffer(4 * n));
@@ -177,7 +214,7 @@ export class ThreadPool {
         const w = new this.wt.Worker(WORKER_SOURCE, {
           eval: true,
           execArgv: [],
-          workerData: { control: this.control.buffer, port: port2 },
+          workerData: { control: this.control.buffer, port: port2, index: this.ports.length + 1 },
           transferList: [port2],
         });
         w.unref();
@@ -191,6 +228,7 @@ export class ThreadPool {
         this.ports.push(port1);
         // the kernels already known to the other workers
         for (const [src, id] of this.sources) port1.postMessage({ t: 'fn', id, src });
+        for (const m of this.wasmMessages.values()) port1.postMessage(m);
         for (const m of this.callMessages.values()) port1.postMessage(m);
       } catch {
         this.broken = true;
@@ -200,6 +238,40 @@ export class ThreadPool {
 
   private sources = new Map<string, number>();
   private callMessages = new Map<number, unknown>();
+  /** wasm instances the workers hold (module + memory), replayed to workers that start later */
+  private wasmMessages = new Map<number, unknown>();
+  private nextWasm = 1;
+
+  /**
+   * Let the workers instantiate a wasm module on a (shared) memory; returns
+   * the instance id for registerWasmCall. Scratch of thread t (0: this
+   * thread, t >= 1: worker t) is at `scratch + t * stride` of a call.
+   */
+  registerWasm(module: WebAssembly.Module, memory: WebAssembly.Memory): number {
+    const id = this.nextWasm++;
+    const msg = { t: 'wasm', id, module, memory };
+    this.wasmMessages.set(id, msg);
+    this.post(msg);
+    return id;
+  }
+
+  dropWasm(id: number): void {
+    if (!this.wasmMessages.delete(id)) return;
+    this.post({ t: 'wdrop', id });
+  }
+
+  /**
+   * Register a wasm kernel call: export `fn` of instance `inst`, called
+   * `(...args, scratch of the thread, r0, r1)`; only threads 0 .. slots-1
+   * have scratch (workers beyond it leave the chunks to the others).
+   */
+  registerWasmCall(inst: number, fn: string, args: number[], scratch: number, stride: number, slots: number, bounds: Int32Array): ThreadedCall {
+    const id = this.nextCall++;
+    const msg = { t: 'wcall', id, inst, fn, args, scratch, stride, slots, bounds };
+    this.callMessages.set(id, msg);
+    this.post(msg);
+    return { id, bounds };
+  }
 
   private post(m: unknown): void {
     for (const p of this.ports) p.postMessage(m);
@@ -207,9 +279,11 @@ export class ThreadPool {
 
   /**
    * Register a call: `ins`/`outs` must be on SharedArrayBuffer (the
-   * workers see them), `bounds` the chunk boundaries.
+   * workers see them), `bounds` the chunk boundaries. `scratch`: the
+   * kernel's scratch arrays (after `outs`), NOT on SharedArrayBuffer:
+   * each worker receives its own copy, once, here.
    */
-  register(fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims, bounds: Int32Array): ThreadedCall {
+  register(fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims, bounds: Int32Array, scratch?: ScratchArray[]): ThreadedCall {
     // a wrapper (bench/profile.ts) names the function whose source the workers run
     const src = ((fn as { kernel?: KernelFn }).kernel ?? fn).toString();
     let fid = this.sources.get(src);
@@ -219,7 +293,7 @@ export class ThreadPool {
       this.post({ t: 'fn', id: fid, src });
     }
     const id = this.nextCall++;
-    const msg = { t: 'call', id, fn: fid, ins, outs, dims, bounds };
+    const msg = { t: 'call', id, fn: fid, ins, outs, dims, bounds, ...(scratch?.length ? { scratch } : {}) };
     this.callMessages.set(id, msg);
     this.post(msg);
     return { id, bounds };
@@ -237,12 +311,17 @@ export class ThreadPool {
    * of the call (ins may be the unshared originals of the workers' shadows).
    */
   run(call: ThreadedCall, fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims): void {
+    const f = fn as unknown as (i: TypedArray[], o: TypedArray[], d: Dims, r0: number, r1: number) => void;
+    this.runChunks(call, (lo, hi) => f(ins, outs, dims, lo, hi));
+  }
+
+  /** Run every chunk of a registered call; `chunk(lo, hi)` runs one on this thread. */
+  runChunks(call: ThreadedCall, chunk: (lo: number, hi: number) => void): void {
     const c = this.control;
     const total = call.bounds.length - 1;
     const b = call.bounds;
-    const f = fn as unknown as (i: TypedArray[], o: TypedArray[], d: Dims, r0: number, r1: number) => void;
     if (this.broken || this.ports.length === 0) {
-      for (let k = 0; k < total; k++) f(ins, outs, dims, b[k], b[k + 1]);
+      for (let k = 0; k < total; k++) chunk(b[k], b[k + 1]);
       return;
     }
     const g = (this.gen = (this.gen % TAG_MASK) + 1);
@@ -270,7 +349,7 @@ export class ThreadPool {
       if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
       const k = v & INDEX_MASK;
       try {
-        f(ins, outs, dims, b[k], b[k + 1]);
+        chunk(b[k], b[k + 1]);
       } catch (e) {
         failure = e;
       }

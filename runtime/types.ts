@@ -1,8 +1,29 @@
 /** The public types of the runtime: what generated modules and apps see. */
 import type { Dim } from '../compiler/dims.js';
-import type { CheckpointInfo } from './checkpoint.js';
 
-export type { CheckpointInfo } from './checkpoint.js';
+/** What a checkpoint says about the training run that wrote it. */
+export interface CheckpointInfo {
+  kind: 'weights' | 'checkpoint';
+  /** the model (or trainer) that wrote the file */
+  model: string;
+  /** optimizer steps taken (a model's); absent in weights files */
+  step?: number;
+  /** epochs completed, and batches done in the epoch after them */
+  epoch?: number;
+  batch?: number;
+  /** the epochs the run was planned for (schedules that decay over the run use it) */
+  epochs?: number;
+  /** the batch size and training-set size that epoch and batch refer to */
+  batchSize?: number;
+  samples?: number;
+  seed?: number;
+  /** optimizer steps taken by each step of a trainer */
+  stepCounts?: Record<string, number>;
+  /** every metadata entry, as written */
+  metadata: Record<string, string>;
+  /** tensors converted to f32 on read (F16, BF16, F64 in the file) */
+  converted: string[];
+}
 
 export type DType = 'f32' | 'i32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -31,6 +52,26 @@ type Nested = number | boolean | readonly Nested[];
 /** Accepted as input: flat typed arrays (row-major), nested arrays, or a Tensor. */
 export type TensorInput = TypedArray | readonly Nested[] | Tensor | { data: TypedArray | readonly number[]; shape: readonly number[] };
 
+/** The typed array that holds each dtype. */
+export interface ArrayOfDType {
+  f32: Float32Array;
+  i32: Int32Array;
+  bool: Uint8Array;
+}
+
+/** A Tensor whose dtype is known from the signature (generated modules type their outputs with it). */
+export interface TensorOf<D extends DType> extends Tensor {
+  dtype: D;
+  data: ArrayOfDType[D];
+}
+
+/**
+ * An input of dtype D, as generated modules type it: the dtype's own typed
+ * array (an Int32Array for i32, not a Float32Array), nested numbers, a Tensor
+ * of that dtype, or {data, shape}.
+ */
+export type TensorInputOf<D extends DType> = ArrayOfDType[D] | readonly Nested[] | TensorOf<D> | { data: ArrayOfDType[D] | readonly number[]; shape: readonly number[] };
+
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
 
 /**
@@ -39,6 +80,9 @@ export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
  * JS (always available); 'webgpu' and 'webasm' are gpu.js's own.
  */
 export type GpujsMode = 'gpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webgpu' | 'webasm' | 'cpu';
+
+/** the cpu backend's kernels: WebAssembly SIMD (default where available) or plain JS (the reference) */
+export type CpuKernels = 'js' | 'wasm';
 
 export interface CreateOptions {
   /**
@@ -57,6 +101,14 @@ export interface CreateOptions {
    * thread; results are bit-identical either way. Browsers: always 1.
    */
   threads?: number;
+  /**
+   * cpu backend: `kernels` 'wasm' runs matmul and the convolutions as
+   * WebAssembly SIMD on one memory holding the model's tensors; 'js' runs
+   * every kernel as plain JS. Default: env DNNC_CPU_KERNELS (Node), else
+   * wasm where WebAssembly SIMD is available, else js; asking for 'wasm'
+   * where it is not is an Error.
+   */
+  cpu?: { kernels?: CpuKernels };
   /** weights initialisation and shuffling seed; the same seed gives the same weights on every backend */
   seed?: number;
   /**

@@ -1,5 +1,5 @@
 /**
- * CPU loops for elementwise and broadcast ops, from the op's scalarJs.
+ * CPU loops for elementwise and broadcast ops, from the op's scalar expression (codegen/cpu/renderers.ts).
  *
  * Algorithm:
  *  1. Pad every operand shape on the left with 1s to the output rank.
@@ -25,6 +25,7 @@
 import { dimEq, dimMul, dimToJs, type Dim } from '../../compiler/dims.js';
 import type { DType, Node } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
+import { cpuRenderer } from './renderers.js';
 
 export interface ScalarOperand {
   /** the JS name of the typed array */
@@ -156,12 +157,13 @@ export function fusedLoops(
 /** The body of a CPU kernel for one elementwise/broadcast node. */
 export function elementwiseBody(node: Node, inNames: string[], outNames: string[]): string {
   const def = getOp(node.op);
-  if (!def.scalarJs) throw new Error(`internal: op '${node.op}' is ${def.kind} but has no scalarJs`);
+  const scalar = cpuRenderer(node.op)?.scalar;
+  if (!scalar) throw new Error(`internal: op '${node.op}' is ${def.kind} but has no CPU scalar expression`);
   if (node.outputs.length !== 1) throw new Error(`internal: elementwise op '${node.op}' must have one output`);
   const outV = node.outputs[0];
   return broadcastLoops(
     node.inputs.map((v, k) => ({ name: inNames[k], shape: v.type.shape })),
     { name: outNames[0], shape: outV.type.shape, dtype: outV.type.dtype },
-    (args) => def.scalarJs!(args, node.attrs),
+    (args) => scalar(args, node.attrs),
   );
 }

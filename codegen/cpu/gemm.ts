@@ -13,7 +13,8 @@
  *     each strip [kc][4] contiguous (the last strip padded with zeros), so the
  *     micro-kernel reads B sequentially and without float32 -> float64
  *     conversions; each strip (8 KiB) stays in L1 while a row block of A
- *     sweeps it. The scratch is KC x N rounded up to 4 (2 MiB at N = 1024);
+ *     sweeps it. The scratch is KC x N rounded up to 4 (2 MiB at N = 1024),
+ *     planned by the memory plan like a temporary (no allocation per call);
  *     also blocking N so it fits L2 measured no faster here.
  *  3. Micro-kernel: 4 rows x 4 columns of C accumulated in 16 local doubles
  *     over the block (4 A loads + 4 B loads per 16 multiply-adds), then
@@ -27,6 +28,9 @@
  * Sizes and strides are JS expressions: literals when static (the code then
  * folds them), names like `M` when symbolic.
  */
+
+import { dimAdd, dimMul, isStaticDim, type Dim } from '../../compiler/dims.js';
+import type { CpuKernelContext } from './types.js';
 
 export interface GemmSpec {
   A: string;
@@ -45,7 +49,7 @@ export interface GemmSpec {
   cRow: string;
   /** C += A B instead of C = A B */
   accumulate: boolean;
-  /** the float64 scratch for packed B (declared with gemmScratch, outside loops that repeat the GEMM) */
+  /** the float64 scratch for packed B (declared with gemmScratch, outside loops that repeat the GEMM; planned memory) */
   scratch: string;
   /**
    * B is already in the scratch, packed as one K block (strips of 4 columns,
@@ -92,12 +96,25 @@ function kBlock(K: string, prepacked = false): string {
   return `(${K} <= ${ONE_BLOCK_K} ? ${K} : ${GEMM_KC})`;
 }
 
-/** Declaration of the packed-B scratch of a GEMM (once per kernel call). */
-export function gemmScratch(g: GemmSpec): string {
-  const kc = kBlock(g.K, g.prepacked);
-  const n4 = isNum(g.N) ? String(Math.ceil(Number(g.N) / 4) * 4) : `((${g.N} + 3) & ~3)`;
-  const size = isNum(kc) && isNum(n4) ? String(Math.max(1, Number(kc) * Number(n4))) : `Math.max(1, ${p(kc)} * ${n4})`;
-  return `const ${g.scratch} = new Float64Array(${size});`;
+/**
+ * Elements of the packed-B scratch of a GEMM with N columns over K (dims):
+ * KC x N rounded up to 4, an upper bound when K or N is symbolic (a block
+ * is at most max(ONE_BLOCK_K, GEMM_KC) rows; ceil4(N) <= N + 3).
+ */
+export function gemmScratchSize(N: Dim, K: Dim, prepacked = false): Dim {
+  const kc: Dim = prepacked ? K : isStaticDim(K) ? (K <= ONE_BLOCK_K ? K : GEMM_KC) : Math.max(ONE_BLOCK_K, GEMM_KC);
+  const n4: Dim = isStaticDim(N) ? Math.ceil(N / 4) * 4 : dimAdd(N, 3);
+  return isStaticDim(kc) && isStaticDim(n4) ? Math.max(1, kc * n4) : dimMul(kc, n4);
+}
+
+/**
+ * Declaration of the packed-B scratch of a GEMM (once per kernel call): the
+ * planned float64 scratch of `gemmScratchSize` elements (CpuKernelContext.scratch).
+ * The packing writes every element the micro-kernel stores from (the padded
+ * columns of a last strip only reach accumulators that are never stored).
+ */
+export function gemmScratch(g: GemmSpec, ctx: Pick<CpuKernelContext, 'scratch'>, size: Dim): string {
+  return `const ${g.scratch} = ${ctx.scratch('f64', size)};`;
 }
 
 /** The GEMM as a block statement (see the file comment). */

@@ -6,7 +6,9 @@
  *  - a node phase: one other op (matmul, a reduction, ...) through its
  *    template or cpu snippet, reading and writing buffers.
  * A value that crosses phases and is not a group output lives in a scratch
- * buffer the memory plan allocates for the kernel (appended to `outs`).
+ * buffer the memory plan allocates for the kernel (appended to `outs`), as
+ * does the kernel scratch its node phases ask for (CpuKernelContext.scratch,
+ * after those).
  *
  * Example: matmul → add(bias) → relu  =  node phase (matmul into scratch or
  * the output) + one loop phase (add, relu) writing the output.
@@ -14,20 +16,22 @@
 import { dimToJs, shapeEq, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
-import { fillConstant, num } from '../../compiler/ops/kernel-util.js';
+import { cpuRenderer } from './renderers.js';
+import type { CpuKernelContext } from './types.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { num } from './util.js';
 import { fusedLoops } from './elementwise.js';
-import { kernelComment, type CpuKernelSource, type KernelGroup } from './kernel.js';
+import { kernelComment, ScratchAlloc, type CpuKernelSource, type KernelGroup } from './kernel.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
-type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
+export type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
 
-function isLoopOp(n: Node): boolean {
+export function isLoopOp(n: Node): boolean {
   const k = getOp(n.op).kind;
-  return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!getOp(n.op).scalarJs;
+  return (k === 'elementwise' || k === 'broadcast') && n.outputs.length === 1 && !!cpuRenderer(n.op)?.scalar;
 }
 
-function phasesOf(nodes: Node[]): Phase[] {
+export function phasesOf(nodes: Node[]): Phase[] {
   const phases: Phase[] = [];
   for (const n of nodes) {
     const last = phases[phases.length - 1];
@@ -70,12 +74,13 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
   // the one node phase with a split template (a GEMM) makes the kernel a
   // split kernel (codegen/cpu/split.ts): r0 -2 runs the phases before it, -3
   // those after it, a range or the query only that phase
-  const splittable = phases.filter((p) => p.kind === 'node' && cpuSplitTemplates[p.node.op]?.(nodeContext(p.node, buffers)) !== undefined);
+  const splittable = phases.filter((p) => p.kind === 'node' && cpuSplitTemplates[p.node.op]?.(nodeContext(p.node, buffers, new ScratchAlloc())) !== undefined);
+  const alloc = new ScratchAlloc();
   const splitAt = splittable.length === 1 ? phases.indexOf(splittable[0]) : -1;
   const parts: string[] = [];
   phases.forEach((p, i) => {
     let code: string;
-    if (p.kind === 'node') code = `{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers, i === splitAt))}\n}`;
+    if (p.kind === 'node') code = `{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers, alloc, i === splitAt))}\n}`;
     else code = `{ // ${p.nodes.map((n) => n.op).join(' → ')}\n${indent(loopPhase(p, buffers))}\n}`;
     if (splitAt >= 0) {
       const cond = i < splitAt ? 'r0 === undefined || r0 === -2' : i > splitAt ? 'r0 === undefined || r0 === -3' : '(r0 ?? 0) >= -1';
@@ -91,6 +96,7 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
     outs: all.map((v) => v.type.dtype),
     body: parts.join('\n'),
     ...(splitAt >= 0 ? { split: true } : {}),
+    ...alloc.field(),
   };
 }
 
@@ -101,15 +107,14 @@ function indent(s: string): string {
     .join('\n');
 }
 
-function nodePhase(node: Node, buffers: Map<number, string>, split = false): string {
-  const def = getOp(node.op);
-  const ctx = nodeContext(node, buffers);
-  const body = (split ? cpuSplitTemplates[node.op]?.(ctx) : undefined) ?? cpuTemplates[node.op]?.(ctx) ?? def.cpu?.(ctx);
+function nodePhase(node: Node, buffers: Map<number, string>, alloc: ScratchAlloc, split = false): string {
+  const ctx = nodeContext(node, buffers, alloc);
+  const body = (split ? cpuSplitTemplates[node.op]?.(ctx) : undefined) ?? cpuTemplates[node.op]?.(ctx) ?? cpuRenderer(node.op)?.kernel?.(ctx);
   if (body === undefined) throw new Error(`op '${node.op}' has no CPU kernel`);
   return body;
 }
 
-function nodeContext(node: Node, buffers: Map<number, string>): CpuKernelContext {
+function nodeContext(node: Node, buffers: Map<number, string>, alloc: ScratchAlloc): CpuKernelContext {
   const buf = (v: Value) => {
     const b = buffers.get(v.id);
     if (!b) throw new Error(`internal: no buffer for a value read by ${node.op}`);
@@ -122,6 +127,7 @@ function nodeContext(node: Node, buffers: Map<number, string>): CpuKernelContext
     inShape: node.inputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
     outShape: node.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
     attrs: node.attrs,
+    scratch: alloc.take,
   };
   return ctx;
 }
@@ -148,7 +154,7 @@ function loopPhase(p: Extract<Phase, { kind: 'loop' }>, buffers: Map<number, str
       operands.forEach((v, k) => local.set(v.id, args[k]));
       const stmts: string[] = [];
       for (const n of p.nodes) {
-        const expr = getOp(n.op).scalarJs!(
+        const expr = cpuRenderer(n.op)!.scalar!(
           n.inputs.map((v) => local.get(v.id)!),
           n.attrs,
         );

@@ -12,12 +12,14 @@
  *   2. the generic elementwise/broadcast generator (op kind elementwise/broadcast),
  *   3. the op's own `cpu(ctx)` snippet.
  */
-import { dimToJs, shapeToString, type Dim } from '../../compiler/dims.js';
+import { dimToJs, normDim, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
+import { cpuRenderer } from './renderers.js';
+import type { CpuKernelContext, ScratchDType } from './types.js';
 import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
+import { assertIndexedReads } from './strict-indexing.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
 
 /** A kernel in source form, before it is rendered as JS or TS. */
@@ -31,6 +33,26 @@ export interface CpuKernelSource {
   body: string;
   /** a split kernel, called `(ins, outs, dims, r0, r1)` to compute a range of its rows (codegen/cpu/split.ts) */
   split?: boolean;
+  /** scratch arrays `sc0..` the body uses: the plan provides them, in `outs` after the outputs (CpuKernelContext.scratch) */
+  scratch?: ScratchDecl[];
+}
+
+export interface ScratchDecl {
+  dtype: ScratchDType;
+  size: Dim;
+}
+
+/** Records the scratch a kernel body asks for (CpuKernelContext.scratch); names `sc0`, `sc1`, ... */
+export class ScratchAlloc {
+  readonly decls: ScratchDecl[] = [];
+  readonly take = (dtype: ScratchDType, size: Dim): string => {
+    this.decls.push({ dtype, size: normDim(size) });
+    return `sc${this.decls.length - 1}`;
+  };
+  /** for a kernel source: the declarations, when there are any */
+  field(): { scratch?: ScratchDecl[] } {
+    return this.decls.length ? { scratch: [...this.decls] } : {};
+  }
 }
 
 /** A group of nodes computed by one kernel (the unit the fusion pass will produce). */
@@ -53,7 +75,7 @@ export interface KernelGroup {
   members?: KernelGroup[];
 }
 
-export const arrayType: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
+export const arrayType: Record<DType | ScratchDType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array', f64: 'Float64Array' };
 
 export function typeString(v: { dtype: DType; shape: Dim[] }): string {
   return `${v.dtype}${shapeToString(v.shape)}`;
@@ -88,21 +110,28 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
   const def = getOp(node.op);
   const inNames = group.inputs.map((_, i) => `in${i}`);
   const outNames = group.outputs.map((_, i) => `out${i}`);
-  const ctx: CpuKernelContext = {
-    node,
-    in: inNames,
-    out: outNames,
-    inShape: group.inputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
-    outShape: group.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
-    attrs: node.attrs,
+  // each attempt records its own scratch (a template that declines asks for none, but stay safe)
+  let scratch = new ScratchAlloc();
+  const context = (): CpuKernelContext => {
+    scratch = new ScratchAlloc();
+    return {
+      node,
+      in: inNames,
+      out: outNames,
+      inShape: group.inputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+      outShape: group.outputs.map((v) => v.type.shape.map((d) => dimToJs(d))),
+      attrs: node.attrs,
+      scratch: scratch.take,
+    };
   };
-  const splitBody = cpuSplitTemplates[node.op]?.(ctx);
-  let body: string | undefined = splitBody ?? cpuTemplates[node.op]?.(ctx);
+  const renderer = cpuRenderer(node.op);
+  const splitBody = cpuSplitTemplates[node.op]?.(context());
+  let body: string | undefined = splitBody ?? cpuTemplates[node.op]?.(context());
   if (body !== undefined) {
     // a template covered it
-  } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarJs) body = elementwiseBody(node, inNames, outNames);
-  else if (def.cpu) body = def.cpu(ctx);
-  else throw new Error(`op '${node.op}' has no CPU kernel (no scalarJs, no cpu snippet)`);
+  } else if ((def.kind === 'elementwise' || def.kind === 'broadcast') && renderer?.scalar) body = elementwiseBody(node, inNames, outNames);
+  else if (renderer?.kernel) body = renderer.kernel(context());
+  else throw new Error(`op '${node.op}' has no CPU kernel (no scalar expression, no kernel renderer)`);
   return {
     name,
     comment: kernelComment(group),
@@ -110,6 +139,7 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
     outs: group.outputs.map((v) => v.type.dtype),
     body,
     ...(splitBody !== undefined ? { split: true } : {}),
+    ...scratch.field(),
   };
 }
 
@@ -119,18 +149,20 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
   const sig = ts ? `(ins: TypedArray[], outs: TypedArray[], dims: Dims): void` : `(ins, outs, dims)`;
   // a split kernel keeps the kernel signature; its range comes as two more arguments (codegen/cpu/split.ts)
   const range = k.split ? [`  const r0${ts ? ': number | undefined' : ''} = arguments[3], r1 = arguments[4];`] : [];
-  const bind = (prefix: string, arr: string, dtypes: DType[]) =>
-    dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${i}]${ts ? ` as ${arrayType[d]}` : ''};`);
+  const bind = (prefix: string, arr: string, dtypes: (DType | ScratchDType)[], from = 0) =>
+    dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${from + i}]${ts ? (d === 'f64' ? ' as unknown as Float64Array' : ` as ${arrayType[d]}`) : ''};`);
   const lines = [
     `// ${commentText(k.comment)}`,
     `function ${k.name}${sig} {`,
     ...bind('in', 'ins', k.ins),
     ...bind('out', 'outs', k.outs),
+    // scratch (planned, see ProgramStep.scratch) follows the outputs
+    ...bind('sc', 'outs', (k.scratch ?? []).map((d) => d.dtype), k.outs.length),
     ...range,
     ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
     `}`,
   ];
-  return lines.join('\n');
+  return ts ? assertIndexedReads(lines.join('\n')) : lines.join('\n');
 }
 
 /** Compile kernels in-process (tests, the CLI's train command): name -> function. */

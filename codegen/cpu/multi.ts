@@ -35,19 +35,26 @@ export function multiArgMap(members: { ins: number; outs: number; temps: number 
 export function multiCpuKernel(name: string, comment: string, members: CpuKernelSource[]): CpuKernelSource {
   let ins = 0;
   let outs = 0;
+  let scratch = 0;
   const blocks = members.map((k, m) => {
-    const [i0, o0] = [ins, outs];
+    const [i0, o0, s0] = [ins, outs, scratch];
     ins += k.ins.length;
     outs += k.outs.length;
-    const body = k.body.replace(/\bin(\d+)\b/g, (_, d) => `in${i0 + Number(d)}`).replace(/\bout(\d+)\b/g, (_, d) => `out${o0 + Number(d)}`);
+    scratch += k.scratch?.length ?? 0;
+    const body = k.body
+      .replace(/\bin(\d+)\b/g, (_, d) => `in${i0 + Number(d)}`)
+      .replace(/\bout(\d+)\b/g, (_, d) => `out${o0 + Number(d)}`)
+      .replace(/\bsc(\d+)\b/g, (_, d) => `sc${s0 + Number(d)}`);
     return `{ // member ${m}: ${k.comment}\n${body}\n}`;
   });
+  const decls = members.flatMap((k) => k.scratch ?? []);
   return {
     name,
     comment,
     ins: members.flatMap((k) => k.ins),
     outs: members.flatMap((k) => k.outs),
     body: blocks.join('\n'),
+    ...(decls.length ? { scratch: decls } : {}),
   };
 }
 

@@ -14,19 +14,27 @@
  *     own slots (constants are computed by `once` steps after allocation);
  *     each kernel's outputs take a free temp slot of the same dtype and size
  *     (or a new one); after the step, roots whose last use it was return
- *     their slot to the pool. A kernel never writes a slot it reads.
+ *     their slot to the pool. A kernel never writes a slot it reads, except
+ *     in place: the new value of a param or state tensor (an update) goes
+ *     into the tensor's own slot when its kernel reads the old value only
+ *     elementwise and nothing later reads it (optimizer steps), so the
+ *     update needs no temporary and no copy.
+ *  5. Kernel scratch (packing panels, float64 accumulators, index tables;
+ *     CpuKernelSource.scratch) gets slots of the entry's `scratch` table,
+ *     shared by all steps (a step's scratch is dead after it), so a call
+ *     allocates nothing.
  *
  * Example (predict of a 784-128-10 MLP):
  *   buffers: b0 x f32[B, 784] (input), b1 dense_1.w (param), ..., b5 t f32[B, 128], ...
  *   steps:   k00_dense_1_matmul(b0, b1 -> b5); k01_dense_1_add(b5, b2 -> b6); ...
  */
-import { dimProduct, normDim } from '../../compiler/dims.js';
+import { dimProduct, normDim, shapeEq } from '../../compiler/dims.js';
 import type { Graph, Node, Value } from '../../compiler/ir.js';
-import type { ProgramBuffer, ProgramEntry, ProgramStep } from '../../runtime/program.js';
+import type { ProgramBuffer, ProgramEntry, ProgramScratch, ProgramStep } from '../../runtime/program.js';
 import { mangle } from '../names.js';
 import { fuseGraph } from '../../compiler/passes/fuse.js';
-import { generateGroupKernel, groupScratch } from './group.js';
-import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup } from './kernel.js';
+import { generateGroupKernel, groupScratch, isLoopOp, phasesOf } from './group.js';
+import { generateKernel, singleNodeGroup, type CpuKernelSource, type KernelGroup, type ScratchDecl } from './kernel.js';
 import { memberRoles, multiCpuKernel } from './multi.js';
 
 const LEAVES = new Set(['input', 'param', 'state', 'const']);
@@ -152,6 +160,72 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     slotOf.set(v, s);
     return s;
   };
+  // 4b. kernel scratch (CpuKernelSource.scratch): dead after its step, so
+  // every step draws from the same slots: per dtype, the k-th largest static
+  // scratch of a step takes static slot k (grown to the largest size asked);
+  // a symbolic size takes a slot of exactly that size not used by the step
+  const scratch: ProgramScratch[] = [];
+  const staticScratch = new Map<string, number[]>();
+  const symbolicScratch = new Map<string, number[]>();
+  const takeScratch = (decls: ScratchDecl[] | undefined): { scratch?: number[] } => {
+    if (!decls?.length) return {};
+    const used = new Set<number>();
+    const slots: number[] = new Array(decls.length);
+    const order = decls.map((_, i) => i).sort((a, b) => {
+      const [x, y] = [decls[a].size, decls[b].size];
+      return typeof x === 'number' && typeof y === 'number' ? y - x : typeof x === 'number' ? -1 : typeof y === 'number' ? 1 : 0;
+    });
+    for (const i of order) {
+      const d = decls[i];
+      const table = typeof d.size === 'number' ? staticScratch : symbolicScratch;
+      const key = typeof d.size === 'number' ? d.dtype : `${d.dtype}:${d.size}`;
+      const list = table.get(key) ?? [];
+      table.set(key, list);
+      let slot = reuse ? list.find((x) => !used.has(x)) : undefined;
+      if (slot === undefined) {
+        slot = scratch.push({ dtype: d.dtype, size: d.size }) - 1;
+        list.push(slot);
+      } else if (typeof d.size === 'number') scratch[slot].size = Math.max(scratch[slot].size as number, d.size);
+      used.add(slot);
+      slots[i] = slot;
+    }
+    return { scratch: slots };
+  };
+  // 4c. in-place updates: the new value of a param or state tensor is written
+  // straight into its own slot when the kernel computing it reads the old
+  // value only elementwise (same index, before it writes it: a loop phase
+  // loads its operands, then stores) and nothing after that kernel reads
+  // the old value, so no copy follows the step and no temporary holds it
+  const updatePath = new Map<Value, string>();
+  for (const u of graph.updates) if (!updatePath.has(u.value)) updatePath.set(u.value, u.path);
+  const leafOf = new Map<string, Value>();
+  for (const n of leaves) if (n.op === 'param' || n.op === 'state') leafOf.set(String(n.attrs.path), n.outputs[0]);
+  const inPlaceSlot = (v: Value, nodes: Node[], written: Value[], idx: number): number | undefined => {
+    const path = updatePath.get(v);
+    const old = path !== undefined ? leafOf.get(path) : undefined;
+    if (!old || !reuse || pinned.has(old) || lastUse.get(old) !== idx || root.has(v)) return undefined;
+    if (old.type.dtype !== v.type.dtype || normDim(dimProduct(old.type.shape)) !== normDim(dimProduct(v.type.shape))) return undefined;
+    if (!nodes.every(isLoopOp)) return undefined;
+    const phases = phasesOf(nodes);
+    const phaseOf = (n: Node) => phases.findIndex((p) => p.kind === 'loop' && p.nodes.includes(n));
+    const writer = nodes.find((n) => n.outputs.includes(v));
+    if (!writer || !shapeEq(writer.outputs[0].type.shape, old.type.shape)) return undefined;
+    // every reader of the old value: a loop over its own shape (same index), in the writer's phase or before it
+    const readers = nodes.filter((n) => n.inputs.includes(old));
+    if (!readers.every((n) => shapeEq(n.outputs[0].type.shape, old.type.shape) && phaseOf(n) <= phaseOf(writer))) return undefined;
+    // no other value the kernel writes depends on the old value except through the new one (a GPU
+    // form computes each written value in a pass of its own, after the new value replaced the old)
+    const tainted = new Set<Value>([old]);
+    for (const n of nodes) if (n.inputs.some((i) => tainted.has(i))) for (const o of n.outputs) if (o !== v) tainted.add(o);
+    if (written.some((w) => w !== v && tainted.has(w))) return undefined;
+    return slotOf.get(old);
+  };
+  const takeOut = (v: Value, nodes: Node[], written: Value[], idx: number): number => {
+    const s = inPlaceSlot(v, nodes, written, idx);
+    if (s === undefined) return takeTemp(v);
+    slotOf.set(v, s);
+    return s;
+  };
   let kIndex = 0;
   for (const n of leaves) {
     const out = n.outputs[0];
@@ -172,11 +246,12 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
       // constants: computed once, after allocation
       const name = kernelName(kIndex++, n);
       const cg = singleNodeGroup(n);
-      kernels.push(generateKernel(name, cg));
+      const k = generateKernel(name, cg);
+      kernels.push(k);
       kernelGroups.push(cg);
       const s = newSlot({ dtype: out.type.dtype, shape: out.type.shape, kind: 'const', name: out.name ?? valueName(out) });
       slotOf.set(out, s);
-      steps.push({ kernel: name, ins: [], outs: [s], once: true });
+      steps.push({ kernel: name, ins: [], outs: [s], once: true, ...takeScratch(k.scratch) });
       notes.push(`-> ${nameOf(out)}`);
     }
   }
@@ -195,11 +270,14 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
         sources.push(single ? generateKernel(`${name}_${k}`, base) : generateGroupKernel(`${name}_${k}`, base, scratch));
       });
       const group: KernelGroup = { nodes: members.flatMap((m) => m.nodes), inputs: members.flatMap((m) => m.inputs), outputs: members.flatMap((m) => m.outputs), members };
-      kernels.push(multiCpuKernel(name, `${members.length} tensors: ${sources[0].comment}`, sources));
+      const multi = multiCpuKernel(name, `${members.length} tensors: ${sources[0].comment}`, sources);
+      kernels.push(multi);
       kernelGroups.push(group);
       const ins = group.inputs.map(slot);
-      const outs = group.outputs.map(takeTemp);
-      steps.push({ kernel: name, ins, outs });
+      const memberOf = new Map<Value, KernelGroup>();
+      for (const m of members) for (const v of m.outputs) memberOf.set(v, m);
+      const outs = group.outputs.map((v) => takeOut(v, memberOf.get(v)!.nodes, memberOf.get(v)!.outputs, idx));
+      steps.push({ kernel: name, ins, outs, ...takeScratch(multi.scratch) });
       notes.push(`${members.length} tensors: ${grp.members.map((m) => m.outputs.map(nameOf).join(', ')).join('; ')}`);
       const written = new Set(grp.outputs);
       for (const v of group.outputs) if (!written.has(v) || lastUse.get(v) === undefined) release(v);
@@ -210,11 +288,12 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
     const single = grp.nodes.length === 1;
     const group: KernelGroup = single ? singleNodeGroup(grp.nodes[0]) : { nodes: grp.nodes, inputs: grp.inputs, outputs: grp.outputs };
     const scratch = single ? [] : groupScratch(group);
-    kernels.push(single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch));
+    const k = single ? generateKernel(name, group) : generateGroupKernel(name, group, scratch);
+    kernels.push(k);
     kernelGroups.push(scratch.length ? { ...group, outputs: [...group.outputs, ...scratch], scratch: scratch.length } : group);
     const ins = group.inputs.map(slot);
-    const outs = [...group.outputs.map(takeTemp), ...scratch.map(takeTemp)];
-    steps.push({ kernel: name, ins, outs });
+    const outs = [...group.outputs.map((v) => takeOut(v, group.nodes, [...group.outputs, ...scratch], idx)), ...scratch.map(takeTemp)];
+    steps.push({ kernel: name, ins, outs, ...takeScratch(k.scratch) });
     notes.push(`${group.inputs.map(nameOf).join(', ')}${group.inputs.length ? ' ' : ''}-> ${group.outputs.map(nameOf).join(', ')}`);
     // release scratch, dead inputs, and outputs nobody reads
     for (const v of scratch) release(v);
@@ -224,7 +303,7 @@ export function planCpuEntry(graph: Graph, options: PlanOptions = {}): CpuEntryP
 
   const outputs = graph.outputs.map((o) => ({ name: o.name, buffer: slot(o.value), dtype: o.value.type.dtype, shape: o.value.type.shape }));
   const updates = graph.updates.map((u) => ({ path: u.path, buffer: slot(u.value) }));
-  return { entry: { buffers, inputs, outputs, updates, steps }, kernels, notes, groups: kernelGroups };
+  return { entry: { buffers, inputs, outputs, updates, steps, ...(scratch.length ? { scratch } : {}) }, kernels, notes, groups: kernelGroups };
 }
 
 function valueName(v: Value): string {

@@ -13,11 +13,11 @@
  *  3. The split form (cpuSplitTemplates) computes a range of C's columns,
  *     in strips of 4, for threads (codegen/cpu/split.ts).
  */
-import type { CpuKernelContext } from '../../compiler/ops/types.js';
-import { mulExpr } from '../../compiler/ops/kernel-util.js';
-import { emitGemmPacked, gemmScratch, type GemmSpec } from './gemm.js';
+import type { CpuKernelContext } from './types.js';
+import { mulExpr } from './util.js';
+import { emitGemmPacked, gemmScratch, gemmScratchSize, type GemmSpec } from './gemm.js';
 import { splitPrologue } from './split.js';
-import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from '../../compiler/ops/conv.js';
+import { backpropFilterCpuSplit, backpropInputCpuSplit, convCpuSplit } from './ops/conv.js';
 
 export type CpuTemplate = (ctx: CpuKernelContext) => string | undefined;
 
@@ -95,7 +95,9 @@ function matmulBody(ctx: CpuKernelContext, split: boolean): string | undefined {
     ...(split ? { jLo: 'rLo', jHi: 'rHi' } : {}),
   };
   if (split) lines.push(splitPrologue(n, 4, mul('2', mul(mul(batch, m), mul(n, k)))));
-  lines.push(gemmScratch(spec));
+  const da = ctx.node.inputs[0].type.shape;
+  const db = ctx.node.inputs[1].type.shape;
+  lines.push(gemmScratch(spec, ctx, gemmScratchSize(transB ? db[rb - 2] : db[rb - 1], transA ? da[ra - 2] : da[ra - 1])));
   const inner = emitGemmPacked(spec);
   if (!batched) {
     lines.push(inner);

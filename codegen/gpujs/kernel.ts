@@ -10,8 +10,8 @@
  *     gives one pass per value it must store (group outputs and values read
  *     by later phases); each pass evaluates the chain up to that value on
  *     locals, operands found by broadcast index math. Scalar expressions come
- *     from the ops' scalarGpujs, else scalarJs;
- *   - any other node gives one pass per output, from the op's `gpujs(ctx)`.
+ *     from the ops' gpu.js scalar, else their CPU scalar (renderers.ts);
+ *   - any other node gives one pass per output, from the op's renderer `kernel(ctx)`.
  * Values crossing phases that are not group outputs live in kernel temps.
  * An op with no renderer has no gpu.js kernel: the group gets none and the
  * gpujs backend refuses the model, naming the op (see missingGpujs).
@@ -28,16 +28,17 @@ import { dimEq, dimProduct, shapeEq, type Dim } from '../../compiler/dims.js';
 import type { CompiledModel } from '../../compiler/compiled.js';
 import type { DType, Graph, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import { fillConstant, gpujsDim, gpujsDot, gpujsNum, gpujsStrides, gpujsUnravel } from '../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../compiler/ops/types.js';
+import { gpujsRenderer } from './renderers.js';
+import { cpuRenderer } from '../cpu/renderers.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { gpujsDim, gpujsDot, gpujsNum, gpujsStrides, gpujsUnravel } from './util.js';
+import type { GpujsKernelContext } from './types.js';
 import type { GpujsKernelSpec, GpujsPass } from '../../runtime/program.js';
 import type { KernelGroup } from '../cpu/kernel.js';
 import { multiArgMap } from '../cpu/multi.js';
 
-const scalarOf = (op: string) => {
-  const d = getOp(op);
-  return d.scalarGpujs ?? d.scalarJs;
-};
+/** an elementwise op's scalar expression: gpu.js's own where the JS one uses what gpu.js cannot compile, else the CPU's */
+const scalarOf = (op: string) => gpujsRenderer(op)?.scalar ?? cpuRenderer(op)?.scalar;
 
 const isLoopOp = (n: Node): boolean => {
   const d = getOp(n.op);
@@ -47,8 +48,8 @@ const isLoopOp = (n: Node): boolean => {
 /** true when the op of `opName` has a gpu.js renderer. */
 export function hasGpujs(opName: string): boolean {
   const def = getOp(opName);
-  if (def.kind === 'leaf') return opName === 'const' ? Boolean(def.gpujs) : true;
-  return Boolean(((def.kind === 'elementwise' || def.kind === 'broadcast') && scalarOf(opName)) || def.gpujs);
+  if (def.kind === 'leaf') return opName === 'const' ? Boolean(gpujsRenderer(opName)?.kernel) : true;
+  return Boolean(((def.kind === 'elementwise' || def.kind === 'broadcast') && scalarOf(opName)) || gpujsRenderer(opName)?.kernel);
 }
 
 type Phase = { loop: true; nodes: Node[]; domain: Dim[] } | { loop: false; node: Node };
@@ -134,8 +135,7 @@ export function generateGpujsKernel(group: KernelGroup): GpujsKernelSpec | undef
       return;
     }
     const node = p.node;
-    const def = getOp(node.op);
-    const reads: Value[] = [];
+      const reads: Value[] = [];
     for (const v of node.inputs) if (!reads.includes(v)) reads.push(v);
     const names = reads.map((_, k) => `in${k}`);
     node.outputs.forEach((o, oi) => {
@@ -152,7 +152,7 @@ export function generateGpujsKernel(group: KernelGroup): GpujsKernelSpec | undef
         outDtype: node.outputs.map((v) => v.type.dtype),
         attrs: node.attrs,
       };
-      const r = def.gpujs!(ctx);
+      const r = gpujsRenderer(node.op)!.kernel!(ctx);
       const k = typeof r === 'string' ? { body: r } : r;
       const data = k.data ?? [];
       passes.push({

@@ -11,6 +11,9 @@
  *     create<M>(options) and `export const <M> = { signature, create }`
  *   top-level `signature` and `create`: the first model with a train block, else the first
  *   kernels: named functions, each with a comment giving op and shapes
+ *   the wasm kernels (cpu backend): one WebAssembly module as base64, with a
+ *   comment per kernel (its export, op and shapes); EmitOptions.wasmListing
+ *   adds the module's WAT text as <name>.wat for reading
  *
  * 'js' output: the same module through ts-morph's in-memory emit (.js + .d.ts).
  */
@@ -18,7 +21,7 @@ import { IndentationText, Project, QuoteKind, ScriptTarget, ModuleKind } from 't
 import type { CompiledFile } from '../../compiler/compiled.js';
 import type { Dim } from '../../compiler/dims.js';
 import type { IOSpec } from '../../runtime/types.js';
-import type { GpujsKernelSpec, WgslKernelSpec } from '../../runtime/program.js';
+import type { GpujsKernelSpec, WasmKernelSpec, WgslKernelSpec } from '../../runtime/program.js';
 import { renderKernel } from '../cpu/kernel.js';
 import { commentText, NameTable } from '../names.js';
 import { KernelPool, planEntry, planModel, type PlannedEntry, type PlannedProgram } from './plan-model.js';
@@ -31,6 +34,8 @@ export interface EmitOptions {
   sourceName: string;
   /** false (-O0): no fusion and no buffer reuse, for comparison and debugging */
   optimize?: boolean;
+  /** also write the wasm kernels' WAT text as <sourceName>.wat (a listing to read; the module embeds the bytes) */
+  wasmListing?: boolean;
 }
 
 export interface EmitResult {
@@ -98,10 +103,17 @@ function gpujsText(name: string, g: GpujsKernelSpec, comment: string): string {
   return `/** gpu.js: ${commentText(comment)} */\nconst ${gpujsConst(name)}: GpujsKernelSpec = {\n  temps: ${lit(g.temps)},\n  passes: [\n${passes}\n  ],\n};`;
 }
 
-type Forms = { wgsl?: ReadonlyMap<string, WgslKernelSpec>; gpujs?: ReadonlyMap<string, GpujsKernelSpec> };
+type Forms = { wgsl?: ReadonlyMap<string, WgslKernelSpec>; gpujs?: ReadonlyMap<string, GpujsKernelSpec>; wasm?: ReadonlyMap<string, { spec: WasmKernelSpec }> };
+
+/** The name of the constant holding the wasm module. */
+const WASM_CONST = 'wasmKernels';
+
+function bytesBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
 
 function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
-  const { wgsl, gpujs } = forms;
+  const { wgsl, gpujs, wasm } = forms;
   const i2 = indent + '  ';
   const i3 = i2 + '  ';
   const bufName = (i: number) => e.buffers[i].name ?? `b${i}`;
@@ -116,8 +128,9 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
   const steps = e.steps
     .map((s, k) => {
       const once = s.once ? ', once: true' : '';
+      const scratch = s.scratch ? `, scratch: ${lit(s.scratch)}` : '';
       const call = e.notes?.[k] ?? `${s.ins.map(bufName).join(', ')} -> ${s.outs.map(bufName).join(', ')}`;
-      return `${i3}{ kernel: '${s.kernel}', ins: ${lit(s.ins)}, outs: ${lit(s.outs)}${once} }, // ${commentText(call)}`;
+      return `${i3}{ kernel: '${s.kernel}', ins: ${lit(s.ins)}, outs: ${lit(s.outs)}${once}${scratch} }, // ${commentText(call)}`;
     })
     .join('\n');
   const kernels = [...new Set(e.steps.map((s) => s.kernel))];
@@ -128,12 +141,14 @@ function entryText(e: PlannedEntry, indent: string, forms: Forms = {}): string {
     `${i2}outputs: ${lit(e.outputs)},`,
     `${i2}updates: ${lit(e.updates)},`,
     `${i2}steps: [\n${steps}\n${i2}],`,
+    ...(e.scratch?.length ? [`${i2}scratch: ${lit(e.scratch)},`] : []),
     `${i2}kernels: { ${kernels.join(', ')} },`,
     ...(wgsl ? [`${i2}wgsl: { ${kernels.filter((k) => wgsl.has(k)).map((k) => `${k}: ${wgslConst(k)}`).join(', ')} },`] : []),
     ...(e.limits?.length ? [`${i2}limits: ${lit(e.limits)},`] : []),
     ...(e.ranges?.length ? [`${i2}ranges: ${lit(e.ranges)},`] : []),
     ...(e.wgslMissing?.length ? [`${i2}wgslMissing: ${lit(e.wgslMissing)},`] : []),
     ...(gpujs ? [`${i2}gpujs: { ${kernels.filter((k) => gpujs.has(k)).map((k) => `${k}: ${gpujsConst(k)}`).join(', ')} },`] : []),
+    ...(wasm ? [`${i2}wasm: { module: ${WASM_CONST}, kernels: { ${kernels.filter((k) => wasm.has(k)).map((k) => `${k}: ${lit(wasm.get(k)!.spec)}`).join(', ')} } },`] : []),
     ...(e.gpujsMissing?.length ? [`${i2}gpujsMissing: ${lit(e.gpujsMissing)},`] : []),
     `${indent}}`,
   ].join('\n');
@@ -176,8 +191,9 @@ function programText(p: PlannedProgram, sigName: string, forms: Forms): string {
   return lines.join('\n');
 }
 
-function typeFields(specs: IOSpec[], type: string): string {
-  return specs.map((s) => `  /** ${s.dtype}${shapeText(s.shape)} */\n  ${prop(s.name)}: ${type};`).join('\n');
+/** The fields of an inputs/outputs type: each typed by its dtype (`TensorInputOf<'i32'>`: an Int32Array, not a Float32Array). */
+function typeFields(specs: IOSpec[], type: 'TensorInputOf' | 'TensorOf'): string {
+  return specs.map((s) => `  /** ${s.dtype}${shapeText(s.shape)} */\n  ${prop(s.name)}: ${type}<'${s.dtype}'>;`).join('\n');
 }
 
 /** A causal language model: token ids i32[B, T] in, next-token logits f32[B, T, V] out. */
@@ -205,7 +221,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
   const sf = project.createSourceFile(`${options.sourceName}.ts`, header);
   // added in one call at the end: ts-morph re-parses the file on every insertion
   const statements: string[] = [];
-  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'Tensor', 'TensorInput', 'TypedArray', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
+  const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'TensorInputOf', 'TensorOf', 'TypedArray', 'WasmModuleSpec', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
   const anyLM = file.models.some(isLMModel);
   if (anyLM) types.push('GenerateOptions');
   statements.push(`import { instantiate, ${trainers.length ? 'instantiateTrainer, ' : ''}${anyLM ? 'generate, ' : ''}${types.map((t) => `type ${t}`).join(', ')} } from ${lit(runtime)};`);
@@ -226,9 +242,21 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
       ...pool.kernels.filter((k) => pool.gpujs.has(k.name)).map((k) => gpujsText(k.name, pool.gpujs.get(k.name)!, k.comment)),
     ]);
   }
-  const forms: Forms = { wgsl: pool.wgsl, ...(pool.gpujs.size ? { gpujs: pool.gpujs } : {}) };
+  const wasmModule = pool.wasmModuleSpec();
+  if (wasmModule) {
+    const b64 = bytesBase64(wasmModule.spec.bytes as Uint8Array);
+    statements.push(...[
+      `\n// ---------------------------------------------------------------- wasm kernels (cpu backend)`,
+      `// One WebAssembly module (SIMD128; ${(wasmModule.spec.bytes as Uint8Array).length} bytes) importing the model's memory; each export`,
+      `// takes the byte offsets of its arguments, the symbolic dims, a scratch area and rows [r0, r1):`,
+      ...[...pool.wasm.keys()].map((k) => `//   ${k}: ${pool.kernels.find((x) => x.name === k)?.comment ?? ''}`),
+      `const ${WASM_CONST}: WasmModuleSpec = {\n  sharedFlagAt: ${wasmModule.spec.sharedFlagAt},\n  bytes:\n    '${b64.replace(/(.{120})/g, "$1' +\n    '")}',\n};`,
+    ]);
+  }
+  const forms: Forms = { wgsl: pool.wgsl, ...(pool.gpujs.size ? { gpujs: pool.gpujs } : {}), ...(wasmModule ? { wasm: pool.wasm } : {}) };
   // every identifier the module declares is handed out once: kernels first, then models and trainers with all their forms
   const table = new NameTable();
+  table.reserve(WASM_CONST);
   for (const k of pool.kernels) for (const x of [k.name, wgslConst(k.name), gpujsConst(k.name)]) table.reserve(x);
   const ids: Record<string, string> = {};
   const modelIds = file.models.map((m) => (ids[m.name] = table.claim(m.name, modelForms)));
@@ -245,11 +273,11 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
       `/** The inputs and outputs of model ${m.name} (shapes: numbers, or symbolic dims bound at run time). */`,
       `export const ${id}Signature: Signature = {\n  inputs: ${ioList(sig.inputs)},\n  outputs: ${ioList(sig.outputs)},\n  trainInputs: ${ioList(sig.trainInputs)},\n};`,
       `/** Inputs of ${m.name}.predict: typed arrays (flat, row-major), nested arrays, or { data, shape }. */`,
-      `export type ${id}Inputs = {\n${typeFields(sig.inputs, 'TensorInput')}\n};`,
+      `export type ${id}Inputs = {\n${typeFields(sig.inputs, 'TensorInputOf')}\n};`,
       `/** Outputs of ${m.name}.predict. */`,
-      `export type ${id}Outputs = {\n${typeFields(sig.outputs, 'Tensor')}\n};`,
+      `export type ${id}Outputs = {\n${typeFields(sig.outputs, 'TensorOf')}\n};`,
       `/** A training batch of ${m.name}: the inputs and the train inputs. */`,
-      `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInput')}\n};`,
+      `export type ${id}TrainBatch = {\n${typeFields(batchSpecs, 'TensorInputOf')}\n};`,
       `/** Model ${m.name} with typed predict and trainStep. */`,
       `export interface ${id}Model extends Model {\n  predict(inputs: ${id}Inputs, options?: PredictOptions): Promise<${id}Outputs>;\n  trainStep(batch: ${id}TrainBatch): Promise<StepResult>;\n}`,
       `const ${id}Program: Program = ${programText(p, `${id}Signature`, forms)};`,
@@ -282,7 +310,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
           `      schedule: ${lit(st.schedule)},`,
           `      metrics: ${lit(st.metrics.map((m) => m.name))},`,
           `      state: [${state ? `\n${state}\n      ` : ''}],`,
-          `      entry: ${entryText(trainerSteps[k][j], '      ', { ...(pool.wgsl.size ? { wgsl: pool.wgsl } : {}), ...(pool.gpujs.size ? { gpujs: pool.gpujs } : {}) })},`,
+          `      entry: ${entryText(trainerSteps[k][j], '      ', { ...(pool.wgsl.size ? { wgsl: pool.wgsl } : {}), ...(pool.gpujs.size ? { gpujs: pool.gpujs } : {}), ...(wasmModule ? { wasm: pool.wasm } : {}) })},`,
           `    },`,
         ].join('\n');
       })
@@ -345,7 +373,9 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
 export function emitModule(file: CompiledFile, options: EmitOptions): EmitResult {
   const { text, ids } = emitModuleText(file, options);
   const name = options.sourceName;
-  if (options.emit === 'ts') return { files: [{ name: `${name}.ts`, text }], ids };
+  const listing = options.wasmListing ? wasmListing(file, options) : undefined;
+  const extra = listing ? [{ name: `${name}.wat`, text: listing }] : [];
+  if (options.emit === 'ts') return { files: [{ name: `${name}.ts`, text }, ...extra], ids };
   const project = new Project({
     useInMemoryFileSystem: true,
     compilerOptions: { target: ScriptTarget.ES2022, module: ModuleKind.ESNext, declaration: true, strict: true, skipLibCheck: true, noResolve: true },
@@ -358,6 +388,15 @@ export function emitModule(file: CompiledFile, options: EmitOptions): EmitResult
   if (!js || !dts) throw new Error(`internal: emitting ${name}.js failed`);
   const header = text.slice(0, text.indexOf('import '));
   if (!dts.text.startsWith('//')) dts.text = header + dts.text;
-  return { files: [js, dts], ids };
+  return { files: [js, dts, ...extra], ids };
+}
+
+/** The WAT text of the module's wasm kernels (what its embedded bytes were assembled from), or undefined when it has none. */
+export function wasmListing(file: CompiledFile, options: Pick<EmitOptions, 'optimize'> = {}): string | undefined {
+  const pool = new KernelPool();
+  const plan = options.optimize === false ? { fuse: false, reuse: false } : {};
+  for (const m of file.models) planModel(m, pool, plan);
+  for (const t of file.trainers ?? []) for (const st of t.steps) planEntry(st.graph, pool, plan);
+  return pool.wasmModuleSpec()?.text;
 }
 

@@ -6,7 +6,9 @@
  */
 import type { CompiledModel, TrainerSpec } from '../../compiler/compiled.js';
 import type { Program, ProgramEntry, TrainerProgram, TrainerStepProgram } from '../../runtime/program.js';
-import type { GpujsKernelSpec, KernelFn, WgslKernelSpec } from '../../runtime/program.js';
+import type { GpujsKernelSpec, KernelFn, WasmKernelSpec, WasmModuleSpec, WgslKernelSpec } from '../../runtime/program.js';
+import { generateWasmKernel, type WasmKernelSource } from '../wasm/kernel.js';
+import { buildWasmModule } from '../wasm/module.js';
 import { compileKernels, type CpuKernelSource, type KernelGroup } from '../cpu/kernel.js';
 import { generateWgslKernel, hasWgsl } from '../wgsl/kernel.js';
 import { generateGpujsKernel, hasGpujs } from '../gpujs/kernel.js';
@@ -30,15 +32,30 @@ export class KernelPool {
   readonly wgsl = new Map<string, WgslKernelSpec>();
   /** the gpu.js form of the kernels that have one, under the same names */
   readonly gpujs = new Map<string, GpujsKernelSpec>();
+  /** the wasm form of the CPU kernels that have one, under the same names (exported by the pool's wasm module) */
+  readonly wasm = new Map<string, WasmKernelSource>();
+  private wasmModule?: { spec: WasmModuleSpec; text: string } | null;
 
-  /** Add a kernel (and its WGSL and gpu.js forms, when it has them); returns the name to call it by. */
-  add(k0: CpuKernelSource, w0?: WgslKernelSpec, g0?: GpujsKernelSpec): string {
+  /** The wasm module of every wasm kernel and its WAT listing (built once, after the last kernel is added); undefined when there is none. */
+  wasmModuleSpec(): { spec: WasmModuleSpec; text: string } | undefined {
+    if (this.wasmModule === undefined) {
+      const built = buildWasmModule([...this.wasm.values()]);
+      this.wasmModule = built ? { spec: { bytes: built.bytes, sharedFlagAt: built.sharedFlagAt }, text: built.text } : null;
+    }
+    return this.wasmModule ?? undefined;
+  }
+
+  /**
+   * Add a kernel (and its WGSL and gpu.js forms, when it has them, and its
+   * wasm form, made under the final name, for `group`); returns the name to call it by.
+   */
+  add(k0: CpuKernelSource, w0?: WgslKernelSpec, g0?: GpujsKernelSpec, group?: KernelGroup): string {
     // temporaries renumbered per kernel: the same computation at another place of the graph
     // (each step of an unrolled recurrence) is then the same kernel, generated once
     const k = { ...k0, body: canonicalTemps(k0.body) };
     const w = w0 && { ...w0, passes: w0.passes.map((p) => ({ ...p, code: canonicalTemps(p.code) })), ...(w0.packed ? { packed: { ...w0.packed, code: canonicalTemps(w0.packed.code) } } : {}) };
     const g = g0 && { ...g0, passes: g0.passes.map((p) => ({ ...p, source: canonicalTemps(p.source) })) };
-    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
+    const code = `${k.ins.join(',')}|${k.outs.join(',')}|${JSON.stringify(k.scratch ?? [])}|${k.body}|${w ? JSON.stringify(w) : '-'}|${g ? JSON.stringify(g) : '-'}`;
     const hit = this.byCode.get(code);
     if (hit) return hit.name;
     let name = k.name;
@@ -49,6 +66,11 @@ export class KernelPool {
     this.kernels.push(kernel);
     if (w) this.wgsl.set(name, w);
     if (g) this.gpujs.set(name, g);
+    const wasm = group && generateWasmKernel(name, group, kernel);
+    if (wasm) {
+      if (this.wasmModule !== undefined) throw new Error('internal: a wasm kernel was added after the wasm module was built');
+      this.wasm.set(name, wasm);
+    }
     return name;
   }
 }
@@ -89,7 +111,7 @@ export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {})
       if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
       const g = generateGpujsKernel(plan.groups[i]);
       if (!g) for (const n of plan.groups[i].nodes) if (!hasGpujs(n.op)) missingGj.add(n.op);
-      return [k.name, pool.add(k, w, g)];
+      return [k.name, pool.add(k, w, g, plan.groups[i])];
     }),
   );
   const steps = plan.entry.steps.map((s) => ({ ...s, kernel: rename.get(s.kernel)! }));
@@ -175,19 +197,23 @@ export function planTrainer(t: TrainerSpec, models: CompiledModel[], pool: Kerne
   };
 }
 
-/** Attach compiled kernels (and the WGSL specs) to a planned entry. */
+/** Attach compiled kernels (and the WGSL, gpu.js and wasm forms) to a planned entry. */
 function entryWithKernels(pool: KernelPool, fns: Record<string, KernelFn>, { notes: _notes, ...e }: PlannedEntry): ProgramEntry {
   const kernels: Record<string, KernelFn> = {};
   const wgsl: Record<string, WgslKernelSpec> = {};
   const gpujs: Record<string, GpujsKernelSpec> = {};
+  const wasm: Record<string, WasmKernelSpec> = {};
   for (const s of e.steps) {
     kernels[s.kernel] = fns[s.kernel];
     const w = pool.wgsl.get(s.kernel);
     if (w) wgsl[s.kernel] = w;
     const g = pool.gpujs.get(s.kernel);
     if (g) gpujs[s.kernel] = g;
+    const m = pool.wasm.get(s.kernel);
+    if (m) wasm[s.kernel] = m.spec;
   }
-  return { ...e, kernels, wgsl, gpujs };
+  const module = pool.wasmModuleSpec();
+  return { ...e, kernels, wgsl, gpujs, ...(module ? { wasm: { module: module.spec, kernels: wasm } } : {}) };
 }
 
 function withEntries(pool: KernelPool, fns: Record<string, KernelFn>, planned: PlannedProgram): Program {

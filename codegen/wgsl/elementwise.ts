@@ -1,6 +1,6 @@
 /**
  * WGSL for elementwise and broadcast ops (and fused chains of them over one
- * output domain), from the ops' scalarWgsl: one thread per element of the
+ * output domain), from the ops' scalar renderers: one thread per element of the
  * domain, operands found by index math.
  *
  * Algorithm:
@@ -20,9 +20,10 @@
  */
 import { dimEq, dimMul, dimProduct, type Dim } from '../../compiler/dims.js';
 import type { Node, Value } from '../../compiler/ir.js';
-import { getOp } from '../../compiler/ops/index.js';
-import { fillConstant, wgslDim, wgslDot, wgslLoad, wgslMul, wgslNum, wgslPerElement, wgslStore, wgslUnravel } from '../../compiler/ops/kernel-util.js';
-import type { WgslKernel } from '../../compiler/ops/types.js';
+import { wgslRenderer } from './renderers.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { wgslDim, wgslDot, wgslLoad, wgslMul, wgslNum, wgslPerElement, wgslStore, wgslUnravel } from './util.js';
+import type { WgslKernel } from './types.js';
 
 /**
  * One shader computing `nodes` (elementwise/broadcast, all with output shape
@@ -93,9 +94,9 @@ export function loopLines(
     local.set(v, `a${k}`);
   });
   for (const n of nodes) {
-    const def = getOp(n.op);
-    if (!def.scalarWgsl) throw new Error(`internal: op '${n.op}' has no scalarWgsl`);
-    const expr = def.scalarWgsl(
+    const scalar = wgslRenderer(n.op)?.scalar;
+    if (!scalar) throw new Error(`internal: op '${n.op}' has no WGSL scalar expression`);
+    const expr = scalar(
       n.inputs.map((v) => local.get(v)!),
       n.attrs,
       n.inputs.map((v) => v.type.dtype),

@@ -6,16 +6,18 @@
  * read_write), then `dims` (uniform struct of the symbolic dims it reads, in
  * sorted order) when it reads any. Storage element types: f32, i32, and u32
  * for bool (one 0/1 per element). Its body comes from
- *   1. the generic elementwise/broadcast generator (op kind elementwise/broadcast, scalarWgsl),
- *   2. the op's own `wgsl(ctx)` renderer (matmul, reductions, shape ops, const).
+ *   1. the generic elementwise/broadcast generator (op kind elementwise/broadcast, the renderer's `scalar`),
+ *   2. the op's own renderer `kernel(ctx)` (renderers.ts) (matmul, reductions, shape ops, const).
  * An op with neither has no WGSL kernel: the webgpu backend refuses the model
  * and names the op (see missingKernels).
  */
 import { shapeEq, shapeToString, type Dim } from '../../compiler/dims.js';
 import type { DType, Node, Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import { fillConstant, wgslDim, wgslStorageType } from '../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../compiler/ops/types.js';
+import { wgslRenderer } from './renderers.js';
+import { fillConstant } from '../../compiler/ops/kernel-util.js';
+import { wgslDim, wgslStorageType } from './util.js';
+import type { WgslKernel, WgslKernelContext } from './types.js';
 import type { WgslKernelSpec, WgslPass } from '../../runtime/program.js';
 import { kernelComment, type KernelGroup } from '../cpu/kernel.js';
 import { multiArgMap } from '../cpu/multi.js';
@@ -32,14 +34,15 @@ export interface WgslKernelSource extends WgslKernelSpec {
 
 const isLoopOp = (n: Node): boolean => {
   const d = getOp(n.op);
-  return (d.kind === 'elementwise' || d.kind === 'broadcast') && n.outputs.length === 1 && Boolean(d.scalarWgsl);
+  return (d.kind === 'elementwise' || d.kind === 'broadcast') && n.outputs.length === 1 && Boolean(wgslRenderer(n.op)?.scalar);
 };
 
 /** true when the op of `opName` has a WGSL renderer. */
 export function hasWgsl(opName: string): boolean {
   const def = getOp(opName);
-  if (def.kind === 'leaf') return opName === 'const' ? Boolean(def.wgsl) : true;
-  return Boolean(((def.kind === 'elementwise' || def.kind === 'broadcast') && def.scalarWgsl) || def.wgsl);
+  const r = wgslRenderer(opName);
+  if (def.kind === 'leaf') return opName === 'const' ? Boolean(r?.kernel) : true;
+  return Boolean(((def.kind === 'elementwise' || def.kind === 'broadcast') && r?.scalar) || r?.kernel);
 }
 
 type LoopPhase = { loop: true; nodes: Node[]; domain: Dim[] };
@@ -256,7 +259,7 @@ function nodeContext(node: Node, ins: string[], outs: string[]): WgslKernelConte
 function renderNode(node: Node, ins: string[], outs: string[]): WgslKernel {
   const def = getOp(node.op);
   if (def.kind === 'elementwise' || def.kind === 'broadcast') return elementwiseWgsl(node, ins, outs);
-  return def.wgsl!(nodeContext(node, ins, outs));
+  return wgslRenderer(node.op)!.kernel!(nodeContext(node, ins, outs));
 }
 
 /** Whether a fused plan's renderer text takes the placeholders (rendered with dummy names; false falls back to separate passes). */
@@ -265,7 +268,7 @@ function renderPlanNode(pl: NodePlan, name: (v: Value) => string): WgslKernel {
   const { node } = pl;
   const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : name(v)));
   const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : name(v)));
-  return pl.sum ? getOp(node.op).wgslSum!(nodeContext(node, ins, outs), pl.sum.input, name(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
+  return pl.sum ? wgslRenderer(node.op)!.sum!(nodeContext(node, ins, outs), pl.sum.input, name(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
 }
 
 function fusedRenderable(pl: NodePlan): boolean {

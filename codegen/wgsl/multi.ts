@@ -22,7 +22,8 @@
 import { dimProduct } from '../../compiler/dims.js';
 import type { Value } from '../../compiler/ir.js';
 import { getOp } from '../../compiler/ops/index.js';
-import { wgslStorageType } from '../../compiler/ops/kernel-util.js';
+import { wgslRenderer } from './renderers.js';
+import { wgslStorageType } from './util.js';
 import type { WgslPackedPass } from '../../runtime/program.js';
 import type { KernelGroup } from '../cpu/kernel.js';
 import { memberRoles, multiArgMap } from '../cpu/multi.js';
@@ -44,7 +45,7 @@ export function packedMultiWgsl(group: KernelGroup, tempCounts: number[]): WgslP
     if (typeof len !== 'number') return undefined;
     // every node elementwise over the member's tensor or a scalar; every operand the member's size or a scalar
     const sizeOk = (v: Value) => v.type.shape.length === 0 || dimProduct(v.type.shape) === len;
-    if (!m.nodes.every((n) => { const d = getOp(n.op); return (d.kind === 'elementwise' || d.kind === 'broadcast') && d.scalarWgsl && n.outputs.length === 1 && sizeOk(n.outputs[0]); })) return undefined;
+    if (!m.nodes.every((n) => { const d = getOp(n.op); return (d.kind === 'elementwise' || d.kind === 'broadcast') && wgslRenderer(n.op)?.scalar && n.outputs.length === 1 && sizeOk(n.outputs[0]); })) return undefined;
     if (![...roles[k].reads, ...roles[k].writes].every(sizeOk)) return undefined;
     if (roles[k].writes.some((v) => v.type.shape.length === 0)) return undefined;
     if (roles[k].reads.length !== roles[0].reads.length || roles[k].writes.length !== roles[0].writes.length) return undefined;

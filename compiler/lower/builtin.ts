@@ -65,6 +65,8 @@ export interface CallContext {
   callee: string;
   /** add a registry op; a shape error becomes a located diagnostic at the call */
   op(name: string, inputs: Value[], attrs?: Record<string, unknown>): Value;
+  /** the shape rule of op `name` on operands of these types, adding nothing: check arguments against the op's own rules before allocating weights for them */
+  checkOp(name: string, inputs: import('../ir.js').TensorType[], attrs?: Record<string, unknown>): void;
   scalar(value: number): Value;
   /** record a diagnostic at the call (or the given span) and abandon this statement */
   fail(code: import('../diagnostics.js').DiagnosticCode, args: Record<string, string | number>, extra?: { help?: string; span?: Span }): never;

@@ -2,12 +2,11 @@
  * Binary (and the ternary `where`) ops with numpy broadcasting (pattern kind
  * 'broadcast'). Symbolic dims broadcast by equality or against 1. Both
  * operands must have the same dtype (DNN0018). Gradients sum back to each
- * operand's shape with GraphBuilder.unbroadcast.
+ * operand's shape with GradBuilder.unbroadcast.
  */
-import type { GraphBuilder } from '../builder.js';
 import { shapeToString } from '../dims.js';
 import type { Attrs, DType, TensorType, Value } from '../ir.js';
-import { ShapeError, type OpDef, type OpSample } from './types.js';
+import { ShapeError, type OpDef, type OpSample, type GradBuilder } from './types.js';
 import { broadcastShapes, refElementwise } from './util.js';
 import { expectArity } from './kernel-util.js';
 
@@ -15,17 +14,12 @@ interface BinarySpec {
   name: string;
   doc: string;
   f: (a: number, b: number) => number;
-  js: (a: string, b: string) => string;
-  /** gpu.js scalar expression, where `js` uses what gpu.js cannot compile (operands are floats; bool 0/1) */
-  gpujs?: (a: string, b: string) => string;
-  /** WGSL scalar expression over operands of the logical type of `dtype` (f32, i32, bool) */
-  wgsl: (a: string, b: string, dtype: DType) => string;
   /** accepted operand dtype (both operands share it) */
   dtypes: DType[];
   /** output dtype; default the operands' */
   out?: DType;
   /** gradients (before unbroadcast) from a, b, y, g */
-  grad?: (bld: GraphBuilder, a: Value, b: Value, y: Value, g: Value) => [Value | undefined, Value | undefined];
+  grad?: (bld: GradBuilder, a: Value, b: Value, y: Value, g: Value) => [Value | undefined, Value | undefined];
   samples?: OpSample[];
 }
 
@@ -62,12 +56,8 @@ function binary(spec: BinarySpec): OpDef {
     reference(inputs) {
       return [refElementwise(inputs, spec.out ?? inputs[0].dtype, spec.f)];
     },
-    scalarJs: (args) => spec.js(args[0], args[1]),
-    scalarWgsl: (args, _attrs, dtypes) => spec.wgsl(args[0], args[1], dtypes[0] ?? 'f32'),
     samples: spec.samples ?? broadcastSamples,
   };
-  const gj = spec.gpujs;
-  if (gj) def.scalarGpujs = (args) => gj(args[0], args[1]);
   const g = spec.grad;
   if (g)
     def.grad = ({ b, node, dy }) => {
@@ -87,8 +77,6 @@ export const add = binary({
   doc: 'a + b',
   dtypes: NUM,
   f: (a, b) => a + b,
-  js: (a, b) => `(${a} + ${b})`,
-  wgsl: (a, b) => `(${a} + ${b})`,
   grad: (_bl, _a, _b, _y, g) => [g, g],
 });
 
@@ -97,8 +85,6 @@ export const sub = binary({
   doc: 'a - b',
   dtypes: NUM,
   f: (a, b) => a - b,
-  js: (a, b) => `(${a} - ${b})`,
-  wgsl: (a, b) => `(${a} - ${b})`,
   grad: (bl, _a, _b, _y, g) => [g, bl.neg(g)],
 });
 
@@ -107,8 +93,6 @@ export const mul = binary({
   doc: 'a * b',
   dtypes: NUM,
   f: (a, b) => a * b,
-  js: (a, b) => `(${a} * ${b})`,
-  wgsl: (a, b) => `(${a} * ${b})`,
   grad: (bl, a, b, _y, g) => [bl.mul(g, b), bl.mul(g, a)],
 });
 
@@ -117,8 +101,6 @@ export const div = binary({
   doc: 'a / b (f32 only)',
   dtypes: ['f32'],
   f: (a, b) => a / b,
-  js: (a, b) => `(${a} / ${b})`,
-  wgsl: (a, b) => `(${a} / ${b})`,
   // d/da = 1/b, d/db = -a/b^2 = -y/b
   grad: (bl, _a, b, y, g) => {
     const ga = bl.div(g, b);
@@ -136,8 +118,6 @@ export const pow = binary({
   doc: 'a ^ b (f32 only; the gradient for b needs a > 0)',
   dtypes: ['f32'],
   f: (a, b) => Math.pow(a, b),
-  js: (a, b) => `Math.pow(${a}, ${b})`,
-  wgsl: (a, b) => `pow(${a}, ${b})`,
   // d/da = b a^(b-1), d/db = y ln a
   grad: (bl, a, b, y, g) => [
     bl.mul(g, bl.mul(b, bl.op('pow', [a, bl.sub(b, bl.scalar(1))]))),
@@ -154,8 +134,6 @@ export const maximum = binary({
   doc: 'elementwise max(a, b); ties send the gradient to a',
   dtypes: NUM,
   f: (a, b) => (a >= b ? a : b),
-  js: (a, b) => `(${a} >= ${b} ? ${a} : ${b})`,
-  wgsl: (a, b) => `select(${b}, ${a}, ${a} >= ${b})`,
   grad: (bl, a, b, _y, g) => {
     const zero = bl.scalar(0);
     const ma = bl.op('greater_equal', [a, b]);
@@ -168,8 +146,6 @@ export const minimum = binary({
   doc: 'elementwise min(a, b); ties send the gradient to a',
   dtypes: NUM,
   f: (a, b) => (a <= b ? a : b),
-  js: (a, b) => `(${a} <= ${b} ? ${a} : ${b})`,
-  wgsl: (a, b) => `select(${b}, ${a}, ${a} <= ${b})`,
   grad: (bl, a, b, _y, g) => {
     const zero = bl.scalar(0);
     const ma = bl.op('less_equal', [a, b]);
@@ -177,33 +153,28 @@ export const minimum = binary({
   },
 });
 
-function compare(name: string, sym: string, wsym: string, f: (a: number, b: number) => boolean, dtypes: DType[]): OpDef {
+function compare(name: string, sym: string, f: (a: number, b: number) => boolean, dtypes: DType[]): OpDef {
   return binary({
     name,
     doc: `a ${sym} b -> bool`,
     dtypes,
     out: 'bool',
     f: (a, b) => (f(a, b) ? 1 : 0),
-    js: (a, b) => `(${a} ${sym} ${b} ? 1 : 0)`,
-    wgsl: (a, b) => `(${a} ${wsym} ${b})`,
   });
 }
 
-export const equal = compare('equal', '===', '==', (a, b) => a === b, ANY);
-export const not_equal = compare('not_equal', '!==', '!=', (a, b) => a !== b, ANY);
-export const greater = compare('greater', '>', '>', (a, b) => a > b, NUM);
-export const greater_equal = compare('greater_equal', '>=', '>=', (a, b) => a >= b, NUM);
-export const less = compare('less', '<', '<', (a, b) => a < b, NUM);
-export const less_equal = compare('less_equal', '<=', '<=', (a, b) => a <= b, NUM);
+export const equal = compare('equal', '===', (a, b) => a === b, ANY);
+export const not_equal = compare('not_equal', '!==', (a, b) => a !== b, ANY);
+export const greater = compare('greater', '>', (a, b) => a > b, NUM);
+export const greater_equal = compare('greater_equal', '>=', (a, b) => a >= b, NUM);
+export const less = compare('less', '<', (a, b) => a < b, NUM);
+export const less_equal = compare('less_equal', '<=', (a, b) => a <= b, NUM);
 
 export const logical_and = binary({
   name: 'logical_and',
   doc: 'a && b for bool tensors',
   dtypes: ['bool'],
   f: (a, b) => (a && b ? 1 : 0),
-  js: (a, b) => `(${a} && ${b} ? 1 : 0)`,
-  gpujs: (a, b) => `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`,
-  wgsl: (a, b) => `(${a} && ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
 
@@ -212,9 +183,6 @@ export const logical_or = binary({
   doc: 'a || b for bool tensors',
   dtypes: ['bool'],
   f: (a, b) => (a || b ? 1 : 0),
-  js: (a, b) => `(${a} || ${b} ? 1 : 0)`,
-  gpujs: (a, b) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
-  wgsl: (a, b) => `(${a} || ${b})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }, { shape: [3], dtype: 'bool' }] }],
 });
 
@@ -244,9 +212,6 @@ export const where: OpDef = {
   reference(inputs) {
     return [refElementwise(inputs, inputs[1].dtype, (c, a, b) => (c ? a : b))];
   },
-  scalarJs: (args) => `(${args[0]} ? ${args[1]} : ${args[2]})`,
-  scalarGpujs: (args) => `(${args[0]} !== 0 ? ${args[1]} : ${args[2]})`,
-  scalarWgsl: (args) => `select(${args[2]}, ${args[1]}, ${args[0]})`,
   grad({ b, node, dy }) {
     const [c, x, y] = node.inputs;
     const g = dy[0];

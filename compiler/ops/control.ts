@@ -24,7 +24,5 @@ export const stop_gradient: OpDef = {
     const x = inputs[0];
     return [{ dtype: x.dtype, shape: [...x.shape], data: x.data.slice() }];
   },
-  scalarJs: (args) => args[0],
-  scalarWgsl: (args) => args[0],
   samples: [{ inputs: [{ shape: [2, 3] }] }, { inputs: [{ shape: [4], dtype: 'i32' }], note: 'i32' }],
 };

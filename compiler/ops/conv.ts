@@ -16,7 +16,7 @@
  * gradient made of the other two (second derivatives work).
  *
  * CPU kernels (implicit GEMM per image and group, K = C/groups * KH * KW,
- * P = OH * OW; scratch typed arrays allocated once per kernel call, reused
+ * P = OH * OW; scratch typed arrays (planned memory, CpuKernelContext.scratch), reused
  * across the batch):
  *   conv2d:          im2col(x_n) -> col [K, P];  y_n [F, P] = W [F, K] col
  *   backprop_filter: im2col(x_n) -> col;         acc [F, K] += dy_n [F, P] col^T   (float64 accumulator)
@@ -29,13 +29,9 @@
  */
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef, type OpSample } from './types.js';
+import { ShapeError, type OpDef, type OpSample } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
-import { emitGemmPacked, gemmScratch, type GemmSpec } from '../../codegen/cpu/gemm.js';
-import { splitPrologue } from '../../codegen/cpu/split.js';
-import { conv2dBackpropFilterWgsl, conv2dBackpropInputWgsl, conv2dWgsl } from '../../codegen/wgsl/ops/conv.js';
-import { conv2dBackpropFilterGpujs, conv2dBackpropInputGpujs, conv2dGpujs } from '../../codegen/gpujs/ops/conv.js';
 
 // ------------------------------------------------------------------ attributes
 
@@ -131,7 +127,7 @@ function convProblem(op: string, C: number, H: number, W: number, F: number, Cg:
 
 const ts = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 
-function inferConv(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
+export function inferConv(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
   const op = 'conv2d';
   expectArity(op, inputs, 2);
   const [x, w] = inputs;
@@ -145,7 +141,7 @@ function inferConv(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim
   return { p: convProblem(op, C, H, W, F, Cg, KH, KW, g, ts(x), ts(w)), N: x.shape[0] };
 }
 
-function inferBackpropInput(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
+export function inferBackpropInput(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
   const op = 'conv2d_backprop_input';
   expectArity(op, inputs, 2);
   const [dy, w] = inputs;
@@ -162,7 +158,7 @@ function inferBackpropInput(inputs: TensorType[], attrs: Attrs): { p: ConvProble
   return { p, N: dy.shape[0] };
 }
 
-function inferBackpropFilter(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
+export function inferBackpropFilter(inputs: TensorType[], attrs: Attrs): { p: ConvProblem; N: Dim } {
   const op = 'conv2d_backprop_filter';
   expectArity(op, inputs, 2);
   const [x, dy] = inputs;
@@ -220,252 +216,6 @@ function shapeOf(t: TensorType): number[] {
 }
 
 // ------------------------------------------------------------------ CPU kernels
-
-interface Gemm {
-  A: string;
-  B: string;
-  C: string;
-  M: number;
-  N: number;
-  K: number;
-  /** A(i, k) = A[aOff + i*aRow + k*aK] */
-  aOff: string;
-  aRow: number;
-  aK: number;
-  /** B(k, j) = B[bOff + k*bK + j*bCol] */
-  bOff: string;
-  bK: number;
-  bCol: number;
-  /** C(i, j) = C[cOff + i*cRow + j] */
-  cOff: string;
-  cRow: number;
-  /** C += A B instead of C = A B */
-  accumulate: boolean;
-}
-
-/** The packed-B GEMM (codegen/cpu/gemm.ts) for a static problem; its scratch is `bp` (declared with packedScratch). */
-function packedSpec(g: Gemm): GemmSpec {
-  return {
-    A: g.A, B: g.B, C: g.C, M: String(g.M), N: String(g.N), K: String(g.K),
-    aOff: g.aOff, aRow: String(g.aRow), aK: String(g.aK),
-    bOff: g.bOff, bK: String(g.bK), bCol: String(g.bCol),
-    cOff: g.cOff, cRow: String(g.cRow),
-    accumulate: g.accumulate, scratch: 'bp',
-  };
-}
-
-/** For window tap offset `off` (= k*d - pad) at stride s: the output range [lo, hi) whose input index lies in [0, n). */
-function validRange(n: number, OUT: number, s: number, off: number): [number, number] {
-  let lo = 0;
-  while (lo < OUT && lo * s + off < 0) lo++;
-  let hi = OUT;
-  while (hi > lo && (hi - 1) * s + off >= n) hi--;
-  return [lo, hi];
-}
-
-/**
- * Per-kw valid output-column ranges as literal arrays (the loops read them
- * from small constant arrays instead of recomputing bounds).
- */
-function rangeTables(p: ConvProblem): { loW: number[]; hiW: number[] } {
-  const loW: number[] = [];
-  const hiW: number[] = [];
-  for (let kw = 0; kw < p.KW; kw++) {
-    const [lo, hi] = validRange(p.W, p.OW, p.sw, kw * p.dw - p.pl);
-    loW.push(lo);
-    hiW.push(hi);
-  }
-  return { loW, hiW };
-}
-
-/** `const loW = [...], hiW = [...]`: declared once at the top of a kernel that uses emitIm2colPacked / emitCol2im. */
-function emitRangeTables(p: ConvProblem): string {
-  const { loW, hiW } = rangeTables(p);
-  return `const loW = new Int32Array([${loW.join(', ')}]), hiW = new Int32Array([${hiW.join(', ')}]);`;
-}
-
-/**
- * im2col straight into the packed-B layout of codegen/cpu/gemm.ts (no
- * separate col matrix, no packing pass). Element (tap, pix) of col — tap =
- * (c, kh, kw), pix = (oh, ow) — goes to
- *   byPix (conv2d: the GEMM's K is the tap, its columns the pixels):
- *       (pix >> 2) * taps * 4 + tap * 4 + (pix & 3)
- *   byTap (backprop_filter: K is the pixel, the columns the taps):
- *       (tap >> 2) * P * 4 + pix * 4 + (tap & 3)
- * Entries of the padding strip are never written and stay zero; padded-away
- * taps are written as zeros.
- */
-function emitIm2colPacked(p: ConvProblem, x: string, bp: string, byPix: boolean, tapRange?: [string, string]): string {
-  const Cg = p.C / p.groups;
-  const HW = p.H * p.W;
-  const taps = Cg * p.KH * p.KW;
-  const P = p.OH * p.OW;
-  const at = (pix: string) => (byPix ? `${bp}[tb + ((${pix}) >> 2) * ${taps * 4} + ((${pix}) & 3)]` : `${bp}[tb + (${pix}) * 4]`);
-  const tapBase = byPix ? 'tap * 4' : `(tap >> 2) * ${P * 4} + (tap & 3)`;
-  return `{
-const xb = (n * ${p.C} + grp * ${Cg}) * ${HW};
-let tap = 0;
-for (let c = 0; c < ${Cg}; c++) {
-  const xc = xb + c * ${HW};
-  for (let kh = 0; kh < ${p.KH}; kh++) {
-    for (let kw = 0; kw < ${p.KW}; kw++, tap++) {${tapRange ? `
-      if (tap < ${tapRange[0]} || tap >= ${tapRange[1]}) continue;` : ''}
-      const lo = loW[kw], hi = hiW[kw], tb = ${tapBase};
-      for (let oh = 0, q = 0; oh < ${p.OH}; oh++, q += ${p.OW}) {
-        const ih = oh * ${p.sh} + kh * ${p.dh} - ${p.pt};
-        if (ih < 0 || ih >= ${p.H}) { for (let ow = 0; ow < ${p.OW}; ow++) ${at('q + ow')} = 0; continue; }
-        const xr = xc + ih * ${p.W} + kw * ${p.dw} - ${p.pl};
-        let ow = 0;
-        for (; ow < lo; ow++) ${at('q + ow')} = 0;
-        for (; ow < hi; ow++) ${at('q + ow')} = ${x}[xr + ow * ${p.sw}];
-        for (; ow < ${p.OW}; ow++) ${at('q + ow')} = 0;
-      }
-    }
-  }
-}
-}`;
-}
-
-/** col2im: dimg[channel (grp*Cg + c), ih, iw] += dcol[(c, kh, kw), (oh, ow)]. */
-function emitCol2im(p: ConvProblem, dcol: string, dimg: string): string {
-  const Cg = p.C / p.groups;
-  const HW = p.H * p.W;
-  return `{
-let q = 0;
-for (let c = 0; c < ${Cg}; c++) {
-  const xc = (grp * ${Cg} + c) * ${HW};
-  for (let kh = 0; kh < ${p.KH}; kh++) {
-    for (let kw = 0; kw < ${p.KW}; kw++) {
-      const lo = loW[kw], hi = hiW[kw];
-      for (let oh = 0; oh < ${p.OH}; oh++, q += ${p.OW}) {
-        const ih = oh * ${p.sh} + kh * ${p.dh} - ${p.pt};
-        if (ih < 0 || ih >= ${p.H}) continue;
-        const xr = xc + ih * ${p.W} + kw * ${p.dw} - ${p.pl};
-        ${p.sw === 1 ? `for (let ow = lo, s = xr + lo; ow < hi; ow++, s++) ${dimg}[s] += ${dcol}[q + ow];` : `for (let ow = lo; ow < hi; ow++) ${dimg}[xr + ow * ${p.sw}] += ${dcol}[q + ow];`}
-      }
-    }
-  }
-}
-}`;
-}
-
-function convCpu(ctx: CpuKernelContext): string {
-  return convBody(ctx, false);
-}
-
-/** conv2d split by images (the rows of the CPU backend's threads; see codegen/cpu/templates.ts). */
-export function convCpuSplit(ctx: CpuKernelContext): string {
-  return convBody(ctx, true);
-}
-
-function convBody(ctx: CpuKernelContext, split: boolean): string {
-  const { p } = inferConv(ctx.node.inputs.map((v) => v.type), ctx.attrs);
-  const [x, w] = ctx.in;
-  const y = ctx.out[0];
-  const Cg = p.C / p.groups;
-  const Fg = p.F / p.groups;
-  const K = Cg * p.KH * p.KW;
-  const P = p.OH * p.OW;
-  const spec: GemmSpec = {
-    A: w, B: '', C: y, M: String(Fg), N: String(P), K: String(K),
-    aOff: 'wOff', aRow: String(K), aK: '1', bOff: '0', bK: '0', bCol: '0',
-    cOff: 'yOff', cRow: String(P), accumulate: false, scratch: 'bp', prepacked: true,
-  };
-  return `// implicit GEMM per image and group: y_n [${Fg}, ${P}] = W [${Fg}, ${K}] x col [${K}, ${P}] (col im2col'd straight into packed strips)
-const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-${gemmScratch(spec)}
-for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
-  for (let grp = 0; grp < ${p.groups}; grp++) {
-${emitIm2colPacked(p, x, 'bp', true)}
-    const wOff = grp * ${Fg * K}, yOff = (n * ${p.F} + grp * ${Fg}) * ${P};
-${emitGemmPacked(spec)}
-  }
-}`;
-}
-
-function backpropFilterCpu(ctx: CpuKernelContext): string {
-  return backpropFilterBody(ctx, false);
-}
-
-/**
- * conv2d_backprop_filter split by taps (columns of dw, in strips of 4): a
- * range im2cols only its own taps and sums over every image and pixel
- * itself, so no sum crosses threads.
- */
-export function backpropFilterCpuSplit(ctx: CpuKernelContext): string {
-  return backpropFilterBody(ctx, true);
-}
-
-function backpropFilterBody(ctx: CpuKernelContext, split: boolean): string {
-  const { p } = inferBackpropFilter(ctx.node.inputs.map((v) => v.type), ctx.attrs);
-  const [x, dy] = ctx.in;
-  const dw = ctx.out[0];
-  const Cg = p.C / p.groups;
-  const Fg = p.F / p.groups;
-  const K = Cg * p.KH * p.KW;
-  const P = p.OH * p.OW;
-  const spec: GemmSpec = {
-    A: dy, B: '', C: 'acc', M: String(Fg), N: String(K), K: String(P),
-    aOff: 'dyOff', aRow: String(P), aK: '1', bOff: '0', bK: '0', bCol: '0',
-    cOff: 'accOff', cRow: String(K), accumulate: true, scratch: 'bp', prepacked: true,
-    ...(split ? { jLo: 'rLo', jHi: 'rHi' } : {}),
-  };
-  const copy = split
-    ? `for (let f = 0; f < ${p.F}; f++) for (let i = f * ${K} + rLo, e = f * ${K} + rHi; i < e; i++) ${dw}[i] = acc[i];`
-    : `for (let i = 0; i < ${p.F * K}; i++) ${dw}[i] = acc[i];`;
-  return `// per image and group: acc [${Fg}, ${K}] += dy_n [${Fg}, ${P}] x col^T [${P}, ${K}] (col^T im2col'd straight into packed strips)
-const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue(String(K), 4, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-${gemmScratch(spec)}
-const acc = new Float64Array(${p.F * K});
-for (let n = 0; n < N; n++) {
-  for (let grp = 0; grp < ${p.groups}; grp++) {
-${emitIm2colPacked(p, x, 'bp', false, split ? ['rLo', 'rHi'] : undefined)}
-    const dyOff = (n * ${p.F} + grp * ${Fg}) * ${P}, accOff = grp * ${Fg * K};
-${emitGemmPacked(spec)}
-  }
-}
-${copy}`;
-}
-
-function backpropInputCpu(ctx: CpuKernelContext): string {
-  return backpropInputBody(ctx, false);
-}
-
-/** conv2d_backprop_input split by images. */
-export function backpropInputCpuSplit(ctx: CpuKernelContext): string {
-  return backpropInputBody(ctx, true);
-}
-
-function backpropInputBody(ctx: CpuKernelContext, split: boolean): string {
-  const { p } = inferBackpropInput(ctx.node.inputs.map((v) => v.type), ctx.attrs);
-  const [dy, w] = ctx.in;
-  const dx = ctx.out[0];
-  const Cg = p.C / p.groups;
-  const Fg = p.F / p.groups;
-  const K = Cg * p.KH * p.KW;
-  const P = p.OH * p.OW;
-  const CHW = p.C * p.H * p.W;
-  const dInSpec = packedSpec({ A: w, B: dy, C: 'dcol', M: K, N: P, K: Fg, aOff: 'wOff', aRow: 1, aK: K, bOff: 'dyOff', bK: P, bCol: 1, cOff: '0', cRow: P, accumulate: false });
-  return `// per image and group: dcol [${K}, ${P}] = W^T [${K}, ${Fg}] x dy_n [${Fg}, ${P}], then col2im
-const N = ${ctx.inShape[0][0]};
-${split ? splitPrologue('N', 1, `N * ${2 * p.F * K * P}`) + '\n' : ''}${emitRangeTables(p)}
-const dcol = new Float64Array(${K * P});
-const dimg = new Float64Array(${CHW});
-${gemmScratch(dInSpec)}
-for (let n = ${split ? 'rLo' : '0'}; n < ${split ? 'rHi' : 'N'}; n++) {
-  dimg.fill(0);
-  for (let grp = 0; grp < ${p.groups}; grp++) {
-    const wOff = grp * ${Fg * K}, dyOff = (n * ${p.F} + grp * ${Fg}) * ${P};
-${emitGemmPacked(dInSpec)}
-${emitCol2im(p, 'dcol', 'dimg')}
-  }
-  const xo = n * ${CHW};
-  for (let i = 0; i < ${CHW}; i++) ${dx}[xo + i] = dimg[i];
-}`;
-}
-
 // ------------------------------------------------------------------ ops
 
 const convSamples: OpSample[] = [
@@ -509,9 +259,6 @@ export const conv2d: OpDef = {
       b.op('conv2d_backprop_filter', [x, g], { ...a, kernel: [KH, KW] }),
     ];
   },
-  cpu: convCpu,
-  wgsl: conv2dWgsl,
-  gpujs: conv2dGpujs,
   samples: convSamples,
 };
 
@@ -545,9 +292,6 @@ export const conv2d_backprop_input: OpDef = {
     const a = geometryAttrs(node.attrs);
     return [b.op('conv2d', [G, w], a), b.op('conv2d_backprop_filter', [G, d], { ...a, kernel: [KH, KW] })];
   },
-  cpu: backpropInputCpu,
-  wgsl: conv2dBackpropInputWgsl,
-  gpujs: conv2dBackpropInputGpujs,
   samples: [
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { inputSize: [5, 5] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'stride 2, padding 1' },
@@ -585,15 +329,8 @@ export const conv2d_backprop_filter: OpDef = {
     const a = geometryAttrs(node.attrs);
     return [b.op('conv2d_backprop_input', [d, G], { ...a, inputSize: [H, W] }), b.op('conv2d', [x, G], a)];
   },
-  cpu: backpropFilterCpu,
-  wgsl: conv2dBackpropFilterWgsl,
   // dy is summed over images and positions: the bias gradient is one more column of the GEMM
   contracts: () => [{ input: 1, axes: [0, 2, 3] }],
-  wgslSum: (ctx, input, out) => {
-    if (input !== 1) throw new Error('internal: conv2d_backprop_filter sums only dy');
-    return conv2dBackpropFilterWgsl(ctx, out);
-  },
-  gpujs: conv2dBackpropFilterGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { kernel: [3, 3] }, note: '3x3 valid' },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], kernel: [3, 3] }, note: 'stride 2, padding 1' },

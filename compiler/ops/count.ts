@@ -5,13 +5,13 @@
  * it inside whichever kernel needs it (where a ones tensor and a sum over it
  * took a kernel of their own).
  */
-import { dimProduct, dimToJs, evalDim, type Dim } from '../dims.js';
-import { expectArity, gpujsDim, wgslDim } from './kernel-util.js';
+import { dimProduct, evalDim, type Dim } from '../dims.js';
+import { expectArity } from './kernel-util.js';
 import { ShapeError, type OpDef } from './types.js';
 import type { Attrs } from '../ir.js';
 import { refTensor } from './util.js';
 
-function countOf(attrs: Attrs): Dim {
+export function countOf(attrs: Attrs): Dim {
   const shape = attrs.shape;
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' && typeof d !== 'string'))
     throw new ShapeError(`element_count: attrs.shape must be a list of dims, got ${JSON.stringify(shape)}`, 'DNN0022');
@@ -34,9 +34,6 @@ export const element_count: OpDef = {
     out.data[0] = evalDim(countOf(attrs), dims);
     return [out];
   },
-  scalarJs: (_args, attrs) => `(${dimToJs(countOf(attrs), 'dims')})`,
-  scalarWgsl: (_args, attrs) => `f32(${wgslDim(countOf(attrs))})`,
-  scalarGpujs: (_args, attrs) => `(${gpujsDim(countOf(attrs))})`,
   // symbolic shapes are exercised by every model whose loss is a mean over a symbolic batch
   samples: [{ inputs: [], attrs: { shape: [3, 4] } }],
 };

@@ -27,11 +27,9 @@
  */
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { conv2d_backprop_input } from './conv.js';
-import { ShapeError, type OpDef, type WgslKernelContext } from './types.js';
+import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
-import { conv2dTransposeGpujs } from '../../codegen/gpujs/ops/conv.js';
 
 const OP = 'conv2d_transpose';
 
@@ -112,7 +110,7 @@ export function deconvProblem(inputs: TensorType[], attrs: Attrs): { p: DeconvPr
 }
 
 /** Attributes of the conv2d whose adjoint this is (output_padding dropped). */
-function convAttrs(p: DeconvProblem): Attrs {
+export function convAttrs(p: DeconvProblem): Attrs {
   return { strides: [p.sh, p.sw], pads: [p.pt, p.pl, p.pb, p.pr], dilations: [p.dh, p.dw], groups: p.groups };
 }
 
@@ -166,27 +164,6 @@ export const conv2d_transpose: OpDef = {
     const a = convAttrs(p);
     return [b.op('conv2d', [g, w], a), b.op('conv2d_backprop_filter', [g, x], { ...a, kernel: [p.KH, p.KW] })];
   },
-  cpu(ctx) {
-    const { p } = deconvProblem(
-      ctx.node.inputs.map((v) => v.type),
-      ctx.attrs,
-    );
-    // conv2d_backprop_input(dy = x, w) with inputSize = this op's output extent
-    return conv2d_backprop_input.cpu!({ ...ctx, attrs: { ...convAttrs(p), inputSize: [p.OH, p.OW] } });
-  },
-  gpujs: conv2dTransposeGpujs,
-  // the same delegation for WGSL, present as soon as conv2d_backprop_input has a WGSL kernel
-  ...(conv2d_backprop_input.wgsl
-    ? {
-        wgsl(ctx: WgslKernelContext) {
-          const { p } = deconvProblem(
-            ctx.node.inputs.map((v) => v.type),
-            ctx.attrs,
-          );
-          return conv2d_backprop_input.wgsl!({ ...ctx, attrs: { ...convAttrs(p), inputSize: [p.OH, p.OW] } });
-        },
-      }
-    : {}),
   samples: [
     { inputs: [{ shape: [2, 3, 3, 3] }, { shape: [3, 2, 3, 3] }], note: '3x3, stride 1' },
     { inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4, 3, 4, 4] }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, note: 'DCGAN-style 4x4 stride 2 pad 1 (doubles)' },

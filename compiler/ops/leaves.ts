@@ -1,6 +1,5 @@
 /** Leaf ops: graph inputs, trainable parameters, optimizer/step state, constants. */
-import { dimProduct, evalShape, type Dim, type Shape } from '../dims.js';
-import { gpujsNum, wgslNum, wgslPerElement, wgslStorageType, wgslStore } from './kernel-util.js';
+import { evalShape, type Dim, type Shape } from '../dims.js';
 import type { DType } from '../ir.js';
 import type { OpDef } from './types.js';
 import { refTensor } from './util.js';
@@ -61,30 +60,6 @@ export const constOp: OpDef = {
     if (Array.isArray(attrs.data)) t.data.set(attrs.data as number[]);
     else t.data.fill(attrs.value as number);
     return [t];
-  },
-  cpu: (ctx) => {
-    const data = ctx.attrs.data as number[] | undefined;
-    if (data) return `${ctx.out[0]}.set(${JSON.stringify(data)});`;
-    return `${ctx.out[0]}.fill(${Number(ctx.attrs.value)});`;
-  },
-  wgsl: (ctx) => {
-    const dtype = ctx.attrs.dtype as DType;
-    const T = wgslStorageType(dtype);
-    const lit = (v: number) => wgslStore(wgslNum(dtype === 'bool' ? Number(v !== 0) : v, dtype), dtype);
-    const data = ctx.attrs.data as number[] | undefined;
-    const total = dimProduct(ctx.outDims[0]);
-    if (!data) return wgslPerElement(total, `${ctx.out[0]}[idx] = ${T}(${lit(Number(ctx.attrs.value))});`);
-    return {
-      ...wgslPerElement(total, `${ctx.out[0]}[idx] = DATA[idx];`),
-      decls: `var<private> DATA: array<${T}, ${data.length}> = array<${T}, ${data.length}>(${data.map((v) => `${T}(${lit(v)})`).join(', ')});`,
-    };
-  },
-  gpujs: (ctx) => {
-    const dtype = ctx.attrs.dtype as DType;
-    const data = ctx.attrs.data as number[] | undefined;
-    const conv = (v: number) => (dtype === 'f32' ? Math.fround(v) : dtype === 'i32' ? v | 0 : v !== 0 ? 1 : 0);
-    if (!data) return `return ${gpujsNum(conv(Number(ctx.attrs.value)), dtype)};`;
-    return { body: 'return d0[i];', data: [data.map(conv)] };
   },
   samples: [],
 };

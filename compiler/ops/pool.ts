@@ -16,12 +16,10 @@
  */
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef, type OpSample } from './types.js';
+import { ShapeError, type OpDef, type OpSample } from './types.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numsAttr } from './kernel-util.js';
 import { outExtent, windowGeometry } from './conv.js';
-import { avgpool2dGradWgsl, avgpool2dWgsl, maxpool2dGradWgsl, maxpool2dWgsl } from '../../codegen/wgsl/ops/pool.js';
-import { avgpool2dGpujs, avgpool2dGradGpujs, maxpool2dGpujs, maxpool2dGradGpujs } from '../../codegen/gpujs/ops/pool.js';
 
 export interface PoolProblem {
   C: number;
@@ -74,7 +72,7 @@ export function poolGeometry(op: string, H: number, W: number, attrs: Attrs): Po
   return poolProblem(op, { C: 0, H, W }, attrs);
 }
 
-function inferPool(op: string, inputs: TensorType[], attrs: Attrs): { p: PoolProblem; N: Dim } {
+export function inferPool(op: string, inputs: TensorType[], attrs: Attrs): { p: PoolProblem; N: Dim } {
   expectArity(op, inputs, 1);
   expectDtype(op, inputs[0], ['f32']);
   return { p: poolProblem(op, inputs[0], attrs), N: inputs[0].shape[0] };
@@ -121,129 +119,7 @@ function argmaxOf(data: ArrayLike<number>, xs: number[]): number {
 
 // ------------------------------------------------------------------ CPU kernels
 
-/**
- * The loop nest over planes and windows: `body` runs per window with
- * `yi` (output index), `xo` (plane offset), clipped bounds hs..he, ws..we.
- */
-function windowLoops(p: PoolProblem, nExpr: string, body: string): string {
-  return `const NC = ${nExpr} * ${p.C};
-for (let nc = 0; nc < NC; nc++) {
-  const xo = nc * ${p.H * p.W};
-  let yi = nc * ${p.OH * p.OW};
-  for (let oh = 0; oh < ${p.OH}; oh++) {
-    const h0 = oh * ${p.sh} - ${p.pt};
-    const hs = h0 < 0 ? 0 : h0, he = h0 + ${p.kh} > ${p.H} ? ${p.H} : h0 + ${p.kh};
-    for (let ow = 0; ow < ${p.OW}; ow++, yi++) {
-      const w0 = ow * ${p.sw} - ${p.pl};
-      const ws = w0 < 0 ? 0 : w0, we = w0 + ${p.kw} > ${p.W} ? ${p.W} : w0 + ${p.kw};
-${body}
-    }
-  }
-}`;
-}
-
-/** Windows never touch the padding (no pads): the window can be unrolled with literal offsets. */
-function unrollable(p: PoolProblem): boolean {
-  return p.pt === 0 && p.pl === 0 && p.pb === 0 && p.pr === 0 && p.kh * p.kw <= 16;
-}
-
-/** Window element offsets from the window's top-left input index, in row-major order. */
-function windowOffsets(p: PoolProblem): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.kh; i++) for (let j = 0; j < p.kw; j++) out.push(i * p.W + j);
-  return out;
-}
-
-/** Loops for padding-free windows: `body` sees `r` (the window's top-left input index) and `yi`. */
-function interiorLoops(p: PoolProblem, nExpr: string, body: string): string {
-  return `const NC = ${nExpr} * ${p.C};
-for (let nc = 0; nc < NC; nc++) {
-  const xo = nc * ${p.H * p.W};
-  let yi = nc * ${p.OH * p.OW};
-  for (let oh = 0; oh < ${p.OH}; oh++) {
-    const r0 = xo + oh * ${p.sh * p.W};
-    for (let ow = 0, r = r0; ow < ${p.OW}; ow++, yi++, r += ${p.sw}) {
-${body}
-    }
-  }
-}`;
-}
-
-/** Unrolled arg-max scan of one window: m and best (-1 when nothing beats -Infinity), as in the reference. */
-function unrolledMax(p: PoolProblem, x: string, withIndex: boolean): string {
-  const lines = [withIndex ? 'let m = -Infinity, best = -1, v = 0;' : 'let m = -Infinity, v = 0;'];
-  for (const o of windowOffsets(p)) {
-    const at = o === 0 ? 'r' : `r + ${o}`;
-    lines.push(withIndex ? `v = ${x}[${at}]; if (v > m) { m = v; best = ${at}; }` : `v = ${x}[${at}]; if (v > m) m = v;`);
-  }
-  return lines.join('\n');
-}
-
-const maxScan = (x: string, W: number) => `let m = -Infinity, best = -1;
-for (let ih = hs; ih < he; ih++) {
-  const r = xo + ih * ${W};
-  for (let iw = ws; iw < we; iw++) { const v = ${x}[r + iw]; if (v > m) { m = v; best = r + iw; } }
-}`;
-
-function maxpoolCpu(ctx: CpuKernelContext): string {
-  const { p } = inferPool('maxpool2d', ctx.node.inputs.map((v) => v.type), ctx.attrs);
-  const [x, y] = [ctx.in[0], ctx.out[0]];
-  if (unrollable(p)) return interiorLoops(p, ctx.inShape[0][0], `${unrolledMax(p, x, false)}\n${y}[yi] = m;`);
-  return windowLoops(
-    p,
-    ctx.inShape[0][0],
-    `let m = -Infinity;
-for (let ih = hs; ih < he; ih++) {
-  const r = xo + ih * ${p.W};
-  for (let iw = ws; iw < we; iw++) { const v = ${x}[r + iw]; if (v > m) m = v; }
-}
-${y}[yi] = m;`,
-  );
-}
-
-function maxpoolGradCpu(ctx: CpuKernelContext): string {
-  const { p } = inferPool('maxpool2d_grad', [ctx.node.inputs[0].type], ctx.attrs);
-  const [x, dy] = ctx.in;
-  const dx = ctx.out[0];
-  const fill = `${dx}.fill(0, 0, ${ctx.inShape[0][0]} * ${p.C * p.H * p.W});`;
-  if (unrollable(p)) return `${fill}\n${interiorLoops(p, ctx.inShape[0][0], `${unrolledMax(p, x, true)}\nif (best >= 0) ${dx}[best] += ${dy}[yi];`)}`;
-  return `${fill}
-${windowLoops(p, ctx.inShape[0][0], `${maxScan(x, p.W)}\nif (best >= 0) ${dx}[best] += ${dy}[yi];`)}`;
-}
-
-function avgpoolCpu(ctx: CpuKernelContext): string {
-  const { p } = inferPool('avgpool2d', ctx.node.inputs.map((v) => v.type), ctx.attrs);
-  const [x, y] = [ctx.in[0], ctx.out[0]];
-  if (unrollable(p))
-    return interiorLoops(p, ctx.inShape[0][0], `${y}[yi] = (${windowOffsets(p).map((o) => `${x}[r + ${o}]`).join(' + ')}) / ${p.kh * p.kw};`);
-  return windowLoops(
-    p,
-    ctx.inShape[0][0],
-    `let s = 0;
-for (let ih = hs; ih < he; ih++) {
-  const r = xo + ih * ${p.W};
-  for (let iw = ws; iw < we; iw++) s += ${x}[r + iw];
-}
-${y}[yi] = s / ((he - hs) * (we - ws));`,
-  );
-}
-
-function avgpoolGradCpu(ctx: CpuKernelContext): string {
-  const p = avgGradProblem(ctx.node.inputs[0].type, ctx.attrs);
-  const [dy, dx] = [ctx.in[0], ctx.out[0]];
-  return `${dx}.fill(0, 0, ${ctx.inShape[0][0]} * ${p.C * p.H * p.W});
-${windowLoops(
-  p,
-  ctx.inShape[0][0],
-  `const g = ${dy}[yi] / ((he - hs) * (we - ws));
-for (let ih = hs; ih < he; ih++) {
-  const r = xo + ih * ${p.W};
-  for (let iw = ws; iw < we; iw++) ${dx}[r + iw] += g;
-}`,
-)}`;
-}
-
-function avgGradProblem(dy: TensorType, attrs: Attrs): PoolProblem {
+export function avgGradProblem(dy: TensorType, attrs: Attrs): PoolProblem {
   const op = 'avgpool2d_grad';
   expectDtype(op, dy, ['f32']);
   if (dy.shape.length !== 4) throw new ShapeError(`${op} expects dy as [N, C, OH, OW]; got ${ts(dy)}`, 'DNN0008');
@@ -290,9 +166,6 @@ export const maxpool2d: OpDef = {
     if (!dy[0]) return [undefined];
     return [b.op('maxpool2d_grad', [node.inputs[0], dy[0]], windowAttrs(node.attrs))];
   },
-  cpu: maxpoolCpu,
-  wgsl: maxpool2dWgsl,
-  gpujs: maxpool2dGpujs,
   samples: poolSamples,
 };
 
@@ -321,9 +194,6 @@ export const maxpool2d_grad: OpDef = {
     });
     return [dx];
   },
-  cpu: maxpoolGradCpu,
-  wgsl: maxpool2dGradWgsl,
-  gpujs: maxpool2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 4, 4] }, { shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2] } },
     { inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, note: 'overlapping windows accumulate' },
@@ -356,9 +226,6 @@ export const avgpool2d: OpDef = {
     const [, , H, W] = node.inputs[0].type.shape as number[];
     return [b.op('avgpool2d_grad', [dy[0]], { ...windowAttrs(node.attrs), inputSize: [H, W] })];
   },
-  cpu: avgpoolCpu,
-  wgsl: avgpool2dWgsl,
-  gpujs: avgpool2dGpujs,
   samples: poolSamples,
 };
 
@@ -387,9 +254,6 @@ export const avgpool2d_grad: OpDef = {
     if (!dy[0]) return [undefined];
     return [b.op('avgpool2d', [dy[0]], windowAttrs(node.attrs))];
   },
-  cpu: avgpoolGradCpu,
-  wgsl: avgpool2dGradWgsl,
-  gpujs: avgpool2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 2, 2] }], attrs: { kernel: [2, 2], inputSize: [4, 4] } },
     { inputs: [{ shape: [2, 3, 3, 3] }], attrs: { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], inputSize: [5, 5] }, note: 'padding 1, stride 2' },

@@ -17,13 +17,9 @@ import { evalShape, shapeToString, type Dim } from '../dims.js';
 import { randomAt, randomKey } from './random.js';
 import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
-import { expectArity, mulExpr, num, numAttr } from './kernel-util.js';
-import { randomNormalWgsl } from '../../codegen/wgsl/ops/random.js';
-import { randomNormalGpujs } from '../../codegen/gpujs/ops/random.js';
+import { expectArity, numAttr } from './kernel-util.js';
 
-const TWO_PI = 2 * Math.PI;
-
-const MIX_JS = (v: string) => `${v} ^= ${v} >>> 16; ${v} = Math.imul(${v}, 0x85ebca6b); ${v} ^= ${v} >>> 13; ${v} = Math.imul(${v}, 0xc2b2ae35); ${v} ^= ${v} >>> 16;`;
+export const TWO_PI = 2 * Math.PI;
 
 /** Element i of a standard-normal draw with key `key`. */
 export function normalAt(key: number, i: number): number {
@@ -62,34 +58,6 @@ export const random_normal: OpDef = {
     for (let i = 0; i < out.data.length; i++) out.data[i] = mean + std * normalAt(key, i);
     return [out];
   },
-  cpu(ctx) {
-    const [step, seed] = ctx.in;
-    const y = ctx.out[0];
-    const salt = numAttr(ctx.attrs, 'salt', 0) | 0;
-    const mean = numAttr(ctx.attrs, 'mean', 0);
-    const std = numAttr(ctx.attrs, 'std', 1);
-    const draw = (k: string) => `{
-    let h = (key + Math.imul(${k}, 0x9e3779b9)) | 0;
-    ${MIX_JS('h')}
-    u = (h >>> 8) / 16777216;
-  }`;
-    return `let key = (${seed}[0] | 0) ^ 0x3c6ef372;
-${MIX_JS('key')}
-key ^= ${step}[0] | 0;
-${MIX_JS('key')}
-key ^= ${salt};
-${MIX_JS('key')}
-const n = ${mulExpr(ctx.outShape[0])};
-for (let i = 0; i < n; i++) {
-  let u = 0;
-  ${draw('2 * i')}
-  const r = Math.sqrt(-2 * Math.log(1 - u));
-  ${draw('2 * i + 1')}
-  ${y}[i] = ${num(mean)} + ${num(std)} * (r * Math.cos(${TWO_PI} * u));
-}`;
-  },
-  wgsl: randomNormalWgsl,
-  gpujs: randomNormalGpujs,
   samples: [
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [0, 1000] }], attrs: { shape: [3, 5], salt: 12345 } },
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [-50, 50] }], attrs: { shape: [2, 3, 4], salt: -7, mean: 0.5, std: 2 } },

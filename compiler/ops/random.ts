@@ -17,9 +17,7 @@
 import { evalShape, shapeToString, type Dim } from '../dims.js';
 import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
-import { expectArity, mulExpr, numAttr } from './kernel-util.js';
-import { randomUniformWgsl } from '../../codegen/wgsl/ops/random.js';
-import { randomUniformGpujs } from '../../codegen/gpujs/ops/random.js';
+import { expectArity, numAttr } from './kernel-util.js';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -50,8 +48,6 @@ export function saltOf(s: string): number {
   return h | 0;
 }
 
-const MIX_JS = (v: string) => `${v} ^= ${v} >>> 16; ${v} = Math.imul(${v}, 0x85ebca6b); ${v} ^= ${v} >>> 13; ${v} = Math.imul(${v}, 0xc2b2ae35); ${v} ^= ${v} >>> 16;`;
-
 export const random_uniform: OpDef = {
   name: 'random_uniform',
   kind: 'opaque',
@@ -78,25 +74,6 @@ export const random_uniform: OpDef = {
     for (let i = 0; i < out.data.length; i++) out.data[i] = randomAt(key, i);
     return [out];
   },
-  cpu(ctx) {
-    const [step, seed] = ctx.in;
-    const y = ctx.out[0];
-    const salt = numAttr(ctx.attrs, 'salt', 0) | 0;
-    return `let key = (${seed}[0] | 0) ^ 0x3c6ef372;
-${MIX_JS('key')}
-key ^= ${step}[0] | 0;
-${MIX_JS('key')}
-key ^= ${salt};
-${MIX_JS('key')}
-const n = ${mulExpr(ctx.outShape[0])};
-for (let i = 0; i < n; i++) {
-  let h = (key + Math.imul(i, 0x9e3779b9)) | 0;
-  ${MIX_JS('h')}
-  ${y}[i] = (h >>> 8) / 16777216;
-}`;
-  },
-  wgsl: randomUniformWgsl,
-  gpujs: randomUniformGpujs,
   samples: [
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [0, 1000] }], attrs: { shape: [3, 5], salt: 12345 } },
     { inputs: [{ shape: [], range: [1, 100] }, { shape: [], range: [-50, 50] }], attrs: { shape: [2, 3, 4], salt: -7 } },

@@ -7,9 +7,9 @@
  */
 import { dimProduct, shapeToString, type Dim, type Shape } from '../dims.js';
 import type { Attrs, DType, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type GpujsKernelContext, type OpDef, type OpSample, type RefTensor, type WgslKernel, type WgslKernelContext } from './types.js';
+import { ShapeError, type OpDef, type OpSample, type RefTensor } from './types.js';
 import { normAxis, refTensor, sizeOf, stridesOf } from './util.js';
-import { boolAttr, expectArity, expectDtype, gpujsDim, gpujsDot, gpujsIdiv, gpujsMul, gpujsNum, gpujsStrides, gpujsUnravel, mulExpr, numAttr, numsAttr, wgslDim, wgslDot, wgslMul, wgslNum, wgslStrides, wgslUnravel } from './kernel-util.js';
+import { boolAttr, expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
 
 /** Sorted, de-duplicated, normalized axes; empty or absent = all axes. */
 export function reduceAxes(attrs: Attrs, rank: number, op: string): number[] {
@@ -40,7 +40,7 @@ function keptShape(shape: Shape, axes: readonly number[]): Shape {
 
 // ---------------------------------------------------------------- reference
 
-type Mode = 'sum' | 'mean' | 'max';
+export type Mode = 'sum' | 'mean' | 'max';
 
 function refReduce(x: RefTensor, attrs: Attrs, mode: Mode, op: string): RefTensor {
   const rank = x.shape.length;
@@ -72,270 +72,10 @@ function refReduce(x: RefTensor, attrs: Attrs, mode: Mode, op: string): RefTenso
 }
 
 // ---------------------------------------------------------------- CPU kernels
-
-/**
- * Body of a reduction kernel: adjacent axes with the same status are merged,
- * the loops follow the input's memory order, accumulating into the output.
- */
-function cpuReduce(ctx: CpuKernelContext, mode: Mode, op: string): string {
-  const x = ctx.in[0];
-  const y = ctx.out[0];
-  const shape = ctx.inShape[0];
-  const axes = reduceAxes(ctx.attrs, shape.length, op);
-  const groups: { red: boolean; dims: string[] }[] = [];
-  shape.forEach((d, i) => {
-    const red = axes.includes(i);
-    const last = groups[groups.length - 1];
-    if (last && last.red === red) last.dims.push(d);
-    else groups.push({ red, dims: [d] });
-  });
-  const lines: string[] = [];
-  const outN = mulExpr(ctx.outShape[0]);
-  lines.push(`const outN = ${outN};`);
-  lines.push(`${y}.fill(${mode === 'max' ? '-Infinity' : '0'}, 0, outN);`);
-  groups.forEach((g, k) => lines.push(`const n${k} = ${mulExpr(g.dims)};`));
-  lines.push('let p = 0;');
-  const combine = (acc: string, v: string) =>
-    mode === 'max' ? `if (${v} > ${acc} || ${v} !== ${v}) ${acc} = ${v};` : `${acc} += ${v};`;
-  let body = '';
-  let close = '';
-  let o = '0';
-  groups.forEach((g, k) => {
-    const last = k === groups.length - 1;
-    if (!last) {
-      body += `for (let i${k} = 0; i${k} < n${k}; i${k}++) {\n`;
-      close += '}\n';
-      if (!g.red) {
-        body += `const o${k} = ${o === '0' ? '' : `${o} * n${k} + `}i${k};\n`;
-        o = `o${k}`;
-      }
-    } else if (g.red) {
-      body += `let acc = ${y}[${o}];\nfor (const end = p + n${k}; p < end; p++) { const v = ${x}[p]; ${combine('acc', 'v')} }\n${y}[${o}] = acc;\n`;
-    } else {
-      body += `const ob = ${o === '0' ? '0' : `${o} * n${k}`};\nfor (let j = 0; j < n${k}; j++, p++) { const v = ${x}[p]; ${combine(`${y}[ob + j]`, 'v')} }\n`;
-    }
-  });
-  if (groups.length === 0) body = `${y}[0] = ${x}[0];\n`;
-  lines.push(body + close);
-  if (mode === 'mean') {
-    const count = mulExpr(axes.map((a) => shape[a]));
-    lines.push(`const inv = 1 / ${count};`, `for (let i = 0; i < outN; i++) ${y}[i] *= inv;`);
-  }
-  return lines.join('\n');
-}
-
-/** outer / axis / inner extents of `shape` around `axis` as JS expressions. */
-function aroundAxis(shape: readonly string[], axis: number): { O: string; R: string; I: string } {
-  return { O: mulExpr(shape.slice(0, axis)), R: shape[axis], I: mulExpr(shape.slice(axis + 1)) };
-}
-
 // ---------------------------------------------------------------- WGSL kernels
-
-/** Threads per workgroup of the WGSL reductions (one workgroup per output element / row). */
-export const RED_WG = 64;
-
-/** The tree reduction of `red[0..RED_WG)` into red[0] (all threads take part: uniform control flow). */
-export function wgslTree(combine: (a: string, b: string) => string): string {
-  return `workgroupBarrier();
-for (var s = ${RED_WG / 2}u; s > 0u; s = s >> 1u) {
-  if (li < s) { red[li] = ${combine('red[li]', 'red[li + s]')}; }
-  workgroupBarrier();
-}`;
-}
-
-/**
- * reduce_sum / mean / max: one workgroup per output element; its threads
- * stride over the reduced elements (index math over the reduced axes), then
- * combine their partial results in workgroup memory.
- */
-function wgslReduce(ctx: WgslKernelContext, mode: Mode, op: string): WgslKernel {
-  const shape = ctx.inShape[0];
-  const axes = reduceAxes(ctx.attrs, shape.length, op);
-  const st = wgslStrides(shape);
-  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const T = ctx.inType[0];
-  const init = mode === 'max' ? (T === 'f32' ? wgslNum(-Infinity) : 'i32(-2147483647 - 1)') : T === 'f32' ? '0.0' : '0';
-  const combine = (a: string, b: string) => (mode === 'max' ? `max(${a}, ${b})` : `${a} + ${b}`);
-  const outN = wgslMul(ctx.outShape[0]);
-  const R = wgslMul(axes.map((a) => shape[a]));
-  const lines = [`let o = wg;`, `let valid = o < ${outN};`];
-  const kc = wgslUnravel('o', kept.map((i) => shape[i]), 'k', lines);
-  lines.push(`let base = ${wgslDot(kc, kept.map((i) => st[i]))};`);
-  lines.push(`var acc: ${T} = ${init};`);
-  lines.push(`for (var r = li; r < ${R}; r = r + ${RED_WG}u) {`);
-  const inner: string[] = [];
-  const rc = wgslUnravel('r', axes.map((a) => shape[a]), 'q', inner);
-  inner.push(`if (valid) { let v = ${ctx.in[0]}[base + ${wgslDot(rc, axes.map((a) => st[a]))}]; acc = ${combine('acc', 'v')}; }`);
-  lines.push(...inner.map((l) => '  ' + l), '}');
-  lines.push('red[li] = acc;', wgslTree(combine));
-  const result = mode === 'mean' ? `red[0] / f32(${R})` : 'red[0]';
-  lines.push(`if (li == 0u && valid) { ${ctx.out[0]}[o] = ${result}; }`);
-  return {
-    decls: `var<workgroup> red: array<${T}, ${RED_WG}>;`,
-    body: lines.join('\n'),
-    workgroupSize: [RED_WG],
-    workgroups: [{ items: dimProduct(ctx.outDims[0]), per: 1 }],
-  };
-}
-
-/** outer / axis / inner extents around `axis` as WGSL u32 expressions. */
-function aroundAxisWgsl(shape: readonly string[], axis: number): { O: string; R: string; I: string } {
-  return { O: wgslMul(shape.slice(0, axis)), R: shape[axis], I: wgslMul(shape.slice(axis + 1)) };
-}
-
-/** argmax: one workgroup per output; (value, index) pairs, ties to the smaller index. */
-function wgslArgmax(ctx: WgslKernelContext): WgslKernel {
-  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, 'argmax');
-  const { O, R, I } = aroundAxisWgsl(ctx.inShape[0], axis);
-  const T = ctx.inType[0];
-  const x = ctx.in[0];
-  const body = `let o = wg;
-let valid = o < ${wgslMul([O, I])};
-let base = (o / ${I}) * ${wgslMul([R, I])} + o % ${I};
-var best: ${T} = ${T === 'f32' ? wgslNum(-Infinity) : 'i32(-2147483647 - 1)'};
-var bi = ${R};
-for (var r = li; r < ${R}; r = r + ${RED_WG}u) {
-  if (valid) { let v = ${x}[base + r * ${I}]; if (bi == ${R} || v > best) { best = v; bi = r; } }
-}
-redv[li] = best;
-redi[li] = bi;
-workgroupBarrier();
-for (var s = ${RED_WG / 2}u; s > 0u; s = s >> 1u) {
-  if (li < s) {
-    let v2 = redv[li + s];
-    let i2 = redi[li + s];
-    if (i2 != ${R} && (redi[li] == ${R} || v2 > redv[li] || (v2 == redv[li] && i2 < redi[li]))) { redv[li] = v2; redi[li] = i2; }
-  }
-  workgroupBarrier();
-}
-if (li == 0u && valid) { ${ctx.out[0]}[o] = i32(redi[0]); }`;
-  return {
-    decls: `var<workgroup> redv: array<${T}, ${RED_WG}>;\nvar<workgroup> redi: array<u32, ${RED_WG}>;`,
-    body,
-    workgroupSize: [RED_WG],
-    workgroups: [{ items: dimProduct(ctx.outDims[0].length ? ctx.outDims[0] : [1]), per: 1 }],
-  };
-}
-
-/** softmax / log_softmax: one workgroup per row along the axis: max, then sum of exp, then the outputs. */
-function wgslSoftmax(ctx: WgslKernelContext, log: boolean, op: string): WgslKernel {
-  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, op);
-  const { O, R, I } = aroundAxisWgsl(ctx.inShape[0], axis);
-  const [x, y] = [ctx.in[0], ctx.out[0]];
-  const loop = (stmt: string) => `for (var r = li; r < ${R}; r = r + ${RED_WG}u) { if (valid) { let q = base + r * ${I}; ${stmt} } }`;
-  const finish = log ? `${y}[q] = ${x}[q] - sh;` : `${y}[q] = exp(${x}[q] - m) * inv;`;
-  const body = `let o = wg;
-let valid = o < ${wgslMul([O, I])};
-let base = (o / ${I}) * ${wgslMul([R, I])} + o % ${I};
-var acc = ${wgslNum(-Infinity)};
-${loop(`acc = max(acc, ${x}[q]);`)}
-red[li] = acc;
-${wgslTree((a, b) => `max(${a}, ${b})`)}
-let m = red[0];
-workgroupBarrier();
-var se = 0.0;
-${loop(`se = se + exp(${x}[q] - m);`)}
-red[li] = se;
-${wgslTree((a, b) => `${a} + ${b}`)}
-let total = red[0];
-${log ? 'let sh = m + log(total);' : 'let inv = 1.0 / total;'}
-${loop(finish)}`;
-  return {
-    decls: `var<workgroup> red: array<f32, ${RED_WG}>;`,
-    body,
-    workgroupSize: [RED_WG],
-    workgroups: [{ items: dimProduct(ctx.outDims[0].map((d, i) => (i === axis ? 1 : d))), per: 1 }],
-  };
-}
-
 // ---------------------------------------------------------------- gpu.js kernels
 // One thread per output element, which loops over what it reduces (constant
 // bounds: dims are bound before the kernel is made).
-
-/** reduce_sum / mean / max: the kept coordinates give the base; one loop per reduced axis. */
-function gpujsReduce(ctx: GpujsKernelContext, mode: Mode, op: string): string {
-  const shape = ctx.inDims[0];
-  const axes = reduceAxes(ctx.attrs, shape.length, op);
-  const st = gpujsStrides(shape);
-  const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
-  const lines: string[] = [];
-  const kc = gpujsUnravel('i', kept.map((d) => shape[d]), 'k', lines);
-  lines.push(`const base = ${gpujsDot(kc, kept.map((d) => st[d]))};`);
-  lines.push(`let acc = ${mode === 'max' ? gpujsNum(-Infinity) : '0'};`);
-  let close = '';
-  const offs: string[] = ['base'];
-  axes.forEach((a, k) => {
-    lines.push(`for (let r${k} = 0; r${k} < ${gpujsDim(shape[a])}; r${k}++) {`);
-    close += '}';
-    offs.push(st[a] === '1' ? `r${k}` : `r${k} * ${st[a]}`);
-  });
-  lines.push(`const v = ${ctx.in[0]}[${offs.join(' + ')}];`);
-  lines.push(mode === 'max' ? 'acc = v > acc ? v : acc;' : 'acc = acc + v;');
-  lines.push(close);
-  lines.push(mode === 'mean' ? `return acc / ${gpujsMul(axes.map((a) => shape[a]))};` : 'return acc;');
-  return lines.join('\n');
-}
-
-/** outer / axis / inner extents around `axis` as gpu.js source, and the row base of element `i` (statements into lines). */
-function gpujsRow(ctx: GpujsKernelContext, axis: number, rowOf: string, lines: string[]): { R: string; I: string } {
-  const shape = ctx.inDims[0];
-  const R = gpujsDim(shape[axis]);
-  const I = gpujsMul(shape.slice(axis + 1));
-  const RI = gpujsMul(shape.slice(axis));
-  // rowOf: the flat index of an element of the reduced view [O, I] (argmax) or of the full [O, R, I] (softmax)
-  if (rowOf === 'out') {
-    lines.push(`const o = ${gpujsIdiv('i', I)};`, `const ii = i - o * ${I};`);
-  } else {
-    lines.push(`const o = ${gpujsIdiv('i', RI)};`, `const ii = i - ${gpujsIdiv('i', I)} * ${I};`);
-  }
-  lines.push(`const base = o * ${RI} + ii;`);
-  return { R, I };
-}
-
-function gpujsArgmax(ctx: GpujsKernelContext): string {
-  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inDims[0].length, 'argmax');
-  const lines: string[] = [];
-  const { R, I } = gpujsRow(ctx, axis, 'out', lines);
-  const x = ctx.in[0];
-  // the index is counted in a float (gpu.js types a variable once; the loop counter is an int on WebGL)
-  lines.push(
-    `let best = ${x}[base];`,
-    'let bi = 0;',
-    'let at = 0;',
-    `for (let r = 1; r < ${R}; r++) {`,
-    'at = at + 1;',
-    `const v = ${x}[base + r * ${I}];`,
-    'if (v > best) {',
-    'best = v;',
-    'bi = at;',
-    '}',
-    '}',
-    'return bi;',
-  );
-  return lines.join('\n');
-}
-
-function gpujsSoftmax(ctx: GpujsKernelContext, log: boolean, op: string): string {
-  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inDims[0].length, op);
-  const lines: string[] = [];
-  const { R, I } = gpujsRow(ctx, axis, 'in', lines);
-  const x = ctx.in[0];
-  const at = I === '1' ? 'base + r' : `base + r * ${I}`;
-  lines.push(
-    `let m = ${gpujsNum(-Infinity)};`,
-    `for (let r = 0; r < ${R}; r++) {`,
-    `const v = ${x}[${at}];`,
-    'm = v > m ? v : m;',
-    '}',
-    'let s = 0;',
-    `for (let r = 0; r < ${R}; r++) {`,
-    `s = s + Math.exp(${x}[${at}] - m);`,
-    '}',
-    log ? `return ${x}[i] - m - Math.log(s);` : `return Math.exp(${x}[i] - m) / s;`,
-  );
-  return lines.join('\n');
-}
-
 // ---------------------------------------------------------------- reduce_*
 
 function reduceInfer(op: string, dtypes: DType[]) {
@@ -370,9 +110,6 @@ export const reduce_sum: OpDef = {
     const axes = reduceAxes(node.attrs, x.type.shape.length, 'reduce_sum');
     return [b.broadcastTo(b.reshape(dy[0], keptShape(x.type.shape, axes)), x.type.shape)];
   },
-  cpu: (ctx) => cpuReduce(ctx, 'sum', 'reduce_sum'),
-  wgsl: (ctx) => wgslReduce(ctx, 'sum', 'reduce_sum'),
-  gpujs: (ctx) => gpujsReduce(ctx, 'sum', 'reduce_sum'),
   samples: reduceSamples,
 };
 
@@ -396,9 +133,6 @@ export const reduce_mean: OpDef = {
     // a scalar broadcasts as it is (no reshape: the chain stays one elementwise producer)
     return [b.broadcastTo(scaled.type.shape.length === 0 ? scaled : b.reshape(scaled, keptShape(shape, axes)), shape)];
   },
-  cpu: (ctx) => cpuReduce(ctx, 'mean', 'reduce_mean'),
-  wgsl: (ctx) => wgslReduce(ctx, 'mean', 'reduce_mean'),
-  gpujs: (ctx) => gpujsReduce(ctx, 'mean', 'reduce_mean'),
   samples: reduceSamples,
 };
 
@@ -422,9 +156,6 @@ export const reduce_max: OpDef = {
     const gk = b.div(b.reshape(dy[0], keep), count);
     return [b.mul(mask, b.broadcastTo(gk, shape))];
   },
-  cpu: (ctx) => cpuReduce(ctx, 'max', 'reduce_max'),
-  wgsl: (ctx) => wgslReduce(ctx, 'max', 'reduce_max'),
-  gpujs: (ctx) => gpujsReduce(ctx, 'max', 'reduce_max'),
   samples: reduceSamples,
 };
 
@@ -464,22 +195,6 @@ export const argmax: OpDef = {
       }
     return [out];
   },
-  cpu(ctx) {
-    const [x, y] = [ctx.in[0], ctx.out[0]];
-    const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, 'argmax');
-    const { O, R, I } = aroundAxis(ctx.inShape[0], axis);
-    return `const O = ${O}, R = ${R}, I = ${I};
-for (let o = 0; o < O; o++) {
-  for (let i = 0; i < I; i++) {
-    let p = o * R * I + i;
-    let best = ${x}[p], bi = 0;
-    for (let r = 1; r < R; r++) { p += I; const v = ${x}[p]; if (v > best) { best = v; bi = r; } }
-    ${y}[o * I + i] = bi;
-  }
-}`;
-  },
-  wgsl: wgslArgmax,
-  gpujs: gpujsArgmax,
   samples: [
     { inputs: [{ shape: [2, 3] }] },
     { inputs: [{ shape: [2, 3, 4] }], attrs: { axis: 1, keepdims: true } },
@@ -520,30 +235,6 @@ function refSoftmax(x: RefTensor, attrs: Attrs, log: boolean, op: string): RefTe
   return out;
 }
 
-function cpuSoftmax(ctx: CpuKernelContext, log: boolean, op: string): string {
-  const [x, y] = [ctx.in[0], ctx.out[0]];
-  const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, op);
-  const { O, R, I } = aroundAxis(ctx.inShape[0], axis);
-  // along the last axis the row is contiguous: index = base + r
-  const contiguous = I === '1';
-  const stepDecl = contiguous ? '' : `const I = ${I};\n`;
-  const st = contiguous ? '1' : 'I';
-  const loopsOpen = contiguous ? `for (let o = 0; o < O; o++) {\nconst base = o * R;\n` : `for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) {\nconst base = o * R * I + i;\n`;
-  const end = contiguous ? 'base + R' : 'base + R * I';
-  const walk = `for (let q = base; q < end; q += ${st})`;
-  const finish = log
-    ? `const sh = m + Math.log(s);\n${walk} ${y}[q] = ${x}[q] - sh;`
-    : `const inv = 1 / s;\n${walk} ${y}[q] = Math.exp(${x}[q] - m) * inv;`;
-  return `const O = ${O}, R = ${R};
-${stepDecl}${loopsOpen}const end = ${end};
-let m = -Infinity;
-${walk} { const v = ${x}[q]; if (v > m) m = v; }
-let s = 0;
-${walk} s += Math.exp(${x}[q] - m);
-${finish}
-}`;
-}
-
 const softmaxSamples: OpSample[] = [
   { inputs: [{ shape: [2, 3], range: [-2, 2] }] },
   { inputs: [{ shape: [2, 3, 4], range: [-2, 2] }], attrs: { axis: 1 } },
@@ -565,9 +256,6 @@ export const softmax: OpDef = {
     const s = b.op('reduce_sum', [b.mul(g, y)], { axes: [axis], keepdims: true });
     return [b.mul(y, b.sub(g, s))];
   },
-  cpu: (ctx) => cpuSoftmax(ctx, false, 'softmax'),
-  wgsl: (ctx) => wgslSoftmax(ctx, false, 'softmax'),
-  gpujs: (ctx) => gpujsSoftmax(ctx, false, 'softmax'),
   samples: softmaxSamples,
 };
 
@@ -587,8 +275,5 @@ export const log_softmax: OpDef = {
     const s = b.op('reduce_sum', [g], { axes: [axis], keepdims: true });
     return [b.sub(g, b.mul(b.op('exp', [y]), s))];
   },
-  cpu: (ctx) => cpuSoftmax(ctx, true, 'log_softmax'),
-  wgsl: (ctx) => wgslSoftmax(ctx, true, 'log_softmax'),
-  gpujs: (ctx) => gpujsSoftmax(ctx, true, 'log_softmax'),
   samples: softmaxSamples,
 };

@@ -21,16 +21,14 @@
  */
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
-import { ShapeError, type CpuKernelContext, type OpDef } from './types.js';
+import { ShapeError, type OpDef } from './types.js';
 import { refTensor } from './util.js';
-import { expectArity, expectDtype, mulExpr, numsAttr } from './kernel-util.js';
-import { upsample2dGradWgsl, upsample2dWgsl } from '../../codegen/wgsl/ops/resize.js';
-import { upsample2dGpujs, upsample2dGradGpujs } from '../../codegen/gpujs/ops/resize.js';
+import { expectArity, expectDtype, numsAttr } from './kernel-util.js';
 
 export const UPSAMPLE_MODES = ['nearest', 'bilinear'] as const;
 export type UpsampleMode = (typeof UPSAMPLE_MODES)[number];
 
-function upAttrs(op: string, attrs: Attrs): { sh: number; sw: number; mode: UpsampleMode } {
+export function upAttrs(op: string, attrs: Attrs): { sh: number; sw: number; mode: UpsampleMode } {
   const s = numsAttr(attrs, 'scale');
   if (!s || s.length !== 2 || s.some((v) => !Number.isInteger(v) || v < 1))
     throw new ShapeError(`${op}: 'scale' must be two integers >= 1 [sh, sw], got ${s ? `[${s.join(', ')}]` : 'nothing'}`, 'DNN0022');
@@ -41,7 +39,7 @@ function upAttrs(op: string, attrs: Attrs): { sh: number; sw: number; mode: Upsa
 
 const ts = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 
-function spatial(op: string, t: TensorType, what: string): [number, number] {
+export function spatial(op: string, t: TensorType, what: string): [number, number] {
   if (t.shape.length !== 4) throw new ShapeError(`${op} expects ${what} as [N, C, H, W]; got ${ts(t)} of rank ${t.shape.length}`, 'DNN0008');
   expectDtype(op, t, ['f32']);
   const [, , H, W] = t.shape;
@@ -95,113 +93,6 @@ function forEachWeight(g: Geometry, f: (oi: number, ii: number, wgt: number) => 
     }
 }
 
-const lit = (xs: number[]) => xs.map((v) => String(v)).join(', ');
-
-function planesOf(shape: string[]): string {
-  return mulExpr([shape[0], shape[1]]);
-}
-
-function upsampleCpu(ctx: CpuKernelContext): string {
-  const [H, W] = spatial('upsample2d', ctx.node.inputs[0].type, 'its input');
-  const { sh, sw, mode } = upAttrs('upsample2d', ctx.attrs);
-  const x = ctx.in[0];
-  const y = ctx.out[0];
-  const OH = H * sh;
-  const OW = W * sw;
-  const head = `const planes = ${planesOf(ctx.inShape[0])};`;
-  if (mode === 'nearest') {
-    if (sh * sw <= 16) {
-      // small factors: every copy of a pixel written straight from a register
-      const copies: string[] = [];
-      for (let a = 0; a < sh; a++) for (let b = 0; b < sw; b++) copies.push(`${y}[${a * OW + b ? `q + ${a * OW + b}` : 'q'}] = v;`);
-      return `// nearest x[${sh}, ${sw}]: each source pixel written to its ${sh}x${sw} block
-${head}
-for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
-  for (let h = 0; h < ${H}; h++) {
-    for (let w = 0, s = xo + h * ${W}, q = yo + h * ${sh * OW}; w < ${W}; w++, s++, q += ${sw}) {
-      const v = ${x}[s];
-      ${copies.join(' ')}
-    }
-  }
-}`;
-    }
-    return `// nearest x[${sh}, ${sw}]: each pixel written ${sw} times along the row, the row copied ${sh - 1} more times
-${head}
-for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
-  for (let h = 0; h < ${H}; h++) {
-    const y0 = yo + h * ${sh * OW};
-    for (let w = 0, s = xo + h * ${W}, q = y0; w < ${W}; w++, s++, q += ${sw}) {
-      const v = ${x}[s];
-      for (let b = 0; b < ${sw}; b++) ${y}[q + b] = v;
-    }
-${sh > 1 ? `    for (let a = 1; a < ${sh}; a++) ${y}.copyWithin(y0 + a * ${OW}, y0, y0 + ${OW});` : ''}
-  }
-}`;
-  }
-  const th = bilinearTaps(H, sh);
-  const tw = bilinearTaps(W, sw);
-  return `// bilinear x[${sh}, ${sw}] (align_corners = false): 4 taps per output pixel from per-axis tables
-${head}
-const h0 = new Int32Array([${lit(th.i0.map((v) => v * W))}]), h1 = new Int32Array([${lit(th.i1.map((v) => v * W))}]);
-const hl0 = new Float64Array([${lit(th.l0)}]), hl1 = new Float64Array([${lit(th.l1)}]);
-const w0 = new Int32Array([${lit(tw.i0)}]), w1 = new Int32Array([${lit(tw.i1)}]);
-const wl0 = new Float64Array([${lit(tw.l0)}]), wl1 = new Float64Array([${lit(tw.l1)}]);
-for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
-  for (let oh = 0; oh < ${OH}; oh++) {
-    const r0 = xo + h0[oh], r1 = xo + h1[oh], a0 = hl0[oh], a1 = hl1[oh];
-    for (let ow = 0, q = yo + oh * ${OW}; ow < ${OW}; ow++, q++) {
-      const c0 = w0[ow], c1 = w1[ow], b0 = wl0[ow], b1 = wl1[ow];
-      ${y}[q] = a0 * (b0 * ${x}[r0 + c0] + b1 * ${x}[r0 + c1]) + a1 * (b0 * ${x}[r1 + c0] + b1 * ${x}[r1 + c1]);
-    }
-  }
-}`;
-}
-
-function upsampleGradCpu(ctx: CpuKernelContext): string {
-  const { sh, sw, mode } = upAttrs('upsample2d_grad', ctx.attrs);
-  const [OH, OW] = spatial('upsample2d_grad', ctx.node.inputs[0].type, 'dy');
-  const H = OH / sh;
-  const W = OW / sw;
-  const dy = ctx.in[0];
-  const dx = ctx.out[0];
-  const head = `const planes = ${planesOf(ctx.inShape[0])};`;
-  if (mode === 'nearest') {
-    return `// nearest x[${sh}, ${sw}] adjoint: each input pixel sums its ${sh}x${sw} block
-${head}
-for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
-  for (let h = 0; h < ${H}; h++) {
-    for (let w = 0; w < ${W}; w++) {
-      let s = 0;
-      for (let a = 0, r = yo + h * ${sh * OW} + w * ${sw}; a < ${sh}; a++, r += ${OW}) for (let b = 0; b < ${sw}; b++) s += ${dy}[r + b];
-      ${dx}[xo + h * ${W} + w] = s;
-    }
-  }
-}`;
-  }
-  const th = bilinearTaps(H, sh);
-  const tw = bilinearTaps(W, sw);
-  return `// bilinear x[${sh}, ${sw}] adjoint: scatter each dy pixel to its 4 taps in a float64 plane
-${head}
-const h0 = new Int32Array([${lit(th.i0.map((v) => v * W))}]), h1 = new Int32Array([${lit(th.i1.map((v) => v * W))}]);
-const hl0 = new Float64Array([${lit(th.l0)}]), hl1 = new Float64Array([${lit(th.l1)}]);
-const w0 = new Int32Array([${lit(tw.i0)}]), w1 = new Int32Array([${lit(tw.i1)}]);
-const wl0 = new Float64Array([${lit(tw.l0)}]), wl1 = new Float64Array([${lit(tw.l1)}]);
-const acc = new Float64Array(${H * W});
-for (let p = 0, xo = 0, yo = 0; p < planes; p++, xo += ${H * W}, yo += ${OH * OW}) {
-  acc.fill(0);
-  for (let oh = 0; oh < ${OH}; oh++) {
-    const r0 = h0[oh], r1 = h1[oh], a0 = hl0[oh], a1 = hl1[oh];
-    for (let ow = 0, q = yo + oh * ${OW}; ow < ${OW}; ow++, q++) {
-      const c0 = w0[ow], c1 = w1[ow], g = ${dy}[q];
-      const g0 = a0 * g, g1 = a1 * g, b0 = wl0[ow], b1 = wl1[ow];
-      acc[r0 + c0] += g0 * b0; acc[r0 + c1] += g0 * b1;
-      acc[r1 + c0] += g1 * b0; acc[r1 + c1] += g1 * b1;
-    }
-  }
-  for (let i = 0; i < ${H * W}; i++) ${dx}[xo + i] = acc[i];
-}`;
-}
-
 const passAttrs = (a: Attrs): Attrs => ({ scale: a.scale, mode: a.mode ?? 'nearest' });
 
 export const upsample2d: OpDef = {
@@ -231,9 +122,6 @@ export const upsample2d: OpDef = {
     if (!dy[0]) return [undefined];
     return [b.op('upsample2d_grad', [dy[0]], passAttrs(node.attrs))];
   },
-  cpu: upsampleCpu,
-  wgsl: upsample2dWgsl,
-  gpujs: upsample2dGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 3, 4] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 2, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },
@@ -275,9 +163,6 @@ export const upsample2d_grad: OpDef = {
     if (!dy[0]) return [undefined];
     return [b.op('upsample2d', [dy[0]], passAttrs(node.attrs))];
   },
-  cpu: upsampleGradCpu,
-  wgsl: upsample2dGradWgsl,
-  gpujs: upsample2dGradGpujs,
   samples: [
     { inputs: [{ shape: [2, 3, 6, 8] }], attrs: { scale: [2, 2], mode: 'nearest' }, note: 'nearest x2' },
     { inputs: [{ shape: [1, 2, 6, 3] }], attrs: { scale: [3, 1], mode: 'nearest' }, note: 'nearest [3, 1]' },

@@ -22,11 +22,10 @@ import { dimEq, evalShape, normDim, shapeToString, type Dim } from '../dims.js';
 import type { Attrs, DType, TensorType } from '../ir.js';
 import { ShapeError, type OpDef } from './types.js';
 import { refTensor, sizeOf, stridesOf } from './util.js';
-import { expectArity, expectDtype, gpujsDim, gpujsIdiv, gpujsMul, mulExpr, numAttr } from './kernel-util.js';
-import { gatherWgsl, iotaWgsl, scatterAddWgsl } from '../../codegen/wgsl/ops/sequence.js';
+import { expectArity, expectDtype, numAttr } from './kernel-util.js';
 
 /** The name of the indices value for run-time messages. */
-function indicesName(attrs: Attrs, fallback: string | undefined): string {
+export function indicesName(attrs: Attrs, fallback: string | undefined): string {
   const n = attrs.what;
   return typeof n === 'string' && n ? n : fallback ?? 'the indices';
 }
@@ -72,28 +71,6 @@ export const gather: OpDef = {
     if (!dy[0]) return [undefined, undefined];
     const rows = node.inputs[0].type.shape[0];
     return [b.op('scatter_add', [dy[0], node.inputs[1]], { rows }), undefined];
-  },
-  cpu(ctx) {
-    const [table, idx] = ctx.in;
-    const y = ctx.out[0];
-    const [V, D] = ctx.inShape[0];
-    const what = JSON.stringify(`'${indicesName(ctx.attrs, ctx.node.inputs[1].name)}'`);
-    return `const n = ${mulExpr(ctx.inShape[1])}, V = ${V}, D = ${D};
-for (let i = 0, o = 0; i < n; i++) {
-  const id = ${idx}[i];
-  if (!(id >= 0 && id < V)) throw new Error('token id ' + id + ' at position ' + i + ' of ' + ${what} + ' is outside the vocabulary [0, ' + V + ')');
-  for (let d = 0, s = id * D; d < D; d++) ${y}[o++] = ${table}[s + d];
-}`;
-  },
-  wgsl: gatherWgsl,
-  gpujs(ctx) {
-    // one thread per output element; an out-of-range id is clamped (a kernel cannot throw)
-    const [table, idx] = ctx.in;
-    const [V, D] = ctx.inShape[0];
-    return `const r = ${gpujsIdiv('i', D)};
-const d = i - r * ${D};
-const id = Math.min(Math.max(${idx}[r], 0), ${V} - 1);
-return ${table}[id * ${D} + d];`;
   },
   samples: [
     { inputs: [{ shape: [5, 3] }, { shape: [4], dtype: 'i32', range: [0, 5] }] },
@@ -144,34 +121,6 @@ export const scatter_add: OpDef = {
     if (!dy[0]) return [undefined, undefined];
     return [b.op('gather', [dy[0], node.inputs[1]]), undefined];
   },
-  cpu(ctx) {
-    const [upd, idx] = ctx.in;
-    const y = ctx.out[0];
-    const [V, D] = ctx.outShape[0];
-    return `const n = ${mulExpr(ctx.inShape[1])}, V = ${V}, D = ${D};
-${y}.fill(0, 0, V * D);
-for (let i = 0; i < n; i++) {
-  const id = ${idx}[i];
-  if (!(id >= 0 && id < V)) continue;
-  for (let d = 0, s = i * D, o = id * D; d < D; d++) ${y}[o + d] += ${upd}[s + d];
-}`;
-  },
-  wgsl: scatterAddWgsl,
-  gpujs(ctx) {
-    // one thread per table element: scan every index, adding in the CPU's order (no atomics)
-    const [upd, idx] = ctx.in;
-    const D = gpujsDim(ctx.outDims[0][1]);
-    return `const r = ${gpujsIdiv('i', D)};
-const d = i - r * ${D};
-let acc = 0;
-for (let k = 0; k < ${gpujsMul(ctx.inDims[1])}; k++) {
-  const hit = Math.abs(${idx}[k] - r) < 0.5 ? 1 : 0;
-  if (hit > 0) {
-    acc = acc + ${upd}[k * ${D} + d];
-  }
-}
-return acc;`;
-  },
   samples: [
     { inputs: [{ shape: [4, 3] }, { shape: [4], dtype: 'i32', range: [0, 3] }], attrs: { rows: 5 } },
     { inputs: [{ shape: [2, 3, 2] }, { shape: [2, 3], dtype: 'i32', range: [0, 4] }], attrs: { rows: 4 }, note: 'rank-2 indices, repeated ids' },
@@ -186,7 +135,7 @@ function iotaShape(attrs: Attrs): Dim[] {
   return (s as Dim[]).map((d) => (typeof d === 'number' ? d : normDim(d)));
 }
 
-function iotaAxis(attrs: Attrs, rank: number): number {
+export function iotaAxis(attrs: Attrs, rank: number): number {
   const a = numAttr(attrs, 'axis', 0);
   const ax = a < 0 ? a + rank : a;
   if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw new ShapeError(`iota: axis ${a} is out of range for a rank-${rank} shape`, 'DNN0008');
@@ -218,22 +167,6 @@ export const iota: OpDef = {
     const st = stridesOf(shape);
     for (let i = 0; i < sizeOf(shape); i++) out.data[i] = Math.floor(i / st[ax]) % shape[ax];
     return [out];
-  },
-  cpu(ctx) {
-    const shape = ctx.outShape[0];
-    const ax = iotaAxis(ctx.attrs, shape.length);
-    const inner = mulExpr(shape.slice(ax + 1));
-    return `const n = ${mulExpr(shape)}, inner = ${inner}, size = ${shape[ax]};
-for (let i = 0; i < n; i++) ${ctx.out[0]}[i] = Math.floor(i / inner) % size;`;
-  },
-  wgsl: iotaWgsl,
-  gpujs(ctx) {
-    const shape = ctx.outDims[0];
-    const ax = iotaAxis(ctx.attrs, shape.length);
-    const inner = gpujsMul(shape.slice(ax + 1));
-    const size = gpujsDim(shape[ax]);
-    return `const q = ${gpujsIdiv('i', inner)};
-return q - ${gpujsIdiv('q', size)} * ${size};`;
   },
   samples: [
     { inputs: [], attrs: { shape: [3, 4], axis: 1 } },

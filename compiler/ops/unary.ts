@@ -1,27 +1,20 @@
 /**
  * Unary elementwise ops (pattern kind 'elementwise'). Each entry gives the
- * float64 reference function, the JS scalar expression the CPU kernel
- * generator inlines, and the gradient built from registry ops.
+ * float64 reference function and the gradient built from registry ops; the
+ * scalar expressions the backends inline are theirs (codegen/<backend>/ops/unary.ts).
  */
-import type { GraphBuilder } from '../builder.js';
 import type { Attrs, DType, Value } from '../ir.js';
-import { ShapeError, type OpDef, type OpSample } from './types.js';
+import { ShapeError, type OpDef, type OpSample, type GradBuilder } from './types.js';
 import { refTensor } from './util.js';
-import { expectArity, expectDtype, num, numAttr, wgslNum } from './kernel-util.js';
+import { expectArity, expectDtype, numAttr } from './kernel-util.js';
 
 interface UnarySpec {
   name: string;
   doc: string;
   /** float64 reference */
   f: (x: number, attrs: Attrs) => number;
-  /** JS scalar expression over the operand name */
-  js: (x: string, attrs: Attrs) => string;
-  /** gpu.js scalar expression, where `js` uses what gpu.js cannot compile (operands are floats; bool 0/1) */
-  gpujs?: (x: string, attrs: Attrs, dtype: DType) => string;
-  /** WGSL scalar expression over the operand (logical type of `dtype`: f32, i32 or bool) */
-  wgsl: (x: string, attrs: Attrs, dtype: DType) => string;
   /** dx from the input x, output y, cotangent g */
-  grad?: (b: GraphBuilder, x: Value, y: Value, g: Value, attrs: Attrs) => Value | undefined;
+  grad?: (b: GradBuilder, x: Value, y: Value, g: Value, attrs: Attrs) => Value | undefined;
   /** accepted input dtypes (default f32) */
   dtypes?: DType[];
   /** output dtype (default: the input's) */
@@ -53,12 +46,8 @@ function unary(spec: UnarySpec): OpDef {
       for (let i = 0; i < x.data.length; i++) out.data[i] = spec.f(x.data[i], attrs);
       return [out];
     },
-    scalarJs: (args, attrs) => spec.js(args[0], attrs),
-    scalarWgsl: (args, attrs, dtypes) => spec.wgsl(args[0], attrs, dtypes[0] ?? 'f32'),
     samples: spec.samples ?? defaultSamples,
   };
-  const gj = spec.gpujs;
-  if (gj) def.scalarGpujs = (args, attrs, dtypes) => gj(args[0], attrs, dtypes[0] ?? 'f32');
   const g = spec.grad;
   if (g)
     def.grad = ({ b, node, dy }) => {
@@ -68,8 +57,8 @@ function unary(spec: UnarySpec): OpDef {
   return def;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
+export const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+export const GELU_C = 0.044715;
 
 const sigmoidF = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
@@ -78,8 +67,6 @@ export const neg = unary({
   doc: 'y = -x',
   dtypes: ['f32', 'i32'],
   f: (x) => -x,
-  js: (x) => `(-${x})`,
-  wgsl: (x) => `(-${x})`,
   grad: (b, _x, _y, g) => b.neg(g),
 });
 
@@ -87,8 +74,6 @@ export const exp = unary({
   name: 'exp',
   doc: 'y = e^x',
   f: Math.exp,
-  js: (x) => `Math.exp(${x})`,
-  wgsl: (x) => `exp(${x})`,
   grad: (b, _x, y, g) => b.mul(g, y),
 });
 
@@ -96,8 +81,6 @@ export const log = unary({
   name: 'log',
   doc: 'y = ln x (natural logarithm)',
   f: Math.log,
-  js: (x) => `Math.log(${x})`,
-  wgsl: (x) => `log(${x})`,
   grad: (b, x, _y, g) => b.div(g, x),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
 });
@@ -106,8 +89,6 @@ export const sqrt = unary({
   name: 'sqrt',
   doc: 'y = sqrt(x)',
   f: Math.sqrt,
-  js: (x) => `Math.sqrt(${x})`,
-  wgsl: (x) => `sqrt(${x})`,
   // dy/dx = 1 / (2 sqrt x)
   grad: (b, _x, y, g) => b.div(b.mul(g, b.scalar(0.5)), y),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
@@ -117,8 +98,6 @@ export const rsqrt = unary({
   name: 'rsqrt',
   doc: 'y = 1 / sqrt(x)',
   f: (x) => 1 / Math.sqrt(x),
-  js: (x) => `(1 / Math.sqrt(${x}))`,
-  wgsl: (x) => `(1.0 / sqrt(${x}))`,
   // dy/dx = -1/2 x^(-3/2) = -1/2 y^3
   grad: (b, _x, y, g) => b.mul(g, b.mul(b.scalar(-0.5), b.mul(y, b.mul(y, y)))),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.2, 2] }] }],
@@ -129,8 +108,6 @@ export const abs = unary({
   doc: 'y = |x|',
   dtypes: ['f32', 'i32'],
   f: Math.abs,
-  js: (x) => `Math.abs(${x})`,
-  wgsl: (x) => `abs(${x})`,
   grad: (b, x, _y, g) => b.mul(g, b.op('sign', [x])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],
 });
@@ -140,8 +117,6 @@ export const sign = unary({
   doc: 'y = -1, 0 or 1 by the sign of x (not differentiable)',
   dtypes: ['f32', 'i32'],
   f: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
-  js: (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
-  wgsl: (x, _a, d) => `select(select(${wgslNum(0, d)}, ${wgslNum(-1, d)}, ${x} < ${wgslNum(0, d)}), ${wgslNum(1, d)}, ${x} > ${wgslNum(0, d)})`,
 });
 
 export const square = unary({
@@ -149,8 +124,6 @@ export const square = unary({
   doc: 'y = x * x',
   dtypes: ['f32', 'i32'],
   f: (x) => x * x,
-  js: (x) => `(${x} * ${x})`,
-  wgsl: (x) => `(${x} * ${x})`,
   grad: (b, x, _y, g) => b.mul(g, b.mul(x, b.scalar(2))),
 });
 
@@ -158,8 +131,6 @@ export const reciprocal = unary({
   name: 'reciprocal',
   doc: 'y = 1 / x',
   f: (x) => 1 / x,
-  js: (x) => `(1 / ${x})`,
-  wgsl: (x) => `(1.0 / ${x})`,
   grad: (b, _x, y, g) => b.neg(b.mul(g, b.mul(y, y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [0.3, 2] }] }, { inputs: [{ shape: [3], range: [-2, -0.3] }] }],
 });
@@ -170,8 +141,6 @@ export const relu = unary({
   // `x <= 0 ? 0 : x` lets NaN through (every comparison with NaN is false) and maps -0 to 0;
   // WGSL's max() may return either operand for NaN, so it is a select on the same test
   f: (x) => (x <= 0 ? 0 : x),
-  js: (x) => `(${x} <= 0 ? 0 : ${x})`,
-  wgsl: (x) => `select(${x}, 0.0, ${x} <= 0.0)`,
   // from the output (y > 0 exactly where x > 0): the pre-activation need not be kept, so it fuses into its producer's epilogue
   grad: (b, _x, y, g) => b.mul(g, b.op('step', [y])),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }],
@@ -181,16 +150,12 @@ export const step = unary({
   name: 'step',
   doc: 'y = x > 0 ? 1 : 0 (Heaviside step; not differentiable)',
   f: (x) => (x > 0 ? 1 : 0),
-  js: (x) => `(${x} > 0 ? 1 : 0)`,
-  wgsl: (x) => `select(0.0, 1.0, ${x} > 0.0)`,
 });
 
 export const sigmoid = unary({
   name: 'sigmoid',
   doc: 'y = 1 / (1 + e^-x)',
   f: sigmoidF,
-  js: (x) => `(1 / (1 + Math.exp(-${x})))`,
-  wgsl: (x) => `(1.0 / (1.0 + exp(-${x})))`,
   // dy/dx = y (1 - y)
   grad: (b, _x, y, g) => b.mul(g, b.mul(y, b.sub(b.scalar(1), y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [-4, 4] }] }],
@@ -200,8 +165,6 @@ export const tanh = unary({
   name: 'tanh',
   doc: 'y = tanh(x)',
   f: Math.tanh,
-  js: (x) => `Math.tanh(${x})`,
-  wgsl: (x) => `tanh(clamp(${x}, -15.0, 15.0))`,
   grad: (b, _x, y, g) => b.mul(g, b.sub(b.scalar(1), b.mul(y, y))),
   samples: [{ inputs: [{ shape: [2, 3], range: [-3, 3] }] }],
 });
@@ -210,23 +173,18 @@ export const softplus = unary({
   name: 'softplus',
   doc: 'y = ln(1 + e^x), computed stably',
   f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
-  js: (x) => `(Math.max(${x}, 0) + Math.log1p(Math.exp(-Math.abs(${x}))))`,
   // gpu.js has no Math.log1p
-  gpujs: (x) => `(Math.max(${x}, 0) + Math.log(1 + Math.exp(-Math.abs(${x}))))`,
-  wgsl: (x) => `(max(${x}, 0.0) + log(1.0 + exp(-abs(${x}))))`,
   grad: (b, x, _y, g) => b.mul(g, b.op('sigmoid', [x])),
   samples: [{ inputs: [{ shape: [2, 3], range: [-4, 4], avoid: [0] }] }],
 });
 
-const alphaOf = (attrs: Attrs, dflt: number) => numAttr(attrs, 'alpha', dflt);
+export const alphaOf = (attrs: Attrs, dflt: number) => numAttr(attrs, 'alpha', dflt);
 
 export const leaky_relu = unary({
   name: 'leaky_relu',
   doc: 'y = x > 0 ? x : alpha * x (attr alpha, default 0.01)',
   attrNames: ['alpha'],
   f: (x, a) => (x > 0 ? x : alphaOf(a, 0.01) * x),
-  js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 0.01))} * ${x})`,
-  wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 0.01))} * ${x}, ${x}, ${x} > 0.0)`,
   // with alpha >= 0, y > 0 exactly where x > 0: test the output, so the input need not be kept (as relu)
   grad: (b, x, y, g, a) => b.op('where', [b.op('greater', [alphaOf(a, 0.01) >= 0 ? y : x, b.scalar(0)]), g, b.mul(g, b.scalar(alphaOf(a, 0.01)))]),
   samples: [{ inputs: [{ shape: [2, 3], avoid: [0] }] }, { inputs: [{ shape: [4], avoid: [0] }], attrs: { alpha: 0.2 } }],
@@ -237,10 +195,7 @@ export const elu = unary({
   doc: 'y = x > 0 ? x : alpha * (e^x - 1) (attr alpha, default 1)',
   attrNames: ['alpha'],
   f: (x, a) => (x > 0 ? x : alphaOf(a, 1) * Math.expm1(x)),
-  js: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 1))} * Math.expm1(${x}))`,
   // gpu.js has no Math.expm1 (exp(x) - 1 loses relative precision only near 0, where elu is ~x)
-  gpujs: (x, a) => `(${x} > 0 ? ${x} : ${num(alphaOf(a, 1))} * (Math.exp(${x}) - 1))`,
-  wgsl: (x, a) => `select(${wgslNum(alphaOf(a, 1))} * (exp(${x}) - 1.0), ${x}, ${x} > 0.0)`,
   // for x <= 0: dy/dx = alpha e^x = y + alpha
   grad: (b, x, y, g, a) =>
     b.op('where', [b.op('greater', [x, b.scalar(0)]), g, b.mul(g, b.add(y, b.scalar(alphaOf(a, 1))))]),
@@ -251,8 +206,6 @@ export const gelu = unary({
   name: 'gelu',
   doc: 'y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (tanh approximation)',
   f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
-  js: (x) => `(0.5 * ${x} * (1 + Math.tanh(${SQRT_2_OVER_PI} * (${x} + ${GELU_C} * ${x} * ${x} * ${x}))))`,
-  wgsl: (x) => `(0.5 * ${x} * (1.0 + tanh(clamp(${wgslNum(SQRT_2_OVER_PI)} * (${x} + ${wgslNum(GELU_C)} * ${x} * ${x} * ${x}), -15.0, 15.0))))`,
   // dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2),  t = tanh(c (x + k x^3))
   grad: (b, x, _y, g) => {
     const x2 = b.mul(x, x);
@@ -268,7 +221,7 @@ export const gelu = unary({
   samples: [{ inputs: [{ shape: [2, 3], range: [-3, 3] }] }],
 });
 
-const castTarget = (attrs: Attrs): DType => {
+export const castTarget = (attrs: Attrs): DType => {
   const d = attrs.dtype;
   if (d !== 'f32' && d !== 'i32' && d !== 'bool') throw new ShapeError(`cast: attribute dtype must be f32, i32 or bool, got ${String(d)}`, 'DNN0022');
   return d;
@@ -283,22 +236,7 @@ export const cast = unary({
   dtypes: ['f32', 'i32', 'bool'],
   outDtype: (_d, attrs) => castTarget(attrs),
   f: (x, attrs) => castF(x, castTarget(attrs)),
-  js: (x, attrs) => {
-    const to = castTarget(attrs);
-    return to === 'f32' ? `(${x})` : to === 'i32' ? `(${x} | 0)` : `(${x} !== 0 ? 1 : 0)`;
-  },
   // no bitwise ops in gpu.js: truncate toward zero with floor/ceil
-  gpujs: (x, attrs) => {
-    const to = castTarget(attrs);
-    return to === 'f32' ? `(${x})` : to === 'i32' ? `(${x} < 0 ? Math.ceil(${x}) : Math.floor(${x}))` : `(${x} !== 0 ? 1 : 0)`;
-  },
-  wgsl: (x, attrs, from) => {
-    const to = castTarget(attrs);
-    if (to === from) return x;
-    if (to === 'bool') return from === 'f32' ? `(${x} != 0.0)` : `(${x} != 0)`;
-    if (to === 'f32') return `f32(${x})`;
-    return from === 'bool' ? `select(0, 1, ${x})` : `i32(${x})`;
-  },
   // only f32 -> f32 carries a gradient (the unary wrapper already skips non-f32 inputs)
   grad: (_b, _x, y, g) => (y.type.dtype === 'f32' ? g : undefined),
   samples: [
@@ -314,8 +252,5 @@ export const logical_not = unary({
   doc: 'y = !x for bool tensors',
   dtypes: ['bool'],
   f: (x) => (x ? 0 : 1),
-  js: (x) => `(${x} ? 0 : 1)`,
-  gpujs: (x) => `(${x} !== 0 ? 0 : 1)`,
-  wgsl: (x) => `(!${x})`,
   samples: [{ inputs: [{ shape: [2, 3], dtype: 'bool' }] }],
 });

@@ -14,10 +14,8 @@
  * Both are row reductions (pattern kind 'reduce'): one workgroup (WGSL) or
  * one loop (CPU) per row: max, sum of exp, then the outputs.
  */
-import { dimProduct } from '../dims.js';
 import type { TensorType } from '../ir.js';
-import { expectArity, expectDtype, gpujsDim, gpujsIdiv, gpujsNum, mulExpr, wgslMul, wgslNum } from './kernel-util.js';
-import { RED_WG, wgslTree } from './reduce.js';
+import { expectArity, expectDtype } from './kernel-util.js';
 import { ShapeError, type OpDef, type OpSample, type RefTensor } from './types.js';
 import { refTensor } from './util.js';
 
@@ -73,48 +71,6 @@ export const softmax_cross_entropy: OpDef = {
     const [x, label] = node.inputs;
     return [b.op('softmax_cross_entropy_grad', [g, x, label]), undefined];
   },
-  cpu(ctx) {
-    const [x, label] = ctx.in;
-    const C = ctx.inShape[0][ctx.inShape[0].length - 1];
-    return `const C = ${C}, rows = ${mulExpr(ctx.inShape[1])};
-for (let r = 0; r < rows; r++) {
-  const base = r * C, end = base + C;
-  let m = -Infinity;
-  for (let q = base; q < end; q++) { const v = ${x}[q]; if (v > m) m = v; }
-  let s = 0;
-  for (let q = base; q < end; q++) s += Math.exp(${x}[q] - m);
-  const k = ${label}[r];
-  ${ctx.out[0]}[r] = k >= 0 && k < C ? m + Math.log(s) - ${x}[base + k] : 0;
-}`;
-  },
-  wgsl(ctx) {
-    const [x, label] = ctx.in;
-    const C = ctx.inShape[0][ctx.inShape[0].length - 1];
-    const rows = wgslMul(ctx.inShape[1]);
-    return {
-      decls: `var<workgroup> red: array<f32, ${RED_WG}>;`,
-      body: `${rowStats(x, C, rows)}
-if (li == 0u && valid) {
-  let k = ${label}[o];
-  var loss = 0.0;
-  if (k >= 0 && u32(k) < ${C}) { loss = m + log(total) - ${x}[base + u32(k)]; }
-  ${ctx.out[0]}[o] = loss;
-}`,
-      workgroupSize: [RED_WG],
-      workgroups: [{ items: dimProduct(ctx.inDims[1].length ? ctx.inDims[1] : [1]), per: 1 }],
-    };
-  },
-  gpujs(ctx) {
-    const [x, label] = ctx.in;
-    const C = gpujsDim(ctx.inDims[0][ctx.inDims[0].length - 1]);
-    return `const base = i * ${C};
-${gpujsRowStats(x, C)}
-const k = ${label}[i];
-if (k >= 0 && k < ${C}) {
-  return m + Math.log(s) - ${x}[base + k];
-}
-return 0;`;
-  },
   samples,
 };
 
@@ -142,92 +98,8 @@ export const softmax_cross_entropy_grad: OpDef = {
     });
     return [out];
   },
-  cpu(ctx) {
-    const [g, x, label] = ctx.in;
-    const y = ctx.out[0];
-    const C = ctx.inShape[1][ctx.inShape[1].length - 1];
-    return `const C = ${C}, rows = ${mulExpr(ctx.inShape[2])};
-for (let r = 0; r < rows; r++) {
-  const base = r * C, end = base + C;
-  const k = ${label}[r];
-  if (!(k >= 0 && k < C)) { ${y}.fill(0, base, end); continue; }
-  let m = -Infinity;
-  for (let q = base; q < end; q++) { const v = ${x}[q]; if (v > m) m = v; }
-  let s = 0;
-  for (let q = base; q < end; q++) s += Math.exp(${x}[q] - m);
-  const gs = ${g}[r] / s;
-  for (let q = base; q < end; q++) ${y}[q] = Math.exp(${x}[q] - m) * gs;
-  ${y}[base + k] -= ${g}[r];
-}`;
-  },
-  wgsl(ctx) {
-    const [g, x, label] = ctx.in;
-    const C = ctx.inShape[1][ctx.inShape[1].length - 1];
-    const rows = wgslMul(ctx.inShape[2]);
-    return {
-      decls: `var<workgroup> red: array<f32, ${RED_WG}>;`,
-      body: `${rowStats(x, C, rows)}
-if (valid) {
-  let k = ${label}[o];
-  let hit = k >= 0 && u32(k) < ${C};
-  let gr = ${g}[o];
-  for (var r = li; r < ${C}; r = r + ${RED_WG}u) {
-    var d = 0.0;
-    if (hit) { d = gr * (exp(${x}[base + r] - m) / total - select(0.0, 1.0, r == u32(k))); }
-    ${ctx.out[0]}[base + r] = d;
-  }
-}`,
-      workgroupSize: [RED_WG],
-      workgroups: [{ items: dimProduct(ctx.inDims[2].length ? ctx.inDims[2] : [1]), per: 1 }],
-    };
-  },
-  gpujs(ctx) {
-    const [g, x, label] = ctx.in;
-    const C = gpujsDim(ctx.inDims[1][ctx.inDims[1].length - 1]);
-    return `const row = ${gpujsIdiv('i', C)};
-const c = i - row * ${C};
-const base = row * ${C};
-const k = ${label}[row];
-if (k >= 0 && k < ${C}) {
-${gpujsRowStats(x, C)}
-const hot = c === k ? 1 : 0;
-return ${g}[row] * (Math.exp(${x}[i] - m) / s - hot);
-}
-return 0;`;
-  },
   samples: [
     { inputs: [{ shape: [3] }, { shape: [3, 4], range: [-2, 2] }, { shape: [3], dtype: 'i32', range: [0, 4] }] },
     { inputs: [{ shape: [2, 2] }, { shape: [2, 2, 5], range: [-3, 3] }, { shape: [2, 2], dtype: 'i32', range: [0, 5] }], note: 'batch dims' },
   ],
 };
-
-/** WGSL: one workgroup per row `o` (rows `rows`, C classes): `m` the row max, `total` the sum of exp(x - m), both uniform. */
-function rowStats(x: string, C: string, rows: string): string {
-  return `let o = wg;
-let valid = o < ${rows};
-let base = o * ${C};
-var acc = ${wgslNum(-Infinity)};
-for (var r = li; r < ${C}; r = r + ${RED_WG}u) { if (valid) { acc = max(acc, ${x}[base + r]); } }
-red[li] = acc;
-${wgslTree((a, b) => `max(${a}, ${b})`)}
-let m = red[0];
-workgroupBarrier();
-var se = 0.0;
-for (var r = li; r < ${C}; r = r + ${RED_WG}u) { if (valid) { se = se + exp(${x}[base + r] - m); } }
-red[li] = se;
-${wgslTree((a, b) => `${a} + ${b}`)}
-let total = red[0];`;
-}
-
-/** gpu.js: the row max `m` and the sum `s` of exp(x - m) over the row at `base`. */
-function gpujsRowStats(x: string, C: string): string {
-  return `let m = ${gpujsNum(-Infinity)};
-for (let r = 0; r < ${C}; r++) {
-const v = ${x}[base + r];
-m = v > m ? v : m;
-}
-let s = 0;
-for (let r = 0; r < ${C}; r++) {
-s = s + Math.exp(${x}[base + r] - m);
-}`;
-}

@@ -8,7 +8,7 @@
  */
 import type { Builtin, BuiltinKind } from '../lower/builtin.js';
 import { builtins } from '../lower/builtins/index.js';
-import { ACTIVATION_DOCS, INIT_DOCS } from '../lower/builtins/layers.js';
+import { ACTIVATION_DOCS, INIT_DOCS } from '../lower/builtins/layers/index.js';
 import { dataFields } from '../lower/builtins/data-schemas.js';
 import { TRAIN_FIELD_DOCS } from '../lower/train-fields.js';
 import { allOps } from '../ops/index.js';

@@ -2,18 +2,22 @@
  * The CPU backend: runs an entry's kernels (plain JS functions over typed
  * arrays) in schedule order.
  *
- * Buffers are allocated per binding of the symbolic dims (per batch size)
- * and kept: a warm step allocates nothing. Param and state slots are the
- * model's own arrays, so kernels read the live weights and updates are one
- * copy each at the end of the step. Constant slots are filled once, when a
+ * Buffers, and the kernels' scratch (ProgramEntry.scratch), are allocated
+ * per binding of the symbolic dims (per batch size) and kept: a warm step
+ * allocates nothing. Param and state slots are the model's own arrays, so
+ * kernels read the live weights; an update the plan writes in place (the
+ * optimizer step) needs nothing more, any other is one copy at the end of
+ * the step. Constant slots are filled once, when a
  * binding is created.
  */
-import { evalShape } from '../../compiler/dims.js';
+import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import { arrayFor } from '../init.js';
-import type { Dims, KernelFn, ProgramEntry } from '../program.js';
-import { chunkBounds, isShared, resolveThreads, sharedArray, threadPool, type ThreadedCall, type ThreadPool } from '../threads.js';
-import type { DType, TypedArray } from '../types.js';
+import type { Dims, KernelFn, ProgramEntry, WasmModuleSpec } from '../program.js';
+import { chunkBounds, isShared, resolveKernels, resolveThreads, scratchArray, sharedArray, threadPool, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
+import type { CpuKernels, DType, TypedArray } from '../types.js';
+import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
+import { WasmCpuEntry, type WasmState } from './cpu-wasm.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
 const MAX_BINDINGS = 4;
@@ -79,11 +83,15 @@ class CpuEntry implements PreparedEntry {
       const n = evalShape(b.shape, frozen).reduce((a, c) => a * c, 1);
       return alloc(b.dtype, n);
     });
+    // kernel scratch: planned slots shared by the steps (plain memory: a threaded call's workers get copies)
+    const scratch = (this.entry.scratch ?? []).map((sc) => scratchArray(sc.dtype, evalDim(sc.size, frozen)));
     const calls: Call[] = [];
     for (const s of this.entry.steps) {
-      const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: s.outs.map((i) => buffers[i]) };
+      const sc = (s.scratch ?? []).map((i) => scratch[i]);
+      const call: Call = { fn: this.entry.kernels[s.kernel], ins: s.ins.map((i) => buffers[i]), outs: [...s.outs.map((i) => buffers[i]), ...(sc as unknown as TypedArray[])] };
       if (s.once) call.fn(call.ins, call.outs, frozen);
-      else calls.push(pool ? this.threadCall(pool, call, frozen) : call);
+      // the thread query runs a kernel that is not split in full: never one that updates a tensor in place (it writes a slot it reads)
+      else calls.push(pool && !s.outs.some((o) => s.ins.includes(o)) ? this.threadCall(pool, call, frozen, s.outs.length) : call);
     }
     const updates = this.entry.updates
       .map((u) => ({ dst: this.stores.get(u.path)!, src: buffers[u.buffer] }))
@@ -102,10 +110,11 @@ class CpuEntry implements PreparedEntry {
   }
 
   /** The call on the threads when its kernel is split and big enough; else as it is. */
-  private threadCall(pool: ThreadPool, call: Call, dims: Dims): Call {
+  private threadCall(pool: ThreadPool, call: Call, dims: Dims, nOuts: number): Call {
     const q: number[] = [];
     (call.fn as SplitFn)(call.ins, call.outs, dims, -1, q);
-    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !call.outs.every(isShared)) return call;
+    const outs = call.outs.slice(0, nOuts);
+    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !outs.every(isShared)) return call;
     const bounds = chunkBounds(q[0], q[1], this.threads * CHUNKS_PER_THREAD);
     if (bounds.length < 3) return call;
     const shadows: { src: TypedArray; dst: TypedArray }[] = [];
@@ -117,7 +126,7 @@ class CpuEntry implements PreparedEntry {
       shadows.push({ src: t, dst });
       return dst;
     });
-    const threaded = pool.register(call.fn, workerIns, call.outs, dims, bounds);
+    const threaded = pool.register(call.fn, workerIns, outs, dims, bounds, call.outs.slice(nOuts) as unknown as ScratchArray[]);
     this.pool = pool;
     return { ...call, threaded, shadows };
   }
@@ -172,19 +181,79 @@ class CpuEntry implements PreparedEntry {
 export interface CpuBackendOptions {
   /** threads to run big kernels on (default: env DNNC_THREADS, else 2 on 2 cores or more; 1: no worker threads) */
   threads?: number;
+  /**
+   * 'wasm': the kernels with a WebAssembly SIMD form run it, on one wasm
+   * memory holding every tensor of the model (runtime/backends/cpu-wasm.ts);
+   * 'js': the JS kernels on typed arrays. Default: env DNNC_CPU_KERNELS,
+   * else wasm where the program has wasm kernels and this runtime compiles
+   * them, else js.
+   */
+  kernels?: CpuKernels;
+  /** false: an ordinary (unshared) wasm memory and one thread, as in a browser page that is not cross-origin isolated (tests) */
+  sharedMemory?: boolean;
+}
+
+/** shared wasm memory where SharedArrayBuffer exists (Node; a cross-origin isolated page) */
+function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   /** threads used (1 where worker threads are unavailable) */
   readonly threads: number;
-  private entries: CpuEntry[] = [];
+  /** which kernels run: wasm once a program's module compiled (create), else js */
+  kernels: CpuKernels = 'js';
+  private entries: { dispose(): void }[] = [];
+  private wasm?: { module: WebAssembly.Module; spec: WasmModuleSpec };
+  private state?: WasmState;
+  private shared = true;
 
   constructor(options: CpuBackendOptions = {}) {
     this.threads = resolveThreads(options.threads);
   }
 
+  /**
+   * The backend for these entries: with kernels 'wasm' (or by default) the
+   * program's wasm module is compiled here, asynchronously, once. Asked for
+   * 'wasm' where it cannot compile (no WebAssembly SIMD): an Error; by
+   * default the JS kernels run instead.
+   */
+  static async create(options: CpuBackendOptions, entries: ProgramEntry[]): Promise<CpuBackend> {
+    const b = new CpuBackend(options);
+    const kernels = resolveKernels(options.kernels);
+    if (kernels === 'js') return b;
+    const spec = entries.find((e) => e.wasm)?.wasm?.module;
+    if (!spec) return b;
+    const shared = options.sharedMemory ?? sharedMemoryAvailable();
+    b.shared = shared;
+    try {
+      b.wasm = { module: await compileWasm(spec, shared), spec };
+      b.kernels = 'wasm';
+    } catch (e) {
+      if (kernels === 'wasm') throw new Error(`the cpu backend's wasm kernels cannot run here (WebAssembly SIMD is needed): ${(e as Error).message}; use cpu: { kernels: 'js' }`);
+    }
+    return b;
+  }
+
+  /** the memory, instance and threads the wasm entries share (made on first use) */
+  private wasmState(): WasmState {
+    if (this.state) return this.state;
+    const arena = new WasmArena(this.shared);
+    const exports = instantiateWasm(this.wasm!.module, arena);
+    const pool = arena.shared ? threadPool(this.threads) : undefined;
+    const threads = pool ? this.threads : 1;
+    this.state = { arena, exports, threads, adopted: new Map(), ...(pool ? { pool, poolInstance: pool.registerWasm(this.wasm!.module, arena.memory) } : {}) };
+    return this.state;
+  }
+
   prepare(entry: ProgramEntry, stores: Map<string, TypedArray>): PreparedEntry {
+    if (this.wasm && entry.wasm) {
+      if (entry.wasm.module.bytes !== this.wasm.spec.bytes) throw new Error('internal: the entries of one cpu backend come from different wasm modules');
+      const e = new WasmCpuEntry(entry, stores, this.wasmState());
+      this.entries.push(e);
+      return e;
+    }
     const e = new CpuEntry(entry, stores, this.threads);
     this.entries.push(e);
     return e;
@@ -193,5 +262,7 @@ export class CpuBackend implements Backend {
   dispose(): void {
     for (const e of this.entries) e.dispose();
     this.entries = [];
+    if (this.state?.poolInstance !== undefined) this.state.pool?.dropWasm(this.state.poolInstance);
+    this.state = undefined;
   }
 }

@@ -178,6 +178,8 @@ interface PassCall {
 interface StepCall {
   /** argument -> slot (>= 0) or temp (-1 - k) */
   args: number[];
+  /** how many of `args` are the step's inputs */
+  ins: number;
   passes: PassCall[];
   temps: DeviceValue[];
 }
@@ -190,6 +192,8 @@ interface Binding {
   inputs: Map<number, Float32Array>;
   calls: StepCall[];
   kernels: GpuKernel[];
+  /** param/state slots written in place during the current run (their new values are in `vals` until the run ends) */
+  written: Map<number, StepCall>;
 }
 
 class GpujsEntry implements PreparedEntry {
@@ -255,23 +259,28 @@ class GpujsEntry implements PreparedEntry {
         kernels.push(kernel);
         passes.push({ kernel, reads: pass.reads, write: pass.write, data: (pass.data ?? []).map((d) => Float32Array.from(d.length ? d : [0])) });
       }
-      const call: StepCall = { args, passes, temps: spec.temps.map(() => undefined) };
+      const call: StepCall = { args, ins: step.ins.length, passes, temps: spec.temps.map(() => undefined) };
       (step.once ? once : calls).push(call);
     }
-    const b: Binding = { dims, sizes, vals, inputs, calls, kernels };
+    const b: Binding = { dims, sizes, vals, inputs, calls, kernels, written: new Map() };
     for (const c of once) await this.runCall(b, c);
     return b;
   }
 
   private slot(b: Binding, s: number): DeviceValue {
     const buf = this.entry.buffers[s];
-    if (buf.kind === 'param' || buf.kind === 'state') return this.backend.storeValue(buf.ref!);
+    if ((buf.kind === 'param' || buf.kind === 'state') && !b.written.has(s)) return this.backend.storeValue(buf.ref!);
     return b.vals[s];
   }
 
   private value(b: Binding, c: StepCall, a: number): DeviceValue {
     const s = c.args[a];
-    return s < 0 ? c.temps[-1 - s] : this.slot(b, s);
+    if (s < 0) return c.temps[-1 - s];
+    // an input argument of a step that updates its slot in place is the value before the step (a pass
+    // may recompute from it after another pass wrote the new value); an output argument, the new value
+    const buf = this.entry.buffers[s];
+    if (a < c.ins && (buf.kind === 'param' || buf.kind === 'state') && b.written.get(s) === c) return this.backend.storeValue(buf.ref!);
+    return this.slot(b, s);
   }
 
   private async runCall(b: Binding, c: StepCall): Promise<void> {
@@ -281,7 +290,12 @@ class GpujsEntry implements PreparedEntry {
       if (isThenable(r)) r = await r;
       const s = c.args[p.write];
       if (s < 0) c.temps[-1 - s] = r;
-      else b.vals[s] = r;
+      else {
+        // an update written in place (the plan put it in the tensor's own slot): later passes read the new value; the store takes it when the run ends
+        const kind = this.entry.buffers[s].kind;
+        if (kind === 'param' || kind === 'state') b.written.set(s, c);
+        b.vals[s] = r;
+      }
     }
   }
 
@@ -298,12 +312,15 @@ class GpujsEntry implements PreparedEntry {
         const i = this.inputIndex.get(name);
         if (i !== undefined) b.inputs.get(i)![0] = hyper[name];
       }
+    b.written.clear();
     for (const c of b.calls) await this.runCall(b, c);
     for (const u of this.entry.updates) {
       const buf = this.entry.buffers[u.buffer];
-      if ((buf.kind === 'param' || buf.kind === 'state') && buf.ref === u.path) continue;
+      // the tensor's own slot, not written this run: unchanged
+      if ((buf.kind === 'param' || buf.kind === 'state') && buf.ref === u.path && !b.written.has(u.buffer)) continue;
       this.backend.setStore(u.path, this.slot(b, u.buffer), b.sizes[u.buffer]);
     }
+    b.written.clear();
     this.readback.clear();
     this.last = b;
   }

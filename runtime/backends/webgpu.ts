@@ -28,127 +28,20 @@
  */
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
-import type { Dims, ProgramEntry, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
+import type { Dims, ProgramEntry, ProgramStep, WgslKernelSpec, WgslPackedPass, WgslPass } from '../program.js';
 import type { DType, TypedArray } from '../types.js';
-import { loadDawn } from './dawn.js';
+import { acquire, release, type GpuContext } from './webgpu-device.js';
+import { compilePipeline, fromStorage, makePipeline, toStorage, writeAll, writeAt } from './webgpu-storage.js';
 import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
+
+export { webgpuAvailable } from './webgpu-device.js';
 
 /** how many dims bindings (batch sizes) keep their buffers */
 const MAX_BINDINGS = 4;
 
-// ---------------------------------------------------------------- the shared device
-
-interface GpuContext {
-  device: GPUDevice;
-  /** 'navigator' in browsers; in Node the Dawn instance (dropped on release) */
-  instance: GPU | undefined;
-  description: string;
-  refs: number;
-  pipelines: Map<string, Promise<GPUComputePipeline>>;
-}
-
-let shared: Promise<GpuContext> | undefined;
-
-/** The GPU object: navigator.gpu in browsers, a Dawn instance from the `webgpu` package in Node. */
-async function gpuInstance(): Promise<GPU> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  const mod = await loadDawn();
-  if ((globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === undefined) Object.assign(globalThis, mod.globals);
-  return mod.create([]);
-}
-
-async function openDevice(): Promise<GpuContext> {
-  let instance: GPU | undefined = await gpuInstance();
-  const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
-    instance = undefined;
-    throw new Error(
-      'the webgpu backend found no GPU adapter' +
-        (typeof process !== 'undefined' && process.versions?.node
-          ? ' (in Node on a machine without a GPU, install a Vulkan driver such as SwiftShader and set VK_ICD_FILENAMES, e.g. /usr/lib/chromium/vk_swiftshader_icd.json)'
-          : ''),
-    );
-  }
-  const lim = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
-    },
-  });
-  const info = adapter.info;
-  const description = [info?.vendor, info?.architecture, info?.device].filter((s) => s).join(' ') || 'unknown adapter';
-  return { device, instance, description, refs: 0, pipelines: new Map() };
-}
-
-async function acquire(): Promise<GpuContext> {
-  if (!shared) {
-    shared = openDevice();
-    shared.catch(() => (shared = undefined));
-  }
-  const ctx = await shared;
-  ctx.refs++;
-  return ctx;
-}
-
-function release(ctx: GpuContext): void {
-  if (--ctx.refs > 0) return;
-  ctx.pipelines.clear();
-  ctx.device.destroy();
-  ctx.instance = undefined;
-  shared = undefined;
-}
-
-/** Whether a WebGPU adapter exists here (the device is opened and released again); the reason when not. */
-export async function webgpuAvailable(): Promise<{ ok: true; adapter: string } | { ok: false; reason: string }> {
-  try {
-    const ctx = await acquire();
-    const adapter = ctx.description;
-    release(ctx);
-    return { ok: true, adapter };
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-}
-
 /** Create the backend; throws an Error explaining why when there is no adapter. */
 export async function createWebGpuBackend(): Promise<WebGpuBackend> {
   return new WebGpuBackend(await acquire());
-}
-
-// ---------------------------------------------------------------- helpers
-
-
-
-function toStorage(data: TypedArray, dtype: DType): ArrayBufferView {
-  return dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
-}
-
-function fromStorage(bytes: ArrayBuffer, dtype: DType, n: number, into?: TypedArray): TypedArray {
-  if (dtype === 'f32') {
-    const src = new Float32Array(bytes, 0, n);
-    return into ? ((into as Float32Array).set(src), into) : src.slice();
-  }
-  if (dtype === 'i32') {
-    const src = new Int32Array(bytes, 0, n);
-    return into ? ((into as Int32Array).set(src), into) : src.slice();
-  }
-  const src = new Uint32Array(bytes, 0, n);
-  const out = (into as Uint8Array | undefined) ?? new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = src[i] ? 1 : 0;
-  return out;
-}
-
-function writeAll(device: GPUDevice, buf: GPUBuffer, data: ArrayBufferView): void {
-  device.queue.writeBuffer(buf, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-}
-
-function writeAt(device: GPUDevice, s: GpuSlice, data: ArrayBufferView): void {
-  device.queue.writeBuffer(s.buffer, s.offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
 
 // ---------------------------------------------------------------- one entry
@@ -258,7 +151,10 @@ class WebGpuEntry implements PreparedEntry {
     const once: Dispatch[] = [];
     for (const step of e.steps) {
       const spec: WgslKernelSpec = e.wgsl![step.kernel];
-      const stepArgs = [...step.ins.map((i) => buffers[i]), ...step.outs.map((i) => buffers[i])];
+      // the step reads the values before it (the stores), and may write elsewhere (redirectInPlace)
+      const inArgs = step.ins.map((i) => buffers[i]);
+      this.redirectInPlace(step, spec, buffers, sizes, newBuffer);
+      const stepArgs = [...inArgs, ...step.outs.map((i) => buffers[i])];
       if (spec.packed && !step.once) {
         const d = await this.packedDispatch(spec.packed, stepArgs, step.kernel, newBuffer);
         if (d) {
@@ -295,6 +191,37 @@ class WebGpuEntry implements PreparedEntry {
       staging.set(o.name, { buf: newBuffer(bytes, `read ${o.name}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST), bytes, n: sizes[o.buffer], dtype: o.dtype, src: buffers[o.buffer] });
     }
     return { dims, buffers, sizes, owned, dispatches, updates, staging };
+  }
+
+  /**
+   * A step that updates params or state in place (it writes a slot it
+   * reads: the plan's in-place optimizer step) cannot bind the store arena
+   * both for reading and for writing in one dispatch (WebGPU forbids such
+   * aliasing), so here its writes of those slots go to buffers of the
+   * binding: one per written role of a packed kernel (its members' operands
+   * together, so the single dispatch stays possible), else one per slot.
+   * Later steps read the new values there, and the updates copy them to the
+   * stores at the end of the step, as for any update not made in place.
+   */
+  private redirectInPlace(step: ProgramStep, spec: WgslKernelSpec, buffers: GpuSlice[], sizes: number[], newBuffer: (bytes: number, label: string) => GPUBuffer): void {
+    const e = this.entry;
+    const inPlace = (slot: number) => step.ins.includes(slot) && (e.buffers[slot].kind === 'param' || e.buffers[slot].kind === 'state');
+    const outs = step.outs.filter(inPlace);
+    if (!outs.length) return;
+    const groups: number[][] = [];
+    const grouped = new Set<number>();
+    if (spec.packed && !step.once)
+      for (const role of spec.packed.writes) {
+        const slots = role.map((a) => step.outs[a - step.ins.length]).filter((x) => x !== undefined && inPlace(x) && !grouped.has(x));
+        slots.forEach((x) => grouped.add(x));
+        if (slots.length) groups.push(slots);
+      }
+    for (const x of outs) if (!grouped.has(x)) groups.push([x]);
+    for (const slots of groups) {
+      const { offsets, total } = layout(slots.map((i) => storageBytes(sizes[i])));
+      const buf = newBuffer(total, `${step.kernel} in place`);
+      slots.forEach((i, k) => (buffers[i] = { buffer: buf, offset: offsets[k], size: storageBytes(sizes[i]) }));
+    }
   }
 
   /**
@@ -541,25 +468,4 @@ export class WebGpuBackend implements Backend {
     if (this.ctx) release(this.ctx);
     this.ctx = undefined;
   }
-}
-
-async function makePipeline(device: GPUDevice, pass: WgslPass, kernel: string): Promise<GPUComputePipeline> {
-  const kinds: GPUBufferBindingType[] = [...pass.reads.map(() => 'read-only-storage' as const), ...pass.writes.map(() => 'storage' as const), ...(pass.dims.length ? ['uniform' as const] : [])];
-  return compilePipeline(device, pass.code, kinds, kernel);
-}
-
-/** A compute pipeline of `code` (entry point main) whose group-0 bindings are buffers of `kinds`, in order. */
-async function compilePipeline(device: GPUDevice, code: string, kinds: GPUBufferBindingType[], kernel: string): Promise<GPUComputePipeline> {
-  const pass = { code };
-  const module = device.createShaderModule({ code, label: kernel });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length) {
-    const lines = pass.code.split('\n');
-    const text = errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
-    throw new Error(`internal: WGSL kernel '${kernel}' does not compile:\n${text}`);
-  }
-  const entries: GPUBindGroupLayoutEntry[] = kinds.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } }));
-  const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries, label: kernel })] });
-  return device.createComputePipelineAsync({ layout, compute: { module, entryPoint: 'main' }, label: kernel });
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backendDiagnostics } from '../../codegen/backend-support.js';
-import { getOp } from '../../compiler/ops/index.js';
+import { gpujsRenderers } from '../../codegen/gpujs/renderers.js';
+import { wgslRenderers } from '../../codegen/wgsl/renderers.js';
 import { compileSource } from '../../compiler/compile.js';
 
 test('a model is checked against a backend: one located error per missing op, none for cpu', () => {
@@ -11,11 +12,12 @@ test('a model is checked against a backend: one located error per missing op, no
   const res = compileSource(readFileSync(file, 'utf8'), file);
   assert.equal(backendDiagnostics(res.file!, 'cpu'), []);
   assert.equal(backendDiagnostics(res.file!, 'gpujs'), [], 'every op of LeNet-5 has a gpu.js kernel');
-  // take maxpool's gpu.js and WGSL kernels away for the length of the test
-  const def = getOp('maxpool2d') as { gpujs?: unknown; wgsl?: unknown };
-  const saved = { gpujs: def.gpujs, wgsl: def.wgsl };
-  delete def.gpujs;
-  delete def.wgsl;
+  // take maxpool's gpu.js and WGSL renderers away for the length of the test
+  const gpujs = gpujsRenderers as Record<string, unknown>;
+  const wgsl = wgslRenderers as Record<string, unknown>;
+  const saved = { gpujs: gpujs.maxpool2d, wgsl: wgsl.maxpool2d };
+  delete gpujs.maxpool2d;
+  delete wgsl.maxpool2d;
   try {
     for (const backend of ['gpujs', 'webgpu'] as const) {
       const ds = backendDiagnostics(res.file!, backend);
@@ -24,7 +26,8 @@ test('a model is checked against a backend: one located error per missing op, no
       assert.is(ds[0].span.line, 11, 'points at the layer in the pipe');
     }
   } finally {
-    Object.assign(def, saved);
+    gpujs.maxpool2d = saved.gpujs;
+    wgsl.maxpool2d = saved.wgsl;
   }
 });
 

@@ -58,7 +58,10 @@ test('ts: header, import, typed API, named kernels with shape comments, readable
   assert.match(text, 'export const signature: Signature = MLPSignature;');
   // the dense layer (matmul, bias, relu) is one fused kernel
   assert.match(text, '// matmul + add + relu f32[B, 784], f32[784, 16], f32[16] -> f32[B, 16]\nfunction k00_dense_1_matmul(ins: TypedArray[], outs: TypedArray[], dims: Dims): void {');
-  assert.match(text, /\{ kernel: 'k00_dense_1_matmul', ins: \[0, 1, 2\], outs: \[\d+(, \d+)*\] \}, \/\/ x, dense_1\.w, dense_1\.b -> /);
+  // its packed-B panel is planned scratch (ProgramStep.scratch), not allocated per call
+  assert.match(text, /\{ kernel: 'k00_dense_1_matmul', ins: \[0, 1, 2\], outs: \[\d+(, \d+)*\], scratch: \[\d+\] \}, \/\/ x, dense_1\.w, dense_1\.b -> /);
+  assert.match(text, /  scratch: \[\{ dtype: 'f64', size: \d+ \}/);
+  assert.not.match(text, /new Float64Array/);
   // forward kernels are shared between predict and the training step
   assert.is(text.match(/^function k00_dense_1_matmul\(/gm)?.length, 1);
 });

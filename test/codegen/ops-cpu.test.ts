@@ -1,8 +1,9 @@
 /**
  * Every op in the registry, every sample: the generated CPU kernel (through
  * the plan, the in-process program and the runtime) against the op's float64
- * reference. Samples are also run with a symbolic leading dim (B) wherever
- * the op's shape rule accepts it.
+ * reference, on both kernel sets of the cpu backend (JS, and WebAssembly SIMD
+ * where a kernel has a wasm form). Samples are also run with a symbolic
+ * leading dim (B) wherever the op's shape rule accepts it.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -72,9 +73,15 @@ function symbolicShapes(sample: OpSample): { shapes: Dim[][]; B: number } | unde
 
 let cases = 0;
 let symbolic = 0;
+/** cases whose kernel ran as wasm */
+const wasmRan = new Set<string>();
+const KERNEL_SETS = ['js', 'wasm'] as const;
+const usesWasm = (m: unknown) => (m as { impl?: { kernels?: string } }).impl?.kernels === 'wasm';
+for (const kernels of KERNEL_SETS)
 for (const def of allOps()) {
   def.samples.forEach((sample, si) => {
-    const label = `${def.name} #${si}${sample.note ? ` (${sample.note})` : ''}`;
+    const label = `${def.name} #${si}${sample.note ? ` (${sample.note})` : ''} [${kernels}]`;
+    const opts = { cpu: { kernels } };
     test(`cpu kernel = reference: ${label}`, async () => {
       const next = rng(1234 + si);
       const data = sample.inputs.map((s) => sampleData(s, next));
@@ -94,7 +101,12 @@ for (const def of allOps()) {
       const want = def.reference(refIns, sample.attrs ?? {}, {});
       // static shapes
       {
-        const model = await instantiate(programFromModel(oneNodeModel(def, data.map((d) => d.shape), data.map((d) => d.dtype), sample.attrs)));
+        const program = programFromModel(oneNodeModel(def, data.map((d) => d.shape), data.map((d) => d.dtype), sample.attrs));
+        const model = await instantiate(program, opts);
+        if (kernels === 'wasm' && program.entries.predict.wasm && Object.keys(program.entries.predict.wasm.kernels).length) {
+          assert.ok(usesWasm(model), `${label}: the program has wasm kernels but the backend runs js`);
+          wasmRan.add(def.name);
+        }
         const out = await model.predict(feed({}));
         want.forEach((w, i) => close(out[`y${i}`], w, `${label} static y${i}`));
         // a second run reuses the buffers and gives the same result
@@ -111,7 +123,7 @@ for (const def of allOps()) {
       } catch {
         return; // the shape rule needs static dims here (e.g. reshape to a literal shape)
       }
-      const m = await instantiate(programFromModel(model));
+      const m = await instantiate(programFromModel(model), opts);
       const out = await m.predict(feed({ B: sym.B }));
       want.forEach((w, i) => close(out[`y${i}`], w, `${label} symbolic y${i}`));
       symbolic++;
@@ -120,8 +132,13 @@ for (const def of allOps()) {
 }
 
 test('every op with samples has a CPU kernel path, and symbolic cases ran', () => {
-  assert.ok(cases > 40, `only ${cases} static cases ran`);
-  assert.ok(symbolic > 20, `only ${symbolic} symbolic cases ran`);
+  assert.ok(cases > 80, `only ${cases} static cases ran`);
+  assert.ok(symbolic > 40, `only ${symbolic} symbolic cases ran`);
+});
+
+test('the heavy ops and the elementwise ops ran as wasm kernels', () => {
+  for (const op of ['matmul', 'conv2d', 'conv2d_backprop_input', 'conv2d_backprop_filter', 'maxpool2d', 'maxpool2d_grad', 'reduce_sum', 'add', 'relu', 'sqrt', 'exp'])
+    assert.ok(wasmRan.has(op), `${op} never ran as a wasm kernel (ran: ${[...wasmRan].sort().join(', ')})`);
 });
 
 test('plan: reshape is a view, temp buffers are reused, kernel names and comments are readable', () => {
@@ -163,6 +180,7 @@ test('matmul template: transposes, remainders and batches against the reference'
     [[3, 5, 6], [3, 7, 5], true, true],
   ];
   const matmul = allOps().find((d) => d.name === 'matmul')!;
+  for (const kernels of KERNEL_SETS)
   for (const [sa, sb, transA, transB] of shapes) {
     const next = rng(7);
     const a = sampleData({ shape: sa }, next);
@@ -173,9 +191,9 @@ test('matmul template: transposes, remainders and batches against the reference'
       attrs,
       {},
     )[0];
-    const m = await instantiate(programFromModel(oneNodeModel(matmul, [sa, sb], ['f32', 'f32'], attrs)));
+    const m = await instantiate(programFromModel(oneNodeModel(matmul, [sa, sb], ['f32', 'f32'], attrs)), { cpu: { kernels } });
     const out = await m.predict({ x0: { data: Float32Array.from(a.values), shape: sa }, x1: { data: Float32Array.from(bb.values), shape: sb } });
-    close(out.y0, want, `matmul ${JSON.stringify([sa, sb, transA, transB])}`);
+    close(out.y0, want, `matmul ${JSON.stringify([sa, sb, transA, transB])} [${kernels}]`);
   }
 });
 

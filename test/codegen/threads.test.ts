@@ -15,8 +15,9 @@ import { Graph } from '../../compiler/ir.js';
 import type { Attrs } from '../../compiler/ir.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { instantiate } from '../../runtime/index.js';
-import { chunkBounds, resolveThreads, sharedArray, threadPool } from '../../runtime/threads.js';
-import type { KernelFn } from '../../runtime/program.js';
+import { chunkBounds, resolveThreads, scratchArray, sharedArray, threadPool, type ScratchArray } from '../../runtime/threads.js';
+import type { KernelFn, ProgramEntry, ProgramStep } from '../../runtime/program.js';
+import { evalDim } from '../../compiler/dims.js';
 import type { TypedArray } from '../../runtime/types.js';
 
 type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Record<string, number>, r0?: number, r1?: number | number[]) => void;
@@ -71,6 +72,10 @@ function oneNode(c: Case, symbolic: boolean): CompiledModel {
   };
 }
 
+/** A step's kernel scratch (ProgramStep.scratch), filled with NaN: a kernel must not read scratch it did not write. */
+const scratchFor = (entry: ProgramEntry, step: ProgramStep, dims: Record<string, number>): TypedArray[] =>
+  (step.scratch ?? []).map((i) => scratchArray(entry.scratch![i].dtype, evalDim(entry.scratch![i].size, dims)).fill(NaN)) as unknown as TypedArray[];
+
 const fill = (n: number, next: () => number) => Float32Array.from({ length: n }, () => Math.fround(2 * next() - 1));
 const same = (a: TypedArray, b: TypedArray, label: string) => {
   assert.is(a.length, b.length, `${label}: length`);
@@ -95,15 +100,17 @@ for (const c of CASES) {
       const ins = c.shapes.map((s) => fill(s.reduce((a, b) => a * b, 1), next));
       const outLen = entry.buffers[steps[0].outs[0]].shape.reduce((a: number, d) => a * (typeof d === 'number' ? d : dims[d as string]), 1);
       const whole = new Float32Array(outLen).fill(NaN);
-      fn(ins, [whole], dims);
+      const sc = scratchFor(entry, steps[0], dims);
+      fn(ins, [whole, ...sc], dims);
       for (const chunks of [2, 3, 5, 1000]) {
         const out = new Float32Array(outLen).fill(NaN);
         const b = chunkBounds(extent, align, chunks);
         for (let k = 1; k < b.length - 1; k++) assert.is(b[k] % align, 0, 'chunk starts are aligned');
         // the pre and post phases (none in a one-node kernel), the chunks last to first
-        fn(ins, [out], dims, -2);
-        for (let k = b.length - 2; k >= 0; k--) fn(ins, [out], dims, b[k], b[k + 1]);
-        fn(ins, [out], dims, -3);
+        const o = [out, ...scratchFor(entry, steps[0], dims)];
+        fn(ins, o, dims, -2);
+        for (let k = b.length - 2; k >= 0; k--) fn(ins, o, dims, b[k], b[k + 1]);
+        fn(ins, o, dims, -3);
         same(whole, out, `${c.op} (${c.note}) in ${b.length - 1} chunks${symbolic ? ', symbolic B' : ''}`);
       }
     }
@@ -139,15 +146,17 @@ test('the worker runs chunks of a kernel: same output as one thread', async () =
   });
   const n = entry.buffers[step.outs[0]].shape.reduce((a: number, d) => a * (d as number), 1);
   const whole = new Float32Array(n);
-  fn(ins, [whole], {});
+  fn(ins, [whole, ...scratchFor(entry, step, {})], {});
   const out = sharedArray('f32', n);
   const bounds = chunkBounds(c.shapes[0][0], 1, 9);
-  const call = pool.register(fn as KernelFn, ins, [out], {}, bounds);
+  // the workers get their own copies of the scratch; this thread uses `mine`
+  const mine = scratchFor(entry, step, {});
+  const call = pool.register(fn as KernelFn, ins, [out], {}, bounds, scratchFor(entry, step, {}) as unknown as ScratchArray[]);
   // the worker boots in the background: run until it has taken some chunks (or give up after 3 s)
   let helped = false;
   for (let t = Date.now(); !helped && Date.now() - t < 3000; ) {
     out.fill(NaN);
-    pool.run(call, fn, ins, [out], {});
+    pool.run(call, fn, ins, [out, ...mine], {});
     same(whole, out, 'threaded conv2d');
     helped = pool.lastMine < bounds.length - 1;
     if (!helped) await new Promise((r) => setTimeout(r, 20));
@@ -173,6 +182,7 @@ for (const file of ['bench/models/lenet5.dnn', 'bench/models/mlp784.dnn']) {
       const a = await m1.trainStep({ image, label });
       const b = await m2.trainStep({ image, label });
       assert.ok(Object.is(a.loss, b.loss), `step ${i + 1}: loss ${b.loss} with threads, ${a.loss} without`);
+      assert.ok(Number.isFinite(a.loss), `step ${i + 1}: loss ${a.loss}`);
     }
     const w1 = m1.getWeights();
     const w2 = m2.getWeights();

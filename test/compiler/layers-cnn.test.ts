@@ -314,7 +314,8 @@ test('diagnostics: conv2d on a non-4-D input, kernel larger than the input, chan
   d = diagnose(`model M { input x: f32[B, 3, 8, 8]  output y: f32[B, 4, 6, 6]
   y = x |> conv2d(filters: 4, kernel: 3, groups: 2) }`);
   assert.is(d[0].code, 'DNN0022');
-  assert.match(d[0].message, "the input's 3 channels (f32[B, 3, 8, 8]) are not divisible by groups = 2");
+  assert.match(d[0].message, "conv2d: the input's 3 channels are not divisible by groups = 2: f32[B, 3, 8, 8]");
+  assert.is(d[0].line, 2, 'the op\'s rule, reported at the call');
 
   d = diagnose(`model M { input x: f32[B, 3, 8, 8]  output y: f32[B, 4, 8, 8]
   y = x |> conv2d(filters: 4, kernel: 3, padding: sme) }`);
@@ -326,6 +327,12 @@ test('diagnostics: conv2d on a non-4-D input, kernel larger than the input, chan
   assert.is(d[0].code, 'DNN0008');
   assert.match(d[0].message, 'maxpool expects [N, C, H, W]');
   assert.match(d[0].help ?? '', 'channel axis');
+
+  d = diagnose(`model M { input x: f32[B, 3, 8, 8]  output y: f32[B, 3, 6, 6]
+  y = x |> maxpool(2, padding: 2) }`);
+  assert.is(d[0].code, 'DNN0022');
+  assert.match(d[0].message, 'maxpool2d: padding [2, 2, 2, 2] must be smaller than the 2x2 window');
+  assert.is(d[0].line, 2);
 
   d = diagnose(`model M { input x: f32[B, 3, 8, 8]  output y: f32[B, 4, 8, 8]
   y = x |> conv2d(filters: 4, kernel: [3, 3, 3]) }`);

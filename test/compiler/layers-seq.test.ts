@@ -172,6 +172,16 @@ test('diagnostics: symbolic T for recurrence, token dtype, heads, attention rank
   y = x |> lstm(units: 4, return: last) }`), [
     '2:12 DNN0015 lstm over a symbolic sequence length is not supported yet; give T a fixed size (the input is f32[B, T, 3])',
   ]);
+  // a table with no rows (max: -1 was a RangeError while building it)
+  for (const max of [0, -1])
+    assert.equal(diagnostics(`model M { input x: f32[B, T, 4]  output y: f32[B, T, 4]\n  y = x + positional(T, 4, max: ${max}) }`), [
+      `2:33 DNN0022 positional: max must be a positive integer, got ${max}`,
+    ]);
+  // found by the fuzzer (a TypeError in the dense after it): no time steps, no last state
+  for (const layer of ['gru(units: 4, return: last)', 'lstm(units: 4, bidirectional: true)', 'rnn(units: 4, layers: 2)'])
+    assert.equal(diagnostics(`model M { input x: f32[B, 0, 3]  output y: f32[B, 4]\n  y = x |> ${layer} |> dense(4) }`), [
+      `2:7 DNN0022 ${layer.slice(0, layer.indexOf('('))} needs at least one time step, got x f32[B, 0, 3] (T = 0)`,
+    ]);
   const emb = diagnostics(`model M { input x: f32[B, 3]  output y: f32[B, 3, 4]
   y = embedding(x, vocab: 5, dim: 4) }`);
   assert.is(emb.length, 1);

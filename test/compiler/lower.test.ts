@@ -100,6 +100,28 @@ test('constructs of later work are located "not supported yet" diagnostics, neve
   for (const src of cases) assert.equal(codes(src), ['DNN0015'], src);
 });
 
+test('a top-level param or const cannot call anything: DNN0017 at the call, saying what it must be', () => {
+  const where = (src: string) => compile(src).diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.code} ${d.message}`);
+  const model = `model M { input x: f32[B, 2]  output y: f32[B, 2]  y = x * E }`;
+  // found by the fuzzer: a builtin returning a value that is not a tensor (an optimizer) was a TypeError
+  assert.equal(where(`const E = adam(3)\n${model}`), [
+    "1:11 DNN0017 a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of 'adam'",
+  ]);
+  assert.equal(where(`const E = 2 * relu(3)\n${model}`), [
+    "1:15 DNN0017 a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of 'relu'",
+  ]);
+  assert.equal(where(`block R(x: f32[B, 2]) -> f32[B, 2] { return x }\nparam E = R(1), F = scan(2)\n${model}`), [
+    "2:11 DNN0017 a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of block 'R'",
+    "2:21 DNN0017 a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of 'scan'",
+  ]);
+  assert.equal(where(`const E = M(1)\n${model}`), [
+    "1:11 DNN0017 a top-level param or const must be a compile-time value (a number, a dim, a name), not a call of model 'M'",
+  ]);
+  // inside a body the call runs; an optimizer in arithmetic is the usual DNN0017
+  assert.equal(codes(`model M { input x: f32[B, 2]  output y: f32[B, 2]  const E = adam(3)  y = x * E }`), ['DNN0017']);
+  ok(`const E = 3, N = 2\nmodel M { input x: f32[B, N]  output y: f32[B, N]  y = x * E }`);
+});
+
 test('indexing: picks with integer tensors, slices with negatives', () => {
   const f = ok(`model P { input logits: f32[B, 5]  output lp: f32[B]  output last: f32[B, 2]
     lp = log_softmax(logits)[argmax(logits)]

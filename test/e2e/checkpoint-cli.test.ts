@@ -26,8 +26,16 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * The JS kernels for every run here: the signal tests interrupt a LeNet epoch
+ * in its middle, and with the WebAssembly kernels one epoch ends in under a
+ * second, before a signal sent at a known point of it could land; the
+ * uninterrupted and resumed runs must use the same kernels to agree bit for bit.
+ */
+const KERNELS = { DNNC_CPU_KERNELS: 'js' };
+
 function run(args: string[], timeout = 240_000): Run {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, CI: 'true', DNNC_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, ...KERNELS, CI: 'true', DNNC_DEBUG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -96,7 +104,7 @@ test('--resume: 2 epochs then 2 more write the very bytes of one 4-epoch run; --
 /** Starts a training run, signals it once it has trained for a while, and returns its exit and the time from signal to exit. */
 function interrupted(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; ms: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, CI: 'true' } });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...KERNELS, CI: 'true' } });
     let output = '';
     let sentAt = 0;
     const onData = (d: Buffer) => {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { minimize } from './minimize.js';
-import { mutate, vocabulary } from './mutate.js';
+import { mutate, vocabulary, type MutationContext } from './mutate.js';
 import type { Kind } from './oracle.js';
 import { DEFAULT_BUDGETS, Pool, verdict, type Budgets, type Outcome } from './pool.js';
 import { Rng } from './rng.js';
@@ -84,6 +84,27 @@ function save(f: Finding, seed: number): string {
   return path;
 }
 
+/** Input `index` of a campaign: the same seed file, mutations and text whatever else ran. */
+function makeInput(base: Rng, index: number, cx: MutationContext, every: number) {
+  const rng = base.fork(index);
+  const seed = rng.pick(cx.seeds);
+  const { text, applied } = mutate(seed.text, rng, cx);
+  // whether this input gets code generation is decided before it runs: the same inputs in every run
+  const wantCodegen = rng.int(every) === 0;
+  return { seed, text, applied, wantCodegen };
+}
+
+/**
+ * Input `index` of the campaign of `seed`, regenerated to reproduce a
+ * finding. The inputs depend on the seed files (examples, docs, corpus) as
+ * they are now: replay a campaign's input on the commit it ran on.
+ */
+export function campaignInput(seed: number, index: number): { from: string; mutations: string[]; text: string } {
+  const seeds = loadSeeds();
+  const { seed: from, text, applied } = makeInput(new Rng(seed), index, { seeds, words: vocabulary(seeds) }, 1);
+  return { from: from.name, mutations: applied, text };
+}
+
 export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
   const seeds = loadSeeds();
   const cx = { seeds, words: vocabulary(seeds) };
@@ -97,11 +118,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   const base = new Rng(options.seed);
 
   const one = async (index: number): Promise<void> => {
-    const rng = base.fork(index);
-    const seed = rng.pick(seeds);
-    const { text, applied } = mutate(seed.text, rng, cx);
-    // whether this input gets code generation is decided before it runs: the same inputs in every run
-    const wantCodegen = rng.int(every) === 0;
+    const { seed, text, applied, wantCodegen } = makeInput(base, index, cx, every);
     const outcome = await pool.run(text, wantCodegen);
     if (outcome.codegen) report.generated++;
     report.slowest.compile = Math.max(report.slowest.compile, outcome.ms.compile ?? 0);

@@ -117,9 +117,20 @@ const mutators: Record<string, Mutator> = {
     const t = pickTok(toks, rng, (x) => x.type === 'Identifier');
     if (!t) return undefined;
     const by = rng.chance(0.1) ? `${'z'.repeat(rng.pick([64, 1000, 30000]))}` : rng.pick(cx.words);
-    let out = text;
-    for (const u of [...toks].reverse()) if (u.type === 'Identifier' && u.image === t.image) out = replaceAt(out, u.start, u.end, by);
-    return out;
+    // in one pass, and no further than the input size limit: 10,000 uses of a name, each
+    // replaced by a 30,000-character one, would otherwise copy gigabytes
+    const parts: string[] = [];
+    let at = 0;
+    let size = 0;
+    for (const u of toks) {
+      if (u.type !== 'Identifier' || u.image !== t.image) continue;
+      parts.push(text.slice(at, u.start), by);
+      size += u.start - at + by.length;
+      at = u.end;
+      if (size > MAX_INPUT_CHARS) break;
+    }
+    parts.push(text.slice(at));
+    return parts.join('');
   },
   replaceString: (text, toks, rng) => {
     const t = pickTok(toks, rng, (x) => x.type === 'StringLiteral');
@@ -174,6 +185,9 @@ const names = Object.keys(mutators);
 /** mutations that often leave a file that still compiles: they carry inputs through to code generation */
 const mild = ['replaceNumber', 'renameEverywhere', 'replaceString', 'longChain', 'deepNest', 'duplicateLine', 'repeatItem', 'oddChar'];
 
+/** The largest input the fuzzer makes (characters); longer texts are cut. */
+export const MAX_INPUT_CHARS = 400_000;
+
 /**
  * Mutate `text`: a third of the time with one mild mutation (so that many
  * inputs reach code generation), else with one to four of any kind. The
@@ -188,11 +202,11 @@ export function mutate(text: string, rng: Rng, cx: MutationContext): { text: str
     const name = rng.pick(gentle ? mild : names);
     const next = mutators[name](out, tokenize(out), rng, cx);
     if (next === undefined || next === out) continue;
-    out = next;
+    out = next.length > MAX_INPUT_CHARS ? next.slice(0, MAX_INPUT_CHARS) : next;
     applied.push(name);
     k++;
   }
   // keep inputs to a size the per-input time budget is meant for
-  if (out.length > 400_000) out = out.slice(0, 400_000);
+  if (out.length > MAX_INPUT_CHARS) out = out.slice(0, MAX_INPUT_CHARS);
   return { text: out, applied };
 }

@@ -9,9 +9,10 @@
  *           JavaScript (TypeScript's transpiler) parsed and evaluated by V8
  *           with a stand-in runtime that records its programs; their gpu.js
  *           kernel sources must parse and their WGSL declare no reserved
- *           names; small models then predict (and take a train step) on the
- *           CPU backend with inputs of the declared shapes, and trainers run
- *           each step. Any exception is a crash.
+ *           names; small models (RUN_LIMIT elements, WORK_LIMIT
+ *           multiply-adds at batch 2) then predict (and take a train step)
+ *           on the CPU backend with inputs of the declared shapes, and
+ *           trainers run each step. Any exception is a crash.
  */
 import vm from 'node:vm';
 import { ts } from 'ts-morph';
@@ -21,6 +22,7 @@ import { compileSource, type CompileResult } from '../../compiler/compile.js';
 import type { CompiledFile } from '../../compiler/compiled.js';
 import { catalog, type Diagnostic } from '../../compiler/diagnostics.js';
 import { dimSymbols, evalShape, type Dim } from '../../compiler/dims.js';
+import type { Graph, Value } from '../../compiler/ir.js';
 import type { Span } from '../../grammar/span.js';
 import { instantiate, instantiateTrainer } from '../../runtime/index.js';
 import type { Program, TrainerProgram } from '../../runtime/program.js';
@@ -134,6 +136,62 @@ function footprint(p: Program): number {
   return n;
 }
 
+const elements = (v: Value) => atTwo(v.type.shape).reduce((x, y) => x * Math.max(0, y), 1);
+
+/**
+ * About how many multiply-adds a graph does at batch 2 (every symbolic dim
+ * 2): the contractions (matmul, conv2d and its gradients) and the pooling
+ * windows count their inner loops; every other op is linear in the elements
+ * it reads and writes.
+ */
+export function graphWork(g: Graph): number {
+  let work = 0;
+  for (const n of g.nodes) {
+    const out = n.outputs.reduce((a, v) => a + elements(v), 0);
+    const [a, b] = n.inputs;
+    const last = (v: Value, i: number) => Math.max(0, atTwo(v.type.shape).at(i) ?? 1);
+    switch (n.op) {
+      case 'matmul':
+        work += out * last(a, n.attrs.transA ? -2 : -1);
+        break;
+      case 'conv2d': // x, w [F, C/groups, KH, KW]: each output sums C/groups * KH * KW products
+      case 'conv2d_backprop_input': // dy, w: the same sums, transposed
+        work += (n.op === 'conv2d' ? out : elements(a)) * (elements(b) / Math.max(1, last(b, 0)));
+        break;
+      case 'conv2d_backprop_filter': // x, dy [N, F, OH, OW]: each tap of dw sums over N * OH * OW
+        work += out * (elements(b) / Math.max(1, last(b, 1)));
+        break;
+      case 'maxpool2d':
+      case 'avgpool2d':
+      case 'maxpool2d_grad':
+      case 'avgpool2d_grad': {
+        const k = Array.isArray(n.attrs.kernel) ? (n.attrs.kernel as number[]) : [1, 1];
+        work += Math.max(out, ...n.inputs.map(elements)) * k.reduce((x, y) => x * y, 1);
+        break;
+      }
+      default:
+        work += out + n.inputs.reduce((x, v) => x + elements(v), 0);
+    }
+  }
+  return work;
+}
+
+/** The operations of a file, all graphs together (what MAX_OPERATIONS bounds): code generation takes time in proportion. */
+export function fileOperations(file: CompiledFile): number {
+  let n = 0;
+  for (const m of file.models) n += m.predict.nodes.length + (m.train ? m.train.step.nodes.length + m.train.evaluate.nodes.length : 0);
+  for (const t of file.trainers ?? []) for (const s of t.steps) n += s.graph.nodes.length;
+  return n;
+}
+
+/** The work of each model (predict and its training step) and each trainer (its steps) of a file, by name. */
+function fileWork(file: CompiledFile): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of file.models) out.set(m.name, graphWork(m.predict) + (m.train ? graphWork(m.train.step) : 0));
+  for (const t of file.trainers ?? []) out.set(t.name, t.steps.reduce((a, s) => a + graphWork(s.graph), 0));
+  return out;
+}
+
 /** Inputs of the declared shapes with every symbolic dim 2: small values for f32, zeros for ids and booleans. */
 function inputsFor(specs: IOSpec[]): Record<string, TensorInput> {
   const out: Record<string, TensorInput> = {};
@@ -148,6 +206,15 @@ function inputsFor(specs: IOSpec[]): Record<string, TensorInput> {
 
 /** The most elements a model may allocate for the fuzzer to run it (16 Mi, 64 MiB of f32). */
 const RUN_LIMIT = 2 ** 24;
+
+/**
+ * The most multiply-adds (graphWork) a model or trainer may do for the
+ * fuzzer to run it: a few seconds at most on the CPU backend. A valid model
+ * that computes more (a conv2d with a 100x100 kernel: 10^10 at batch 2) is
+ * compiled and generated but not run: its run would time the backend's
+ * arithmetic, not find a bug, and read as a hang.
+ */
+const WORK_LIMIT = 2 ** 29;
 
 /** A runtime stand-in for evaluating a generated module: it records the programs instead of running them. */
 function recorder() {
@@ -206,8 +273,11 @@ export async function checkCodegen(file: CompiledFile): Promise<StageResult> {
     const bad = checkKernelSources(program);
     if (bad) return bad;
   }
+  const work = fileWork(file);
+  const total = [...work.values()].reduce((a, b) => a + b, 0);
+  const tooMuch = (p: { name: string }) => (work.get(p.name) ?? total) > WORK_LIMIT;
   for (const program of models) {
-    if (footprint(program) > RUN_LIMIT) continue;
+    if (footprint(program) > RUN_LIMIT || tooMuch(program)) continue;
     try {
       const model = await instantiate(program, { seed: 1, backend: 'cpu', threads: 1 });
       try {
@@ -222,7 +292,7 @@ export async function checkCodegen(file: CompiledFile): Promise<StageResult> {
     }
   }
   for (const program of trainers) {
-    if (program.models.some((m) => footprint(m) > RUN_LIMIT)) continue;
+    if (program.models.some((m) => footprint(m) > RUN_LIMIT) || tooMuch(program)) continue;
     try {
       const trainer = await instantiateTrainer(program, { seed: 1, backend: 'cpu', threads: 1 });
       try {

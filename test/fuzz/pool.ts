@@ -19,11 +19,18 @@ import type { Job, Report } from './worker.js';
 export interface Budgets {
   /** parse + lower + passes, ms */
   compile: number;
-  /** module, programs, a run on the CPU, ms */
+  /** module, programs, a run on the CPU, ms, plus `perOperation` for each operation of the file */
   codegen: number;
+  /**
+   * ms more of codegen per operation the file compiles to. Code generation
+   * is linear in the operations, at about 0.3 ms each here (the worker
+   * thread's CPU time): a file at the limit of 20,000 (MAX_OPERATIONS)
+   * takes about 6 s, 10 s on a slower or busier machine, and is no hang.
+   */
+  perOperation?: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { compile: 2000, codegen: 10000 };
+export const DEFAULT_BUDGETS: Budgets = { compile: 2000, codegen: 10000, perOperation: 1 };
 
 /** A stage is a hang past this many times its budget on the wall clock, whatever its CPU time. */
 export const WALL_FACTOR = 20;
@@ -104,11 +111,11 @@ class Slot {
     return this.stat !== undefined ? threadCpuMs(this.stat) : undefined;
   }
 
-  private arm(stage: 'compile' | 'codegen'): void {
+  private arm(stage: 'compile' | 'codegen', operations = 0): void {
     const c = this.current!;
     clearTimeout(c.timer);
     c.stage = stage;
-    const budget = this.budgets[stage];
+    const budget = stage === 'compile' ? this.budgets.compile : this.budgets.codegen + (this.budgets.perOperation ?? 0) * operations;
     const wall0 = performance.now();
     const cpu0 = this.cpuMs();
     const check = () => {
@@ -121,7 +128,7 @@ class Slot {
         return;
       }
       const w = this.worker;
-      const how = spent !== undefined && spent < budget ? `${(wall / 1000).toFixed(0)} s on the wall clock` : `${budget} ms`;
+      const how = spent !== undefined && spent < budget ? `${(wall / 1000).toFixed(0)} s on the wall clock` : `${budget.toFixed(0)} ms`;
       c.outcome[stage] = { kind: 'hang', detail: `${stage} ran past ${how}`, signature: `hang ${stage}` };
       this.settle(c.outcome);
       this.restart(w);
@@ -141,7 +148,7 @@ class Slot {
     c.outcome[m.stage] = m.result;
     c.outcome.ms[m.stage] = m.ms;
     if (m.last) this.settle(c.outcome);
-    else this.arm('codegen');
+    else this.arm('codegen', m.operations);
   }
 
   private onDeath(w: Worker, e: Error): void {

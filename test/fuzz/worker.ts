@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadCpuMs, threadStatPath } from './cputime.js';
-import { checkCodegen, checkCompile, crash, type StageResult } from './oracle.js';
+import { checkCodegen, checkCompile, crash, fileOperations, type StageResult } from './oracle.js';
 
 export interface Job {
   id: number;
@@ -14,8 +14,12 @@ export interface Job {
   codegen: boolean;
 }
 
-/** `ready` gives the thread's /proc stat path (budgets in CPU time); `ms` is the stage's CPU time where known, else wall time. */
-export type Report = { ready: true; stat?: string } | { id: number; stage: 'compile' | 'codegen'; result: StageResult; ms: number; last: boolean };
+/**
+ * `ready` gives the thread's /proc stat path (budgets in CPU time); `ms` is
+ * the stage's CPU time where known, else wall time; `operations`, when code
+ * generation follows, the compiled file's operations (its budget grows with them).
+ */
+export type Report = { ready: true; stat?: string } | { id: number; stage: 'compile' | 'codegen'; result: StageResult; ms: number; last: boolean; operations?: number };
 
 const port = parentPort!;
 const { sourceDir } = workerData as { sourceDir: string };
@@ -30,7 +34,7 @@ async function run(job: Job): Promise<void> {
   let t0 = now();
   const { result, file } = checkCompile(job.source, sourceDir);
   const more = job.codegen && result.kind === 'ok' && file !== undefined;
-  port.postMessage({ id: job.id, stage: 'compile', result, ms: now() - t0, last: !more } satisfies Report);
+  port.postMessage({ id: job.id, stage: 'compile', result, ms: now() - t0, last: !more, ...(more ? { operations: fileOperations(file) } : {}) } satisfies Report);
   if (!more) return;
   t0 = now();
   let gen: StageResult;

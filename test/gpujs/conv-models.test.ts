@@ -23,11 +23,13 @@ import type { CompiledModel } from '../../compiler/compiled.js';
 import { getOp } from '../../compiler/ops/index.js';
 import { randomAt, randomKey } from '../../compiler/ops/random.js';
 import { normalAt } from '../../compiler/ops/random-normal.js';
-import type { GpujsKernelContext } from '../../compiler/ops/types.js';
+import type { GpujsKernelContext } from '../../codegen/gpujs/types.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { missingGpujs } from '../../codegen/gpujs/index.js';
 import { backendDiagnostics } from '../../codegen/backend-support.js';
 import { randomNormalGpujs, randomUniformGpujs } from '../../codegen/gpujs/ops/random.js';
+import { gpujsRenderers } from '../../codegen/gpujs/renderers.js';
+import type { GpujsRenderer } from '../../codegen/gpujs/types.js';
 import { instantiate } from '../../runtime/index.js';
 import type { CreateOptions, Model, Tensor } from '../../runtime/types.js';
 import { assertClose, oneNodeModel, rng } from './helpers.js';
@@ -145,8 +147,9 @@ test('random_uniform / random_normal gpu.js source: the cpu bits for seeds and s
 
 test('a model whose op lacks a gpu.js kernel is refused, naming it', async () => {
   const def = getOp('avgpool2d');
-  const saved = def.gpujs;
-  def.gpujs = undefined;
+  const table = gpujsRenderers as Record<string, GpujsRenderer | undefined>;
+  const saved = table['avgpool2d'];
+  delete table['avgpool2d'];
   try {
     const s = def.samples[0];
     const model = oneNodeModel(def, s.inputs.map((i) => i.shape), s.inputs.map((i) => i.dtype ?? 'f32'), s.attrs);
@@ -156,7 +159,7 @@ test('a model whose op lacks a gpu.js kernel is refused, naming it', async () =>
       (e: Error) => assert.match(e.message, 'cannot run on the gpujs backend: no gpu.js kernel for op(s) avgpool2d'),
     );
   } finally {
-    def.gpujs = saved;
+    table['avgpool2d'] = saved;
   }
 });
 
@@ -164,16 +167,16 @@ test('examples/mnist now passes the gpujs backend check; without a conv2d kernel
   const file = 'examples/mnist/mnist.dnn';
   const res = compileSource(readFileSync(file, 'utf8'), file);
   assert.equal(backendDiagnostics(res.file!, 'gpujs'), []);
-  const def = getOp('conv2d');
-  const saved = def.gpujs;
-  def.gpujs = undefined;
+  const table = gpujsRenderers as Record<string, GpujsRenderer | undefined>;
+  const saved = table['conv2d'];
+  delete table['conv2d'];
   try {
     const d = backendDiagnostics(res.file!, 'gpujs');
     assert.is(d.length, 1, d.map((x) => x.message).join('; '));
     assert.ok(d[0].message.includes("'conv2d'"), d[0].message);
     assert.is(d[0].code, 'DNN0030');
   } finally {
-    def.gpujs = saved;
+    table['conv2d'] = saved;
   }
 });
 

@@ -13,7 +13,7 @@ import type { CompiledModel } from '../../compiler/compiled.js';
 import { GraphBuilder } from '../../compiler/builder.js';
 import { Graph } from '../../compiler/ir.js';
 import { programFromModel } from '../../codegen/module/plan-model.js';
-import { DEFAULT_MATMUL_TILING, LARGE_MATMUL_TILING, overrideMatmulTiling, pickMatmulTiling, type MatmulTiling } from '../../compiler/ops/linalg.js';
+import { DEFAULT_MATMUL_TILING, LARGE_MATMUL_TILING, overrideMatmulTiling, pickMatmulTiling, type MatmulTiling } from '../../codegen/wgsl/ops/linalg.js';
 import { missingKernels } from '../../codegen/wgsl/index.js';
 import { instantiate } from '../../runtime/index.js';
 import type { Model, TypedArray } from '../../runtime/types.js';

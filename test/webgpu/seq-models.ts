@@ -11,7 +11,7 @@
  * outputs with ONE concat node of T inputs, so its kernel binds T + 1
  * storage buffers, and WebGPU adapters allow 8 to 12 per shader stage
  * (SwiftShader: 12); at T = 32 Dawn rejects the pipeline. Known limitation
- * of the lstm lowering (compiler/lower/builtins/layers.ts), not of the
+ * of the lstm lowering (compiler/lower/builtins/layers/recurrent.ts), not of the
  * sequence ops.
  */
 import { readFileSync } from 'node:fs';

@@ -19,9 +19,11 @@
  */
 import type { Dim } from '../../../compiler/dims.js';
 import type { Attrs } from '../../../compiler/ir.js';
-import { gpujsDim, gpujsIdiv, gpujsUnravel } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
-import { windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
+import { gpujsDim, gpujsIdiv, gpujsUnravel } from '../util.js';
+import type { GpujsKernelContext } from '../types.js';
+import { windowGeometry } from '../../../compiler/ops/conv.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 
 const nums = (dims: readonly Dim[]) => dims.map((d) => d as number);
@@ -173,3 +175,19 @@ export function conv2dTransposeGpujs(ctx: GpujsKernelContext): string {
   for (const k of ['strides', 'pads', 'dilations', 'groups']) if (ctx.attrs[k] !== undefined) a[k] = ctx.attrs[k];
   return conv2dBackpropInputGpujs({ ...ctx, attrs: a });
 }
+
+/** op name -> gpu.js renderer */
+export const convGpujsRenderers: OpTable<GpujsRenderer> = {
+  conv2d: {
+    kernel: conv2dGpujs,
+  },
+  conv2d_backprop_input: {
+    kernel: conv2dBackpropInputGpujs,
+  },
+  conv2d_backprop_filter: {
+    kernel: conv2dBackpropFilterGpujs,
+  },
+  conv2d_transpose: {
+    kernel: conv2dTransposeGpujs,
+  },
+};

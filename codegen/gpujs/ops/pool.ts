@@ -16,8 +16,10 @@
  * the loop runs over ceil(kh / sh) candidates from the low end, guarded.
  */
 import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
-import { gpujsIdiv, gpujsNum } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { gpujsIdiv, gpujsNum } from '../util.js';
+import type { GpujsKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 
 const plus = (a: string, k: number) => (k === 0 ? a : k > 0 ? `${a} + ${k}` : `${a} - ${-k}`);
@@ -172,3 +174,19 @@ export function avgpool2dGradGpujs(ctx: GpujsKernelContext): string {
   );
   return lines.join('\n');
 }
+
+/** op name -> gpu.js renderer */
+export const poolGpujsRenderers: OpTable<GpujsRenderer> = {
+  maxpool2d: {
+    kernel: maxpool2dGpujs,
+  },
+  maxpool2d_grad: {
+    kernel: maxpool2dGradGpujs,
+  },
+  avgpool2d: {
+    kernel: avgpool2dGpujs,
+  },
+  avgpool2d_grad: {
+    kernel: avgpool2dGradGpujs,
+  },
+};

@@ -29,8 +29,11 @@
  * The kernels are long (every thread recomputes the key: ~20 xors of 16
  * rounds) but branch-free apart from the loops, which have literal bounds.
  */
-import { gpujsNum, numAttr } from '../../../compiler/ops/kernel-util.js';
-import type { GpujsKernelContext } from '../../../compiler/ops/types.js';
+import { gpujsNum } from '../util.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import type { GpujsKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 /**
  * 2^-8 as a literal; other powers of two are products of it (and 0.03125):
@@ -240,3 +243,10 @@ export function randomNormalGpujs(ctx: GpujsKernelContext): string {
   uniform(L, 'i * 2.0 + 1.0', 'u2');
   return [...L.decls(), ...L.lines, ...NORMAL_MATH('u1', 'u2'), `return ${gpujsNum(mean)} + ${gpujsNum(std)} * (r * cz);`].join('\n');
 }
+
+/** op name -> gpu.js renderer */
+export const randomGpujsRenderers: OpTable<GpujsRenderer> = {
+  random_uniform: {
+    kernel: randomUniformGpujs,
+  },
+};

@@ -13,9 +13,12 @@
  *                   [(h - 1) sh, (h + 2) sh) can touch row h (s moves by 1 per sh rows), so the
  *                   loops run 3 sh x 3 sw candidates, guarded.
  */
-import { numsAttr, gpujsIdiv } from '../../../compiler/ops/kernel-util.js';
+import { numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { gpujsIdiv } from '../util.js';
 import { bilinearTaps } from '../../../compiler/ops/resize.js';
-import type { GpujsKernel, GpujsKernelContext } from '../../../compiler/ops/types.js';
+import type { GpujsKernel, GpujsKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { GpujsRenderer } from '../types.js';
 
 function attrs(ctx: GpujsKernelContext): { sh: number; sw: number; bilinear: boolean } {
   const [sh, sw] = numsAttr(ctx.attrs, 'scale')!;
@@ -105,3 +108,13 @@ export function upsample2dGradGpujs(ctx: GpujsKernelContext): string | GpujsKern
   ];
   return { body: body.join('\n'), data: [tapTable(H, sh), tapTable(W, sw)] };
 }
+
+/** op name -> gpu.js renderer */
+export const resizeGpujsRenderers: OpTable<GpujsRenderer> = {
+  upsample2d: {
+    kernel: upsample2dGpujs,
+  },
+  upsample2d_grad: {
+    kernel: upsample2dGradGpujs,
+  },
+};

@@ -16,10 +16,12 @@
  * groups), so conv2d_transpose can pass its own node with converted attrs.
  */
 import { dimMul, type Dim } from '../../../compiler/dims.js';
-import { wgslMul } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { wgslMul } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
 import { windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
 import { implicitGemmWgsl, pickGemmTiling } from './gemm.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 
 const u = (n: number) => `${n}u`;
@@ -168,3 +170,20 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string
     tiling: pickGemmTiling(Fg, Cg * KK + (sumOut ? 1 : 0), true),
   });
 }
+
+/** op name -> WGSL renderer */
+export const convWgslRenderers: OpTable<WgslRenderer> = {
+  conv2d: {
+    kernel: conv2dWgsl,
+  },
+  conv2d_backprop_input: {
+    kernel: conv2dBackpropInputWgsl,
+  },
+  conv2d_backprop_filter: {
+    kernel: conv2dBackpropFilterWgsl,
+    sum: (ctx, input, out) => {
+      if (input !== 1) throw new Error('internal: conv2d_backprop_filter sums only dy');
+      return conv2dBackpropFilterWgsl(ctx, out);
+    },
+  },
+};

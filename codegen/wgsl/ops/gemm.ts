@@ -22,7 +22,7 @@
  *  dims read; nothing returns early).
  */
 import { dimAdd, type Dim } from '../../../compiler/dims.js';
-import type { WgslKernel } from '../../../compiler/ops/types.js';
+import type { WgslKernel } from '../types.js';
 
 export interface GemmTiling {
   TM: number;

@@ -14,8 +14,10 @@
  */
 import { dimProduct } from '../../../compiler/dims.js';
 import { poolGeometry, type PoolProblem } from '../../../compiler/ops/pool.js';
-import { wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 
 const u = (n: number) => `${n}u`;
@@ -131,3 +133,19 @@ export function avgpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   ];
   return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
 }
+
+/** op name -> WGSL renderer */
+export const poolWgslRenderers: OpTable<WgslRenderer> = {
+  maxpool2d: {
+    kernel: maxpool2dWgsl,
+  },
+  maxpool2d_grad: {
+    kernel: maxpool2dGradWgsl,
+  },
+  avgpool2d: {
+    kernel: avgpool2dWgsl,
+  },
+  avgpool2d_grad: {
+    kernel: avgpool2dGradWgsl,
+  },
+};

@@ -12,8 +12,11 @@
  * with ln and cos of our own (MATH_DECL), accurate to ~1e-7 on every driver.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numAttr, wgslNum, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslNum, wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 const MIX_DECL = `fn mix32(x: u32) -> u32 {
   var h = x;
@@ -79,3 +82,10 @@ export function randomNormalWgsl(ctx: WgslKernelContext): WgslKernel {
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: `${MIX_DECL}\n${MATH_DECL}` };
 }
+
+/** op name -> WGSL renderer */
+export const randomWgslRenderers: OpTable<WgslRenderer> = {
+  random_uniform: {
+    kernel: randomUniformWgsl,
+  },
+};

@@ -12,8 +12,11 @@
  *                   [(h - 1) sh, (h + 2) sh) can touch row h (s moves by 1 per sh rows).
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numsAttr, wgslPerElement } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numsAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslPerElement } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 const u = (n: number) => `${n}u`;
 const f = (n: number) => (Number.isInteger(n) ? `${n}.0` : String(n));
@@ -92,3 +95,13 @@ export function upsample2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: TAP_DECL };
 }
+
+/** op name -> WGSL renderer */
+export const resizeWgslRenderers: OpTable<WgslRenderer> = {
+  upsample2d: {
+    kernel: upsample2dWgsl,
+  },
+  upsample2d_grad: {
+    kernel: upsample2dGradWgsl,
+  },
+};

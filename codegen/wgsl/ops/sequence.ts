@@ -20,8 +20,11 @@
  *   iota:         out[idx] = (idx / inner) % size, as f32 or i32.
  */
 import { dimProduct } from '../../../compiler/dims.js';
-import { numAttr, wgslMul, wgslPerElement, WGSL_ELEMENTWISE_WG } from '../../../compiler/ops/kernel-util.js';
-import type { WgslKernel, WgslKernelContext } from '../../../compiler/ops/types.js';
+import { numAttr } from '../../../compiler/ops/kernel-util.js';
+import { wgslMul, wgslPerElement, WGSL_ELEMENTWISE_WG } from '../util.js';
+import type { WgslKernel, WgslKernelContext } from '../types.js';
+import type { OpTable } from '../../../compiler/ops/index.js';
+import type { WgslRenderer } from '../types.js';
 
 export function gatherWgsl(ctx: WgslKernelContext): WgslKernel {
   const [table, idx] = ctx.in;
@@ -88,3 +91,16 @@ export function iotaWgsl(ctx: WgslKernelContext): WgslKernel {
   const conv = ctx.outType[0] === 'i32' ? `i32(${v})` : `f32(${v})`;
   return wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${conv};`);
 }
+
+/** op name -> WGSL renderer */
+export const sequenceWgslRenderers: OpTable<WgslRenderer> = {
+  gather: {
+    kernel: gatherWgsl,
+  },
+  scatter_add: {
+    kernel: scatterAddWgsl,
+  },
+  iota: {
+    kernel: iotaWgsl,
+  },
+};

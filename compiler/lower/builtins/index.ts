@@ -1,6 +1,6 @@
 /** Every built-in callable, by name. */
 import type { BuiltinImpl } from '../builtin.js';
-import { layerBuiltins } from './layers.js';
+import { layerBuiltins } from './layers/index.js';
 import { mathBuiltins } from './math.js';
 import { trainingBuiltins } from './training.js';
 
