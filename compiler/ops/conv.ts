@@ -72,6 +72,15 @@ export function outExtent(n: number, k: number, s: number, d: number, p0: number
   return Math.floor((n + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 }
 
+/** For window tap offset `off` (= k*d - pad) at stride s: the output range [lo, hi) whose input index lies in [0, n). */
+export function validRange(n: number, OUT: number, s: number, off: number): [number, number] {
+  let lo = 0;
+  while (lo < OUT && lo * s + off < 0) lo++;
+  let hi = OUT;
+  while (hi > lo && (hi - 1) * s + off >= n) hi--;
+  return [lo, hi];
+}
+
 function staticDims(op: string, what: string, t: TensorType, from: number): number[] {
   const out: number[] = [];
   for (let i = from; i < t.shape.length; i++) {

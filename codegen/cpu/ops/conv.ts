@@ -4,7 +4,7 @@
 import { type CpuKernelContext } from '../types.js';
 import { emitGemmPacked, gemmScratch, gemmScratchSize, type GemmSpec } from '../gemm.js';
 import { splitPrologue } from '../split.js';
-import { ConvProblem, inferConv, inferBackpropFilter, inferBackpropInput } from '../../../compiler/ops/conv.js';
+import { ConvProblem, inferConv, inferBackpropFilter, inferBackpropInput, validRange } from '../../../compiler/ops/conv.js';
 import type { OpTable } from '../../../compiler/ops/index.js';
 import type { CpuRenderer } from '../types.js';
 
@@ -41,15 +41,6 @@ function packedSpec(g: Gemm): GemmSpec {
     cOff: g.cOff, cRow: String(g.cRow),
     accumulate: g.accumulate, scratch: 'bp',
   };
-}
-
-/** For window tap offset `off` (= k*d - pad) at stride s: the output range [lo, hi) whose input index lies in [0, n). */
-function validRange(n: number, OUT: number, s: number, off: number): [number, number] {
-  let lo = 0;
-  while (lo < OUT && lo * s + off < 0) lo++;
-  let hi = OUT;
-  while (hi > lo && (hi - 1) * s + off >= n) hi--;
-  return [lo, hi];
 }
 
 /**

@@ -19,20 +19,13 @@
  * every image.
  */
 import { dimMul, type Dim } from '../../../compiler/dims.js';
-import { outExtent, windowGeometry, type ConvGeometry } from '../../../compiler/ops/conv.js';
+import { inferBackpropFilter, inferBackpropInput, inferConv, validRange, type ConvProblem } from '../../../compiler/ops/conv.js';
 import { emitGemm, gemmScratchBytes, MR } from '../gemm.js';
 import type { KernelBuilder } from '../builder.js';
 import type { WasmOpContext, WasmOpKernel } from './types.js';
 
-interface Conv extends ConvGeometry {
-  C: number;
-  H: number;
-  W: number;
-  F: number;
-  KH: number;
-  KW: number;
-  OH: number;
-  OW: number;
+/** The registry's description of the convolution, with the per-group sizes the kernels index by. */
+interface Conv extends ConvProblem {
   Cg: number;
   Fg: number;
   /** taps per group: Cg * KH * KW */
@@ -41,24 +34,14 @@ interface Conv extends ConvGeometry {
   P: number;
 }
 
-function problem(attrs: WasmOpContext['attrs'], C: number, H: number, W: number, F: number, KH: number, KW: number): Conv {
-  const g = windowGeometry('conv2d', attrs);
-  const OH = outExtent(H, KH, g.sh, g.dh, g.pt, g.pb);
-  const OW = outExtent(W, KW, g.sw, g.dw, g.pl, g.pr);
-  const Cg = C / g.groups;
-  return { ...g, C, H, W, F, KH, KW, OH, OW, Cg, Fg: F / g.groups, K: Cg * KH * KW, P: OH * OW };
+function withGroups(p: ConvProblem): Conv {
+  const Cg = p.C / p.groups;
+  return { ...p, Cg, Fg: p.F / p.groups, K: Cg * p.KH * p.KW, P: p.OH * p.OW };
 }
+
+const types = (ctx: WasmOpContext) => ctx.node.inputs.map((v) => v.type);
 
 const nums = (s: Dim[]): number[] | undefined => (s.every((d) => typeof d === 'number') ? (s as number[]) : undefined);
-
-/** valid output range [lo, hi) of a tap at offset `off` (= k*d - pad), stride s, input extent n */
-function validRange(n: number, OUT: number, s: number, off: number): [number, number] {
-  let lo = 0;
-  while (lo < OUT && lo * s + off < 0) lo++;
-  let hi = OUT;
-  while (hi > lo && (hi - 1) * s + off >= n) hi--;
-  return [lo, hi];
-}
 
 const ptr = (base: string, bytes: string) => `(i32.add (local.get ${base}) ${bytes})`;
 const i32 = (x: number) => `(i32.const ${x})`;
@@ -163,7 +146,7 @@ export function conv2dWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
   const xs = nums(ctx.inShape[0].slice(1));
   const ws = nums(ctx.inShape[1]);
   if (!xs || !ws) return undefined;
-  const p = problem(ctx.attrs, xs[0], xs[1], xs[2], ws[0], ws[2], ws[3]);
+  const p = withGroups(inferConv(types(ctx), ctx.attrs).p);
   const b = ctx.b;
   const f = b.f;
   const [x, w] = ctx.in;
@@ -212,8 +195,7 @@ export function conv2dBackpropInputWasm(ctx: WasmOpContext): WasmOpKernel | unde
   const ws = nums(ctx.inShape[1]);
   const size = ctx.attrs.inputSize as number[] | undefined;
   if (!dys || !ws || !size) return undefined;
-  const groups = windowGeometry('conv2d', ctx.attrs).groups;
-  const p = problem(ctx.attrs, ws[1] * groups, size[0], size[1], ws[0], ws[2], ws[3]);
+  const p = withGroups(inferBackpropInput(types(ctx), ctx.attrs).p);
   const b = ctx.b;
   const f = b.f;
   const [dy, w] = ctx.in;
@@ -266,7 +248,7 @@ export function conv2dBackpropFilterWasm(ctx: WasmOpContext): WasmOpKernel | und
   const kernel = ctx.attrs.kernel as number[] | undefined;
   const F = ctx.inShape[1][1];
   if (!xs || !kernel || typeof F !== 'number') return undefined;
-  const p = problem(ctx.attrs, xs[0], xs[1], xs[2], F, kernel[0], kernel[1]);
+  const p = withGroups(inferBackpropFilter(types(ctx), ctx.attrs).p);
   const b = ctx.b;
   const f = b.f;
   const [x, dy] = ctx.in;
