@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { compileSource } from '../compiler/compile.js';
 import { emitModule } from '../codegen/module/emit.js';
 import { freshResultsPath } from './results-path.js';
+import { median } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -34,10 +35,6 @@ const files = given.length
       .flatMap((d) => (existsSync(join(root, 'examples', d)) && !d.includes('.') ? readdirSync(join(root, 'examples', d)).filter((f) => f.endsWith('.dnn')).map((f) => `examples/${d}/${f}`) : []))
       .sort();
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 /** CPU milliseconds (user + system) of this process since `c0` */
 const cpuMs = (c0: NodeJS.CpuUsage): number => {

@@ -4,6 +4,7 @@
  * expected second or more per call) take 2-3 samples; fast ones at least 5.
  */
 import Benchmark from 'benchmark';
+import { median } from './stats.js';
 
 export interface Timing {
   /** median seconds per operation over benchmark.js's samples */
@@ -42,10 +43,8 @@ export async function measure(fn: () => unknown | Promise<unknown>, expectSecond
     bench.run({ async: true });
   });
   if (failure) throw failure;
-  const sample = [...bench.stats.sample].sort((a, b) => a - b);
-  const mid = sample.length >> 1;
-  const median = sample.length % 2 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2;
-  return { median, mean: bench.stats.mean, rme: bench.stats.rme, samples: sample.length };
+  const sample = bench.stats.sample;
+  return { median: median(sample), mean: bench.stats.mean, rme: bench.stats.rme, samples: sample.length };
 }
 
 /**
@@ -76,11 +75,8 @@ export async function measureCpu(fn: () => unknown | Promise<unknown>, expectSec
     for (let i = 0; i < perSample; i++) await fn();
     samples.push((cpu() - t0) / perSample);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
-  return { median, mean, rme: 0, samples: samples.length };
+  return { median: median(samples), mean, rme: 0, samples: samples.length };
 }
 
 /**
@@ -131,10 +127,7 @@ export async function measurePair(
 
 /** median, mean and relative margin of error (95%, normal approximation) of per-call seconds */
 function summary(xs: number[]): Timing {
-  const sorted = [...xs].sort((p, q) => p - q);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return { median, mean, rme: mean > 0 ? (100 * 1.96 * sd) / Math.sqrt(xs.length) / mean : 0, samples: xs.length };
+  return { median: median(xs), mean, rme: mean > 0 ? (100 * 1.96 * sd) / Math.sqrt(xs.length) / mean : 0, samples: xs.length };
 }

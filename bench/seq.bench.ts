@@ -52,6 +52,7 @@ import { Rng } from '../runtime/data/random.js';
 import type { Model, TensorInput } from '../runtime/types.js';
 import { resolveThreads } from '../runtime/threads.js';
 import { freshResultsPath } from './results-path.js';
+import { median } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const B = 32;
@@ -92,11 +93,8 @@ async function measure(fn: () => unknown | Promise<unknown>, n: number, warmup: 
     await fn();
     t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
-  const mid = t.length >> 1;
-  const median = t.length % 2 ? t[mid] : (t[mid - 1] + t[mid]) / 2;
   const r = (x: number) => Number(x.toPrecision(4));
-  return { medianMs: r(median), minMs: r(t[0]), maxMs: r(t[t.length - 1]), samples: n, warmup };
+  return { medianMs: r(median(t)), minMs: r(Math.min(...t)), maxMs: r(Math.max(...t)), samples: n, warmup };
 }
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0] : String(e));
