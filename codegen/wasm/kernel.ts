@@ -13,7 +13,7 @@
  *     before (-2) and after (-3) the wasm one on views of the same memory
  *     (codegen/cpu/split.ts), so nothing is copied between them.
  */
-import { dimAdd, dimSymbols, type Dim } from '../../compiler/dims.js';
+import { dimAdd, dimSymbols, evalShape, type Dim } from '../../compiler/dims.js';
 import type { Node, Value } from '../../compiler/ir.js';
 import { phasesOf } from '../cpu/group.js';
 import { loopPhaseSupported, loopPhaseWat } from './elementwise.js';
@@ -59,7 +59,26 @@ export interface WasmKernelSource {
  * template for these shapes.
  */
 export function generateWasmKernel(name: string, group: KernelGroup, cpu: CpuKernelSource): WasmKernelSource | undefined {
-  return wholeGroup(name, group, cpu) ?? heavyPhase(name, group, cpu);
+  const k = wholeGroup(name, group, cpu) ?? heavyPhase(name, group, cpu);
+  return k && fitsWasm32(group, k.spec.scratch) ? k : undefined;
+}
+
+/**
+ * The largest byte size a wasm kernel handles: its offsets and sizes are
+ * i32 constants and signed i32 arithmetic, and a wasm32 memory holds 4 GiB.
+ */
+const MAX_WASM_BYTES = 2 ** 31 - 1;
+
+/**
+ * Whether every tensor of the group (at 1 for each symbolic dim) and the
+ * kernel's scratch fit MAX_WASM_BYTES; a kernel past it keeps its JS form
+ * (a conv2d with a 1000 x 1000 kernel has a column matrix of 12 GB).
+ */
+function fitsWasm32(group: KernelGroup, scratch: Dim): boolean {
+  const bytes = (v: Value) => v.type.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), v.type.dtype === 'bool' ? 1 : 4);
+  if ([...group.inputs, ...group.outputs].some((v) => bytes(v) > MAX_WASM_BYTES)) return false;
+  const [atOne] = evalShape([scratch], Object.fromEntries(dimSymbols(scratch).map((d) => [d, 1])));
+  return atOne <= MAX_WASM_BYTES;
 }
 
 /** 1. every phase in wasm (undefined when one has no wasm form) */

@@ -74,15 +74,24 @@ export function unknownFieldHint(name: string): { hint: string; help: string } {
  * callees and `.field` properties are not reads.
  */
 export function readsName(stmts: readonly A.Stmt[], name: string): boolean {
+  // an explicit stack, not recursion: a chain of 10,000 `+` is an AST 10,000 deep
   const seen = new Set<unknown>();
-  const visit = (node: unknown, skipKeys: readonly string[]): boolean => {
-    if (node === null || typeof node !== 'object' || seen.has(node)) return false;
+  const stack: [unknown, readonly string[]][] = stmts.map((s) => [s, ['name']]);
+  while (stack.length) {
+    const [node, skipKeys] = stack.pop()!;
+    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
     seen.add(node);
-    if (Array.isArray(node)) return node.some((n) => visit(n, []));
+    if (Array.isArray(node)) {
+      for (const n of node) stack.push([n, []]);
+      continue;
+    }
     const o = node as Record<string, unknown>;
-    if (o.kind === 'Name') return o.name === name;
+    if (o.kind === 'Name') {
+      if (o.name === name) return true;
+      continue;
+    }
     const skip = [...skipKeys, 'span', 'opSpan', 'callee', 'property', ...(o.kind === 'Binding' ? ['target'] : []), ...(o.kind === undefined ? ['name'] : [])];
-    return Object.entries(o).some(([k, v]) => !skip.includes(k) && visit(v, []));
-  };
-  return stmts.some((s) => visit(s, ['name']));
+    for (const [k, v] of Object.entries(o)) if (!skip.includes(k)) stack.push([v, []]);
+  }
+  return false;
 }

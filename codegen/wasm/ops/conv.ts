@@ -126,6 +126,17 @@ function perTap(b: KernelBuilder, p: Conv, img: string, col: string, dir: 'im2co
   return out;
 }
 
+/**
+ * The most loads and stores perTap unrolls for one group (each tap's row,
+ * 4 elements at a time): past it the kernel keeps its JS form rather than
+ * emit megabytes of WAT (a 5 x 5 convolution of rows 65,536 wide).
+ */
+const MAX_UNROLLED = 1 << 14;
+
+function unrolledLength(p: Conv): number {
+  return p.KH * p.KW * Math.ceil(p.OW / 4);
+}
+
 /** `for (v = from; v < to; v++) body` */
 function loop(v: string, from: string, to: string, body: string[]): string[] {
   const id = v.slice(1);
@@ -147,6 +158,7 @@ export function conv2dWasm(ctx: WasmOpContext): WasmOpKernel | undefined {
   const ws = nums(ctx.inShape[1]);
   if (!xs || !ws) return undefined;
   const p = withGroups(inferConv(types(ctx), ctx.attrs).p);
+  if (unrolledLength(p) > MAX_UNROLLED) return undefined;
   const b = ctx.b;
   const f = b.f;
   const [x, w] = ctx.in;
@@ -196,6 +208,7 @@ export function conv2dBackpropInputWasm(ctx: WasmOpContext): WasmOpKernel | unde
   const size = ctx.attrs.inputSize as number[] | undefined;
   if (!dys || !ws || !size) return undefined;
   const p = withGroups(inferBackpropInput(types(ctx), ctx.attrs).p);
+  if (unrolledLength(p) > MAX_UNROLLED) return undefined;
   const b = ctx.b;
   const f = b.f;
   const [dy, w] = ctx.in;
@@ -249,6 +262,7 @@ export function conv2dBackpropFilterWasm(ctx: WasmOpContext): WasmOpKernel | und
   const F = ctx.inShape[1][1];
   if (!xs || !kernel || typeof F !== 'number') return undefined;
   const p = withGroups(inferBackpropFilter(types(ctx), ctx.attrs).p);
+  if (unrolledLength(p) > MAX_UNROLLED) return undefined;
   const b = ctx.b;
   const f = b.f;
   const [x, dy] = ctx.in;
