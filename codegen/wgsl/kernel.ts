@@ -52,10 +52,6 @@ type Phase = LoopPhase | { loop: false; node: Node };
 type NodePlan = { node: Node; pro?: LoopPhase; epi?: LoopPhase; sum?: { node: Node; input: number } };
 type PassPlan = { loop: LoopPhase } | NodePlan;
 
-// placeholders a node renderer gets instead of the array names, rewritten into calls of the fused loader / epilogue
-const PRO = 'PROLOGUE_IN';
-const EPI = 'EPILOGUE_OUT';
-
 /**
  * The WGSL kernel of a group, or undefined when one of its ops has no WGSL
  * renderer.
@@ -68,11 +64,10 @@ const EPI = 'EPILOGUE_OUT';
  *  2. Passes: a node phase absorbs the loop phase before it as the loader of
  *     its input 0 when it is a reduction and that loop feeds nothing else, and
  *     the loop phase after it as the epilogue of its output 0 when that loop
- *     runs over the node's output domain. The renderer writes `PROLOGUE_IN[i]`
- *     and `EPILOGUE_OUT[i] = v;`, rewritten into calls of module-scope
- *     functions that compute the loop at flat index i (`fused_load(i)`,
- *     `fused_store(i, v)`); a renderer whose text does not fit that form keeps
- *     separate passes.
+ *     runs over the node's output domain, when the node's renderer declares
+ *     that it `fuses` that side: it reads input 0 through ctx.load and writes
+ *     output 0 through ctx.store, which then call module-scope functions that
+ *     compute the loop at flat index i (`fused_load(i)`, `fused_store(i, v)`).
  *  3. Values crossing passes live in the group's outputs (the plan's scratch
  *     included) or in temps.
  *
@@ -117,7 +112,7 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
   const producedBy = (p: LoopPhase) => new Set(p.nodes.flatMap((n) => n.outputs));
   const readersOf = (v: Value) => group.nodes.filter((n) => n.inputs.includes(v));
   const canLoad = (pro: Phase | undefined, n: Node): pro is LoopPhase => {
-    if (!pro || !pro.loop || getOp(n.op).kind !== 'reduce') return false;
+    if (!pro || !pro.loop || getOp(n.op).kind !== 'reduce' || !wgslRenderer(n.op)?.fuses?.load) return false;
     const x = n.inputs[0];
     const made = producedBy(pro);
     if (!made.has(x) || x.type.dtype !== 'f32' || !shapeEq(pro.domain, x.type.shape)) return false;
@@ -129,6 +124,7 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     if (!epi || !epi.loop) return false;
     const k = getOp(n.op).kind;
     if (k !== 'reduce' && k !== 'out-elementwise-fusable' && k !== 'injective' && k !== 'opaque') return false;
+    if (!wgslRenderer(n.op)?.fuses?.store) return false;
     const y = n.outputs[0];
     if (y.type.dtype === 'bool' || !shapeEq(epi.domain, y.type.shape)) return false;
     return epi.nodes.some((u) => u.inputs.includes(y)) && n.outputs.slice(1).every((o) => !epi.nodes.some((u) => u.inputs.includes(o)));
@@ -156,16 +152,7 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     host.sum = { node: sp.node, input: contractedSumInput(sp.node, host.node)! };
     plans.splice(plans.indexOf(sp), 1);
   }
-  // a fused plan whose renderer text does not fit the placeholders falls back to separate passes
-  const expanded: PassPlan[] = [];
-  for (const plan of plans) {
-    if ('node' in plan && (plan.pro || plan.epi || plan.sum) && !fusedRenderable(plan)) {
-      if (plan.pro) expanded.push({ loop: plan.pro });
-      expanded.push({ node: plan.node });
-      if (plan.epi) expanded.push({ loop: plan.epi });
-      if (plan.sum) expanded.push({ node: plan.sum.node });
-    } else expanded.push(plan);
-  }
+  const expanded = plans;
 
   // argument index of each value that lives in memory
   const arg = new Map<Value, number>();
@@ -239,12 +226,23 @@ function wgslLogicalType(dtype: DType): string {
   return dtype === 'bool' ? 'bool' : dtype;
 }
 
-/** The renderer context of a node, its arrays named by `nameOf` (placeholders for a fused loader / epilogue). */
-function nodeContext(node: Node, ins: string[], outs: string[]): WgslKernelContext {
+/** What ctx.in[0] / ctx.out[0] hold where a loader / epilogue is fused: no array (a renderer that `fuses` never names them; a test checks) */
+export const FUSED_INPUT = 'FUSED_INPUT_0';
+export const FUSED_OUTPUT = 'FUSED_OUTPUT_0';
+
+/**
+ * The renderer context of a node over the arrays `ins` and `outs`; with
+ * `fused`, input 0 is read through the fused loader and output 0 written
+ * through the fused epilogue (their arrays are not bound: `ins[0]` / `outs[0]`
+ * name nothing there).
+ */
+export function nodeContext(node: Node, ins: string[], outs: string[], fused: { load?: boolean; store?: boolean } = {}): WgslKernelContext {
   return {
     node,
     in: ins,
     out: outs,
+    load: (i, index) => (i === 0 && fused.load ? `fused_load(${index})` : `${ins[i]}[${index}]`),
+    store: (o, index, value) => (o === 0 && fused.store ? `fused_store(${index}, ${value});` : `${outs[o]}[${index}] = ${value};`),
     inShape: node.inputs.map((v) => v.type.shape.map(wgslDim)),
     outShape: node.outputs.map((v) => v.type.shape.map(wgslDim)),
     inDims: node.inputs.map((v) => v.type.shape),
@@ -256,95 +254,20 @@ function nodeContext(node: Node, ins: string[], outs: string[]): WgslKernelConte
 }
 
 /** A node's own kernel (elementwise generator or the op's renderer). */
-function renderNode(node: Node, ins: string[], outs: string[]): WgslKernel {
-  const def = getOp(node.op);
-  if (def.kind === 'elementwise' || def.kind === 'broadcast') return elementwiseWgsl(node, ins, outs);
-  return wgslRenderer(node.op)!.kernel!(nodeContext(node, ins, outs));
+function renderNode(ctx: WgslKernelContext): WgslKernel {
+  const def = getOp(ctx.node.op);
+  if (def.kind === 'elementwise' || def.kind === 'broadcast') return elementwiseWgsl(ctx.node, ctx.in, ctx.out);
+  return wgslRenderer(ctx.node.op)!.kernel!(ctx);
 }
 
-/** Whether a fused plan's renderer text takes the placeholders (rendered with dummy names; false falls back to separate passes). */
-/** The node's renderer with input 0 / output 0 named by the placeholders where a loader / epilogue takes them, writing the plan's sum too. */
-function renderPlanNode(pl: NodePlan, name: (v: Value) => string): WgslKernel {
-  const { node } = pl;
-  const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? PRO : name(v)));
-  const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? EPI : name(v)));
-  return pl.sum ? wgslRenderer(node.op)!.sum!(nodeContext(node, ins, outs), pl.sum.input, name(pl.sum.node.outputs[0])) : renderNode(node, ins, outs);
-}
-
-function fusedRenderable(pl: NodePlan): boolean {
-  if (isLoopOp(pl.node)) return false;
-  try {
-    const k = renderPlanNode(pl, (v) => `a${v.id}`);
-    return rewritePlaceholders(`${k.decls ?? ''}
-${k.body}`) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `PROLOGUE_IN[e]` → `fused_load(e)`, `EPILOGUE_OUT[e] = v;` → `fused_store(e, v);`
- * (brackets and the value matched with nesting); undefined when a placeholder
- * is used any other way (read from the output, passed whole, ...).
- */
-function rewritePlaceholders(text: string): string | undefined {
-  let out = '';
-  let i = 0;
-  const closing = (from: number, open: string, close: string): number => {
-    let depth = 0;
-    for (let j = from; j < text.length; j++) {
-      if (text[j] === open) depth++;
-      else if (text[j] === close && --depth === 0) return j;
-    }
-    return -1;
-  };
-  while (i < text.length) {
-    const p = text.indexOf(PRO, i);
-    const e = text.indexOf(EPI, i);
-    const at = p < 0 ? e : e < 0 ? p : Math.min(p, e);
-    if (at < 0) {
-      out += text.slice(i);
-      break;
-    }
-    out += text.slice(i, at);
-    const isPro = at === p;
-    const name = isPro ? PRO : EPI;
-    let j = at + name.length;
-    if (text[j] !== '[') return undefined;
-    const end = closing(j, '[', ']');
-    if (end < 0) return undefined;
-    const index = text.slice(j + 1, end);
-    if (index.includes(PRO) || index.includes(EPI)) return undefined;
-    if (isPro) {
-      out += `fused_load(${index})`;
-      i = end + 1;
-      continue;
-    }
-    // EPILOGUE_OUT[e] = v;
-    const m = /^\s*=(?!=)/.exec(text.slice(end + 1));
-    if (!m) return undefined;
-    j = end + 1 + m[0].length;
-    let depth = 0;
-    let k = j;
-    for (; k < text.length; k++) {
-      const c = text[k];
-      if (c === '(' || c === '[') depth++;
-      else if (c === ')' || c === ']') depth--;
-      else if (c === ';' && depth === 0) break;
-    }
-    if (k >= text.length) return undefined;
-    const value = text.slice(j, k).trim();
-    if (value.includes(EPI)) return undefined;
-    out += `fused_store(${index}, ${value});`;
-    i = k + 1;
-  }
-  return out;
-}
-
-/** A node pass with its fused loader and/or epilogue: the renderer's text with the placeholders rewritten, plus the two functions. */
+/** A node pass: the renderer's kernel (its sum too), reading input 0 through the fused loader and writing output 0 through the fused epilogue where the plan has them, plus those two functions. */
 function renderFused(pl: NodePlan, nameOf: (v: Value) => string, writes: Value[]): WgslKernel {
   const { node } = pl;
-  const k = renderPlanNode(pl, nameOf);
+  // input 0 of a fused loader and output 0 of a fused epilogue have no array of their own here
+  const ins = node.inputs.map((v, i) => (i === 0 && pl.pro ? FUSED_INPUT : nameOf(v)));
+  const outs = node.outputs.map((v, i) => (i === 0 && pl.epi ? FUSED_OUTPUT : nameOf(v)));
+  const ctx = nodeContext(node, ins, outs, { load: Boolean(pl.pro), store: Boolean(pl.epi) });
+  const k = pl.sum ? wgslRenderer(node.op)!.sum!(ctx, pl.sum.input, nameOf(pl.sum.node.outputs[0])) : renderNode(ctx);
   if (!pl.pro && !pl.epi) return k;
   const decls: string[] = [];
   if (pl.pro) {
@@ -359,9 +282,7 @@ function renderFused(pl: NodePlan, nameOf: (v: Value) => string, writes: Value[]
     if (writes.includes(y)) lines.push(`${nameOf(y)}[idx] = acc;`);
     decls.push(`fn fused_store(idx: u32, acc: ${wgslLogicalType(y.type.dtype)}) {`, ...lines.map((l) => `  ${l}`), `}`);
   }
-  const text = rewritePlaceholders(`${k.decls ?? ''}\n@@BODY@@\n${k.body}`)!;
-  const [kDecls, body] = text.split('\n@@BODY@@\n');
-  return { ...k, decls: [kDecls, ...decls].filter(Boolean).join('\n'), body };
+  return { ...k, decls: [k.decls ?? '', ...decls].filter(Boolean).join('\n') };
 }
 
 /** A read of a symbolic dim in shader text: `dims.B` */

@@ -15,8 +15,13 @@ import type { Attrs, DType, Node } from '../../compiler/ir.js';
  */
 export interface WgslKernelContext {
   node: Node;
+  /** the arrays' names; input 0 and output 0 of a renderer that `fuses` are read and written through load and store only */
   in: string[];
   out: string[];
+  /** element `index` of input `i` as an expression: `in0[index]`, or a fused loader's `fused_load(index)` */
+  load(i: number, index: string): string;
+  /** the statement writing `value` at `index` of output `o`: `out0[index] = value;`, or a fused epilogue's `fused_store(index, value);` */
+  store(o: number, index: string, value: string): string;
   inShape: string[][];
   outShape: string[][];
   /** the same shapes as Dims (to decide what is static) */
@@ -62,4 +67,13 @@ export interface WgslRenderer {
    * extra row or column against ones)
    */
   sum?(ctx: WgslKernelContext, input: number, sumOut: string): WgslKernel;
+  /**
+   * what of the kernel can run fused with the loops around it: `load`, when
+   * it reads input 0 only through ctx.load (a loop computing that input then
+   * runs inside the read); `store`, when it writes output 0 only through
+   * ctx.store (a loop over the output then runs inside the write).
+   * test/codegen/wgsl-fusion-hooks.test.ts renders every renderer to check
+   * what it declares.
+   */
+  fuses?: { load?: boolean; store?: boolean };
 }

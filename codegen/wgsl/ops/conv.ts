@@ -35,12 +35,12 @@ const times = (a: string, k: number) => (k === 1 ? a : `${a} * ${u(k)}`);
  * Statements that set `v` to x[img, grp*Cg + c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]
  * (0 in the padding), given WGSL u32 names img, c, oh, ow, kh, kw.
  */
-function gatherX(x: string, C: number, H: number, W: number, Cg: number, g: ConvGeometry): string {
+function gatherX(x: (index: string) => string, C: number, H: number, W: number, Cg: number, g: ConvGeometry): string {
   return [
     `let q_ih = i32(${times('q_oh', g.sh)} + ${times('q_kh', g.dh)}) - ${i(g.pt)};`,
     `let q_iw = i32(${times('q_ow', g.sw)} + ${times('q_kw', g.dw)}) - ${i(g.pl)};`,
     `if (q_ih >= 0i && q_ih < ${i(H)} && q_iw >= 0i && q_iw < ${i(W)}) {`,
-    `  v = ${x}[((q_img * ${u(C)} + grp * ${u(Cg)} + q_c) * ${u(H)} + u32(q_ih)) * ${u(W)} + u32(q_iw)];`,
+    `  v = ${x(`((q_img * ${u(C)} + grp * ${u(Cg)} + q_c) * ${u(H)} + u32(q_ih)) * ${u(W)} + u32(q_iw)`)};`,
     `}`,
   ].join('\n');
 }
@@ -54,8 +54,7 @@ export function conv2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const KK = KH * KW;
   const K = Cg * KK;
   const P = OH * OW;
-  const [x, w] = ctx.in;
-  const y = ctx.out[0];
+  const w = ctx.in[1];
   const N = ctx.inDims[0][0];
   return implicitGemmWgsl({
     M: u(Fg),
@@ -77,9 +76,9 @@ export function conv2dWgsl(ctx: WgslKernelContext): WgslKernel {
         `let q_p = q_n % ${u(P)};`,
         `let q_oh = q_p / ${u(OW)};`,
         `let q_ow = q_p % ${u(OW)};`,
-        gatherX(x, C, H, W, Cg, g),
+        gatherX((at) => ctx.load(0, at), C, H, W, Cg, g),
       ].join('\n'),
-    store: (m, n, acc) => `${y}[((${n} / ${u(P)}) * ${u(F)} + grp * ${u(Fg)} + ${m}) * ${u(P)} + ${n} % ${u(P)}] = ${acc};`,
+    store: (m, n, acc) => ctx.store(0, `((${n} / ${u(P)}) * ${u(F)} + grp * ${u(Fg)} + ${m}) * ${u(P)} + ${n} % ${u(P)}`, acc),
     aFast: 'k',
     bFast: 'n',
     tiling: pickGemmTiling(Fg, dimMul(N, P), false),
@@ -95,8 +94,7 @@ export function conv2dBackpropInputWgsl(ctx: WgslKernelContext): WgslKernel {
   const Fg = F / g.groups;
   const KK = KH * KW;
   const HW = H * W;
-  const [dy, w] = ctx.in;
-  const dx = ctx.out[0];
+  const w = ctx.in[1];
   const N = ctx.inDims[0][0];
   // oh = (ih + pt - kh*dh) / sh when that is a non-negative multiple of sh below OH
   const tap = (t: string, stride: number, extent: number) =>
@@ -120,10 +118,10 @@ export function conv2dBackpropInputWgsl(ctx: WgslKernelContext): WgslKernel {
         `let q_th = i32(q_p / ${u(W)}) + ${i(g.pt)} - i32(${times(`(q_r / ${u(KW)})`, g.dh)});`,
         `let q_tw = i32(q_p % ${u(W)}) + ${i(g.pl)} - i32(${times(`(q_r % ${u(KW)})`, g.dw)});`,
         `if (${tap('q_th', g.sh, OH)} && ${tap('q_tw', g.sw, OW)}) {`,
-        `  v = ${dy}[((q_img * ${u(F)} + grp * ${u(Fg)} + q_f) * ${u(OH)} + u32(q_th${g.sh === 1 ? '' : ` / ${i(g.sh)}`})) * ${u(OW)} + u32(q_tw${g.sw === 1 ? '' : ` / ${i(g.sw)}`})];`,
+        `  v = ${ctx.load(0, `((q_img * ${u(F)} + grp * ${u(Fg)} + q_f) * ${u(OH)} + u32(q_th${g.sh === 1 ? '' : ` / ${i(g.sh)}`})) * ${u(OW)} + u32(q_tw${g.sw === 1 ? '' : ` / ${i(g.sw)}`})`)};`,
         `}`,
       ].join('\n'),
-    store: (m, n, acc) => `${dx}[((${n} / ${u(HW)}) * ${u(C)} + grp * ${u(Cg)} + ${m}) * ${u(HW)} + ${n} % ${u(HW)}] = ${acc};`,
+    store: (m, n, acc) => ctx.store(0, `((${n} / ${u(HW)}) * ${u(C)} + grp * ${u(Cg)} + ${m}) * ${u(HW)} + ${n} % ${u(HW)}`, acc),
     aFast: 'k',
     bFast: 'n',
     tiling: pickGemmTiling(Cg, dimMul(N, HW), false),
@@ -138,8 +136,7 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string
   const Fg = F / g.groups;
   const KK = KH * KW;
   const P = OH * OW;
-  const [x, dy] = ctx.in;
-  const dw = ctx.out[0];
+  const dy = ctx.in[1];
   return implicitGemmWgsl({
     M: u(Fg),
     N: u(Cg * KK),
@@ -160,9 +157,9 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string
         `let q_r = q_n % ${u(KK)};`,
         `let q_kh = q_r / ${u(KW)};`,
         `let q_kw = q_r % ${u(KW)};`,
-        gatherX(x, C, H, W, Cg, g),
+        gatherX((at) => ctx.load(0, at), C, H, W, Cg, g),
       ].join('\n'),
-    store: (m, n, acc) => `${dw}[(grp * ${u(Fg)} + ${m}) * ${u(Cg * KK)} + ${n}] = ${acc};`,
+    store: (m, n, acc) => ctx.store(0, `(grp * ${u(Fg)} + ${m}) * ${u(Cg * KK)} + ${n}`, acc),
     // the bias gradient: dy summed over images and positions, per filter
     ...(sumOut ? { rowSums: (m: string, acc: string) => `${sumOut}[grp * ${u(Fg)} + ${m}] = ${acc};` } : {}),
     aFast: 'k',
@@ -175,9 +172,11 @@ export function conv2dBackpropFilterWgsl(ctx: WgslKernelContext, sumOut?: string
 export const convWgslRenderers: OpTable<WgslRenderer> = {
   conv2d: {
     kernel: conv2dWgsl,
+    fuses: { load: true, store: true },
   },
   conv2d_backprop_input: {
     kernel: conv2dBackpropInputWgsl,
+    fuses: { load: true, store: true },
   },
   conv2d_backprop_filter: {
     kernel: conv2dBackpropFilterWgsl,
@@ -185,5 +184,6 @@ export const convWgslRenderers: OpTable<WgslRenderer> = {
       if (input !== 1) throw new Error('internal: conv2d_backprop_filter sums only dy');
       return conv2dBackpropFilterWgsl(ctx, out);
     },
+    fuses: { load: true, store: true },
   },
 };

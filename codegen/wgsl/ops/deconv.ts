@@ -17,5 +17,6 @@ export const deconvWgslRenderers: OpTable<WgslRenderer> = {
       );
       return convWgslRenderers.conv2d_backprop_input!.kernel!({ ...ctx, attrs: { ...convAttrs(p), inputSize: [p.OH, p.OW] } });
     },
+    fuses: convWgslRenderers.conv2d_backprop_input!.fuses,
   },
 };

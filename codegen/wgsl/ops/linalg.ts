@@ -74,8 +74,6 @@ function wgslMatmul(ctx: WgslKernelContext, sum?: { input: number; out: string }
   const [aS, bS] = ctx.inShape;
   const cS = ctx.outShape[0];
   const d = matDims<string>(aS, bS, transA, transB);
-  const [A, B] = ctx.in;
-  const C = ctx.out[0];
   const lines = [`let M = ${d.M};`, `let K = ${d.K};`, `let N = ${d.N};`];
   // 1. batch offsets
   const batch = cS.slice(0, -2);
@@ -116,7 +114,7 @@ function wgslMatmul(ctx: WgslKernelContext, sum?: { input: number; out: string }
     `    let gm = row0 + m;`,
     `    let gk = k0 + k;`,
     `    var v = 0.0;`,
-    `    if (gm < M && gk < K) { v = ${A}[${aAt}]; }`,
+    `    if (gm < M && gk < K) { v = ${ctx.load(0, aAt)}; }`,
     ...(colSums ? [`    if (gm == M && gk < K) { v = 1.0; }`] : []),
     `    As[k][m] = v;`,
     `  }`,
@@ -127,7 +125,7 @@ function wgslMatmul(ctx: WgslKernelContext, sum?: { input: number; out: string }
     `    let gn = col0 + n;`,
     `    let gk = k0 + k;`,
     `    var v = 0.0;`,
-    `    if (gn < N && gk < K) { v = ${B}[${bAt}]; }`,
+    `    if (gn < N && gk < K) { v = ${ctx.load(1, bAt)}; }`,
     ...(rowSums ? [`    if (gn == N && gk < K) { v = 1.0; }`] : []),
     `    Bs[k][n] = v;`,
     `  }`,
@@ -143,7 +141,7 @@ function wgslMatmul(ctx: WgslKernelContext, sum?: { input: number; out: string }
     lines.push(`{ let r = row0 + ty + ${i * WY}u;`, `  if (r < M) {`);
     for (let j = 0; j < RN; j++) {
       const extra = rowSums ? ` else if (c == N) { ${sum!.out}[r] = c${i}[${j}]; }` : '';
-      lines.push(`    { let c = col0 + tx + ${j * WX}u; if (c < N) { ${C}[cO + r * N + c] = c${i}[${j}]; }${extra} }`);
+      lines.push(`    { let c = col0 + tx + ${j * WX}u; if (c < N) { ${ctx.store(0, 'cO + r * N + c', `c${i}[${j}]`)} }${extra} }`);
     }
     lines.push('  }');
     if (colSums) {
@@ -172,5 +170,6 @@ export const linalgWgslRenderers: OpTable<WgslRenderer> = {
   matmul: {
     kernel: (ctx) => wgslMatmul(ctx),
     sum: (ctx, input, out) => wgslMatmul(ctx, { input, out }),
+    fuses: { load: true, store: true },
   },
 };

@@ -39,13 +39,13 @@ function clip(p: PoolProblem, oh: string, ow: string, tag = ''): string[] {
 }
 
 /** Statements setting `best` (u32 plane index, or 0xffffffffu) and `m` for the window hs..he, ws..we of plane offset `xo`. */
-function argmax(x: string, p: PoolProblem, tag = ''): string[] {
+function argmax(x: (index: string) => string, p: PoolProblem, tag = ''): string[] {
   return [
     `var m = bitcast<f32>(NEG_INF_BITS);`,
     `var best = 0xffffffffu;`,
     `for (var ih = hs${tag}; ih < he${tag}; ih = ih + 1u) {`,
     `  for (var iw = ws${tag}; iw < we${tag}; iw = iw + 1u) {`,
-    `    let v = ${x}[xo + ih * ${u(p.W)} + iw];`,
+    `    let v = ${x(`xo + ih * ${u(p.W)} + iw`)};`,
     `    if (v > m) { m = v; best = ih * ${u(p.W)} + iw; }`,
     `  }`,
     `}`,
@@ -87,20 +87,19 @@ function withDecl(k: WgslKernel, decls: string): WgslKernel {
 export function maxpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
   const p = poolGeometry('maxpool2d', H as number, W as number, ctx.attrs);
-  const body = [...outCoords(p), ...clip(p, 'oh', 'ow'), ...argmax(ctx.in[0], p), `${ctx.out[0]}[idx] = m;`];
+  const body = [...outCoords(p), ...clip(p, 'oh', 'ow'), ...argmax((at) => ctx.load(0, at), p), ctx.store(0, 'idx', 'm')];
   return withDecl(wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), NEG_INF_DECL);
 }
 
 export function maxpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
   const p = poolGeometry('maxpool2d_grad', H as number, W as number, ctx.attrs);
-  const [x, dy] = ctx.in;
   const body = [
     ...inCoords(p),
     `let me = ih * ${u(p.W)} + iw;`,
     `var acc = 0.0;`,
-    ...windowsOf(p, [`{`, ...clip(p, 'oh', 'ow', '_'), ...argmax(x, p, '_'), `if (best == me) { acc = acc + ${dy}[yo + oh * ${u(p.OW)} + ow]; }`, `}`]),
-    `${ctx.out[0]}[idx] = acc;`,
+    ...windowsOf(p, [`{`, ...clip(p, 'oh', 'ow', '_'), ...argmax((at) => ctx.load(0, at), p, '_'), `if (best == me) { acc = acc + ${ctx.load(1, `yo + oh * ${u(p.OW)} + ow`)}; }`, `}`]),
+    ctx.store(0, 'idx', 'acc'),
   ];
   return withDecl(wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), NEG_INF_DECL);
 }
@@ -108,15 +107,14 @@ export function maxpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
 export function avgpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0];
   const p = poolGeometry('avgpool2d', H as number, W as number, ctx.attrs);
-  const x = ctx.in[0];
   const body = [
     ...outCoords(p),
     ...clip(p, 'oh', 'ow'),
     `var s = 0.0;`,
     `for (var ih = hs; ih < he; ih = ih + 1u) {`,
-    `  for (var iw = ws; iw < we; iw = iw + 1u) { s = s + ${x}[xo + ih * ${u(p.W)} + iw]; }`,
+    `  for (var iw = ws; iw < we; iw = iw + 1u) { s = s + ${ctx.load(0, `xo + ih * ${u(p.W)} + iw`)}; }`,
     `}`,
-    `${ctx.out[0]}[idx] = s / f32((he - hs) * (we - ws));`,
+    ctx.store(0, 'idx', 's / f32((he - hs) * (we - ws))'),
   ];
   return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
 }
@@ -124,12 +122,11 @@ export function avgpool2dWgsl(ctx: WgslKernelContext): WgslKernel {
 export function avgpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.outDims[0];
   const p = poolGeometry('avgpool2d_grad', H as number, W as number, ctx.attrs);
-  const dy = ctx.in[0];
   const body = [
     ...inCoords(p),
     `var acc = 0.0;`,
-    ...windowsOf(p, [`{`, ...clip(p, 'oh', 'ow', '_'), `acc = acc + ${dy}[yo + oh * ${u(p.OW)} + ow] / f32((he_ - hs_) * (we_ - ws_));`, `}`]),
-    `${ctx.out[0]}[idx] = acc;`,
+    ...windowsOf(p, [`{`, ...clip(p, 'oh', 'ow', '_'), `acc = acc + ${ctx.load(0, `yo + oh * ${u(p.OW)} + ow`)} / f32((he_ - hs_) * (we_ - ws_));`, `}`]),
+    ctx.store(0, 'idx', 'acc'),
   ];
   return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
 }
@@ -138,14 +135,18 @@ export function avgpool2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
 export const poolWgslRenderers: OpTable<WgslRenderer> = {
   maxpool2d: {
     kernel: maxpool2dWgsl,
+    fuses: { load: true, store: true },
   },
   maxpool2d_grad: {
     kernel: maxpool2dGradWgsl,
+    fuses: { load: true, store: true },
   },
   avgpool2d: {
     kernel: avgpool2dWgsl,
+    fuses: { load: true, store: true },
   },
   avgpool2d_grad: {
     kernel: avgpool2dGradWgsl,
+    fuses: { load: true, store: true },
   },
 };

@@ -9,5 +9,6 @@ import type { WgslRenderer } from '../types.js';
 export const randomNormalWgslRenderers: OpTable<WgslRenderer> = {
   random_normal: {
     kernel: randomNormalWgsl,
+    fuses: { load: true, store: true },
   },
 };

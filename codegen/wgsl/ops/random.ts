@@ -66,19 +66,17 @@ fn cosTurns(t: f32) -> f32 {
 const salt = (ctx: WgslKernelContext) => `${(numAttr(ctx.attrs, 'salt', 0) | 0) >>> 0}u`;
 
 export function randomUniformWgsl(ctx: WgslKernelContext): WgslKernel {
-  const [step, seed] = ctx.in;
-  const body = [`let key = drawKey(${step}[0], ${seed}[0], ${salt(ctx)});`, `${ctx.out[0]}[idx] = uniformAt(key, idx);`];
+  const body = [`let key = drawKey(${ctx.load(0, '0')}, ${ctx.load(1, '0')}, ${salt(ctx)});`, ctx.store(0, 'idx', 'uniformAt(key, idx)')];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: MIX_DECL };
 }
 
 export function randomNormalWgsl(ctx: WgslKernelContext): WgslKernel {
-  const [step, seed] = ctx.in;
   const mean = numAttr(ctx.attrs, 'mean', 0);
   const std = numAttr(ctx.attrs, 'std', 1);
   const body = [
-    `let key = drawKey(${step}[0], ${seed}[0], ${salt(ctx)});`,
+    `let key = drawKey(${ctx.load(0, '0')}, ${ctx.load(1, '0')}, ${salt(ctx)});`,
     `let r = sqrt(-2.0 * lnUnit(1.0 - uniformAt(key, 2u * idx)));`,
-    `${ctx.out[0]}[idx] = ${wgslNum(mean)} + ${wgslNum(std)} * (r * cosTurns(uniformAt(key, 2u * idx + 1u)));`,
+    ctx.store(0, 'idx', `${wgslNum(mean)} + ${wgslNum(std)} * (r * cosTurns(uniformAt(key, 2u * idx + 1u)))`),
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: `${MIX_DECL}\n${MATH_DECL}` };
 }
@@ -87,5 +85,6 @@ export function randomNormalWgsl(ctx: WgslKernelContext): WgslKernel {
 export const randomWgslRenderers: OpTable<WgslRenderer> = {
   random_uniform: {
     kernel: randomUniformWgsl,
+    fuses: { load: true, store: true },
   },
 };

@@ -46,11 +46,11 @@ function wgslReduce(ctx: WgslKernelContext, mode: Mode, op: string): WgslKernel 
   lines.push(`for (var r = li; r < ${R}; r = r + ${RED_WG}u) {`);
   const inner: string[] = [];
   const rc = wgslUnravel('r', axes.map((a) => shape[a]), 'q', inner);
-  inner.push(`if (valid) { let v = ${ctx.in[0]}[base + ${wgslDot(rc, axes.map((a) => st[a]))}]; acc = ${combine('acc', 'v')}; }`);
+  inner.push(`if (valid) { let v = ${ctx.load(0, `base + ${wgslDot(rc, axes.map((a) => st[a]))}`)}; acc = ${combine('acc', 'v')}; }`);
   lines.push(...inner.map((l) => '  ' + l), '}');
   lines.push('red[li] = acc;', wgslTree(combine));
   const result = mode === 'mean' ? `red[0] / f32(${R})` : 'red[0]';
-  lines.push(`if (li == 0u && valid) { ${ctx.out[0]}[o] = ${result}; }`);
+  lines.push(`if (li == 0u && valid) { ${ctx.store(0, 'o', result)} }`);
   return {
     decls: `var<workgroup> red: array<${T}, ${RED_WG}>;`,
     body: lines.join('\n'),
@@ -69,14 +69,13 @@ function wgslArgmax(ctx: WgslKernelContext): WgslKernel {
   const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, 'argmax');
   const { O, R, I } = aroundAxisWgsl(ctx.inShape[0], axis);
   const T = ctx.inType[0];
-  const x = ctx.in[0];
   const body = `let o = wg;
 let valid = o < ${wgslMul([O, I])};
 let base = (o / ${I}) * ${wgslMul([R, I])} + o % ${I};
 var best: ${T} = ${T === 'f32' ? wgslNum(-Infinity) : 'i32(-2147483647 - 1)'};
 var bi = ${R};
 for (var r = li; r < ${R}; r = r + ${RED_WG}u) {
-  if (valid) { let v = ${x}[base + r * ${I}]; if (bi == ${R} || v > best) { best = v; bi = r; } }
+  if (valid) { let v = ${ctx.load(0, `base + r * ${I}`)}; if (bi == ${R} || v > best) { best = v; bi = r; } }
 }
 redv[li] = best;
 redi[li] = bi;
@@ -89,7 +88,7 @@ for (var s = ${RED_WG / 2}u; s > 0u; s = s >> 1u) {
   }
   workgroupBarrier();
 }
-if (li == 0u && valid) { ${ctx.out[0]}[o] = i32(redi[0]); }`;
+if (li == 0u && valid) { ${ctx.store(0, 'o', 'i32(redi[0])')} }`;
   return {
     decls: `var<workgroup> redv: array<${T}, ${RED_WG}>;\nvar<workgroup> redi: array<u32, ${RED_WG}>;`,
     body,
@@ -102,20 +101,20 @@ if (li == 0u && valid) { ${ctx.out[0]}[o] = i32(redi[0]); }`;
 function wgslSoftmax(ctx: WgslKernelContext, log: boolean, op: string): WgslKernel {
   const axis = normAxis(numAttr(ctx.attrs, 'axis', -1), ctx.inShape[0].length, op);
   const { O, R, I } = aroundAxisWgsl(ctx.inShape[0], axis);
-  const [x, y] = [ctx.in[0], ctx.out[0]];
+  const x = ctx.load(0, 'q');
   const loop = (stmt: string) => `for (var r = li; r < ${R}; r = r + ${RED_WG}u) { if (valid) { let q = base + r * ${I}; ${stmt} } }`;
-  const finish = log ? `${y}[q] = ${x}[q] - sh;` : `${y}[q] = exp(${x}[q] - m) * inv;`;
+  const finish = ctx.store(0, 'q', log ? `${x} - sh` : `exp(${x} - m) * inv`);
   const body = `let o = wg;
 let valid = o < ${wgslMul([O, I])};
 let base = (o / ${I}) * ${wgslMul([R, I])} + o % ${I};
 var acc = ${wgslNum(-Infinity)};
-${loop(`acc = max(acc, ${x}[q]);`)}
+${loop(`acc = max(acc, ${x});`)}
 red[li] = acc;
 ${wgslTree((a, b) => `max(${a}, ${b})`)}
 let m = red[0];
 workgroupBarrier();
 var se = 0.0;
-${loop(`se = se + exp(${x}[q] - m);`)}
+${loop(`se = se + exp(${x} - m);`)}
 red[li] = se;
 ${wgslTree((a, b) => `${a} + ${b}`)}
 let total = red[0];
@@ -133,20 +132,26 @@ ${loop(finish)}`;
 export const reduceWgslRenderers: OpTable<WgslRenderer> = {
   reduce_sum: {
     kernel: (ctx) => wgslReduce(ctx, 'sum', 'reduce_sum'),
+    fuses: { load: true, store: true },
   },
   reduce_mean: {
     kernel: (ctx) => wgslReduce(ctx, 'mean', 'reduce_mean'),
+    fuses: { load: true, store: true },
   },
   reduce_max: {
     kernel: (ctx) => wgslReduce(ctx, 'max', 'reduce_max'),
+    fuses: { load: true, store: true },
   },
   argmax: {
     kernel: wgslArgmax,
+    fuses: { load: true, store: true },
   },
   softmax: {
     kernel: (ctx) => wgslSoftmax(ctx, false, 'softmax'),
+    fuses: { load: true, store: true },
   },
   log_softmax: {
     kernel: (ctx) => wgslSoftmax(ctx, true, 'log_softmax'),
+    fuses: { load: true, store: true },
   },
 };

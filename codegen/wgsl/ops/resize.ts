@@ -42,10 +42,10 @@ export function upsample2dWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , H, W] = ctx.inDims[0] as number[];
   const OH = H * sh;
   const OW = W * sw;
-  const [x, y] = [ctx.in[0], ctx.out[0]];
+  const x = (at: string) => ctx.load(0, at);
   const head = [`let pl = idx / ${u(OH * OW)};`, `let q = idx % ${u(OH * OW)};`, `let oh = q / ${u(OW)};`, `let ow = q % ${u(OW)};`, `let xo = pl * ${u(H * W)};`];
   if (!bilinear) {
-    const body = [...head, `${y}[idx] = ${x}[xo + (oh / ${u(sh)}) * ${u(W)} + ow / ${u(sw)}];`];
+    const body = [...head, ctx.store(0, 'idx', x(`xo + (oh / ${u(sh)}) * ${u(W)} + ow / ${u(sw)}`))];
     return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
   }
   const body = [
@@ -54,7 +54,7 @@ export function upsample2dWgsl(ctx: WgslKernelContext): WgslKernel {
     `let tw = bilinearTap(ow, ${f(sw)}, ${u(W)});`,
     `let r0 = xo + th.i0 * ${u(W)};`,
     `let r1 = xo + th.i1 * ${u(W)};`,
-    `${y}[idx] = th.l0 * (tw.l0 * ${x}[r0 + tw.i0] + tw.l1 * ${x}[r0 + tw.i1]) + th.l1 * (tw.l0 * ${x}[r1 + tw.i0] + tw.l1 * ${x}[r1 + tw.i1]);`,
+    ctx.store(0, 'idx', `th.l0 * (tw.l0 * ${x('r0 + tw.i0')} + tw.l1 * ${x('r0 + tw.i1')}) + th.l1 * (tw.l0 * ${x('r1 + tw.i0')} + tw.l1 * ${x('r1 + tw.i1')})`),
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: TAP_DECL };
 }
@@ -64,16 +64,16 @@ export function upsample2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
   const [, , OH, OW] = ctx.inDims[0] as number[];
   const H = OH / sh;
   const W = OW / sw;
-  const [dy, dx] = [ctx.in[0], ctx.out[0]];
+  const dy = (at: string) => ctx.load(0, at);
   const head = [`let pl = idx / ${u(H * W)};`, `let q = idx % ${u(H * W)};`, `let h = q / ${u(W)};`, `let w = q % ${u(W)};`, `let yo = pl * ${u(OH * OW)};`, `var acc = 0.0;`];
   if (!bilinear) {
     const body = [
       ...head,
       `for (var a = 0u; a < ${u(sh)}; a = a + 1u) {`,
       `  let r = yo + (h * ${u(sh)} + a) * ${u(OW)} + w * ${u(sw)};`,
-      `  for (var b = 0u; b < ${u(sw)}; b = b + 1u) { acc = acc + ${dy}[r + b]; }`,
+      `  for (var b = 0u; b < ${u(sw)}; b = b + 1u) { acc = acc + ${dy('r + b')}; }`,
       `}`,
-      `${dx}[idx] = acc;`,
+      ctx.store(0, 'idx', 'acc'),
     ];
     return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
   }
@@ -87,11 +87,11 @@ export function upsample2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
     `  if (wr != 0.0) {`,
     `    for (var p = ${pLo}; p < ${pHi}; p = p + 1u) {`,
     `      let wc = tapWeight(bilinearTap(p, ${f(sw)}, ${u(W)}), w);`,
-    `      acc = acc + wr * wc * ${dy}[yo + o * ${u(OW)} + p];`,
+    `      acc = acc + wr * wc * ${dy(`yo + o * ${u(OW)} + p`)};`,
     `    }`,
     `  }`,
     `}`,
-    `${dx}[idx] = acc;`,
+    ctx.store(0, 'idx', 'acc'),
   ];
   return { ...wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n')), decls: TAP_DECL };
 }
@@ -100,8 +100,10 @@ export function upsample2dGradWgsl(ctx: WgslKernelContext): WgslKernel {
 export const resizeWgslRenderers: OpTable<WgslRenderer> = {
   upsample2d: {
     kernel: upsample2dWgsl,
+    fuses: { load: true, store: true },
   },
   upsample2d_grad: {
     kernel: upsample2dGradWgsl,
+    fuses: { load: true, store: true },
   },
 };

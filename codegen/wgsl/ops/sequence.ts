@@ -27,15 +27,13 @@ import type { OpTable } from '../../../compiler/ops/index.js';
 import type { WgslRenderer } from '../types.js';
 
 export function gatherWgsl(ctx: WgslKernelContext): WgslKernel {
-  const [table, idx] = ctx.in;
-  const y = ctx.out[0];
   const [V, D] = ctx.inShape[0];
   const body = [
     `let D = ${D};`,
     `let i = idx / D;`,
     `let d = idx - i * D;`,
-    `let id = u32(clamp(${idx}[i], 0i, i32(${V}) - 1i));`,
-    `${y}[idx] = ${table}[id * D + d];`,
+    `let id = u32(clamp(${ctx.load(1, 'i')}, 0i, i32(${V}) - 1i));`,
+    ctx.store(0, 'idx', ctx.load(0, 'id * D + d')),
   ];
   return wgslPerElement(dimProduct(ctx.outDims[0]), body.join('\n'));
 }
@@ -44,8 +42,6 @@ export function gatherWgsl(ctx: WgslKernelContext): WgslKernel {
 const TILE = WGSL_ELEMENTWISE_WG;
 
 export function scatterAddWgsl(ctx: WgslKernelContext): WgslKernel {
-  const [upd, idx] = ctx.in;
-  const y = ctx.out[0];
   const [, D] = ctx.outShape[0];
   const N = wgslMul(ctx.inShape[1]);
   const total = dimProduct(ctx.outDims[0]);
@@ -60,17 +56,17 @@ export function scatterAddWgsl(ctx: WgslKernelContext): WgslKernel {
     `var acc = 0.0;`,
     `for (var t0 = 0u; t0 < N; t0 = t0 + ${TILE}u) {`,
     `  let k = t0 + li;`,
-    `  tileIds[li] = select(-1i, ${idx}[min(k, N - 1u)], k < N);`,
+    `  tileIds[li] = select(-1i, ${ctx.load(1, 'min(k, N - 1u)')}, k < N);`,
     `  workgroupBarrier();`,
     `  let m = min(${TILE}u, N - t0);`,
     `  if (live) {`,
     `    for (var j = 0u; j < m; j = j + 1u) {`,
-    `      if (tileIds[j] == row) { acc = acc + ${upd}[(t0 + j) * D + d]; }`,
+    `      if (tileIds[j] == row) { acc = acc + ${ctx.load(0, '(t0 + j) * D + d')}; }`,
     `    }`,
     `  }`,
     `  workgroupBarrier();`,
     `}`,
-    `if (live) { ${y}[idx] = acc; }`,
+    `if (live) { ${ctx.store(0, 'idx', 'acc')} }`,
   ];
   return {
     decls: `var<workgroup> tileIds: array<i32, ${TILE}>;`,
@@ -89,18 +85,21 @@ export function iotaWgsl(ctx: WgslKernelContext): WgslKernel {
   const size = shape[ax];
   const v = `(idx / ${inner}) % ${size}`;
   const conv = ctx.outType[0] === 'i32' ? `i32(${v})` : `f32(${v})`;
-  return wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${conv};`);
+  return wgslPerElement(dimProduct(ctx.outDims[0]), ctx.store(0, 'idx', conv));
 }
 
 /** op name -> WGSL renderer */
 export const sequenceWgslRenderers: OpTable<WgslRenderer> = {
   gather: {
     kernel: gatherWgsl,
+    fuses: { load: true, store: true },
   },
   scatter_add: {
     kernel: scatterAddWgsl,
+    fuses: { load: true, store: true },
   },
   iota: {
     kernel: iotaWgsl,
+    fuses: { load: true, store: true },
   },
 };

@@ -39,7 +39,7 @@ function sliceWgsl(ctx: WgslKernelContext, grad: boolean): WgslKernel {
       const p = st === '0u' ? pos : pos === '0u' ? st : `(${st} + ${pos})`;
       return p;
     });
-    lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(terms, fs)}];`);
+    lines.push(ctx.store(0, 'idx', ctx.load(0, wgslDot(terms, fs))));
     return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
   }
   const ps = wgslStrides(part);
@@ -54,26 +54,30 @@ function sliceWgsl(ctx: WgslKernelContext, grad: boolean): WgslKernel {
     lines.push(`  src = src + u32(max(${q}, 0)) * ${ps[d].match(/^[\w.]+$/) ? ps[d] : `(${ps[d]})`}; }`);
   });
   const zero = ctx.outType[0] === 'f32' ? '0.0' : ctx.outType[0] === 'i32' ? '0' : '0u';
-  lines.push(`${ctx.out[0]}[idx] = select(${zero}, ${ctx.in[0]}[min(src, arrayLength(&${ctx.in[0]}) - 1u)], inside);`);
+  // (input 0 is read with arrayLength: a loader cannot fuse into it)
+  lines.push(ctx.store(0, 'idx', `select(${zero}, ${ctx.in[0]}[min(src, arrayLength(&${ctx.in[0]}) - 1u)], inside)`));
   return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
 }
 
 /** op name -> WGSL renderer */
 export const shapeWgslRenderers: OpTable<WgslRenderer> = {
   reshape: {
-    kernel: (ctx) => wgslPerElement(dimProduct(ctx.outDims[0]), `${ctx.out[0]}[idx] = ${ctx.in[0]}[idx];`),
+    fuses: { load: true, store: true },
+    kernel: (ctx) => wgslPerElement(dimProduct(ctx.outDims[0]), ctx.store(0, 'idx', ctx.load(0, 'idx'))),
   },
   transpose: {
+    fuses: { load: true, store: true },
     kernel(ctx) {
       const perm = permOf(ctx.attrs, ctx.inShape[0].length);
       const xs = wgslStrides(ctx.inShape[0]);
       const lines: string[] = [];
       const c = wgslUnravel('idx', ctx.outShape[0], 'c', lines);
-      lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, perm.map((p) => xs[p]))}];`);
+      lines.push(ctx.store(0, 'idx', ctx.load(0, wgslDot(c, perm.map((p) => xs[p])))));
       return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
     },
   },
   broadcast_to: {
+    fuses: { load: true, store: true },
     scalar: (a) => a[0],
     kernel(ctx) {
       const inS = ctx.inShape[0];
@@ -89,17 +93,20 @@ export const shapeWgslRenderers: OpTable<WgslRenderer> = {
         if (wgslLiteral(e) !== undefined) return xs[d - lead];
         return `select(${xs[d - lead]}, 0u, ${e} == 1u)`;
       });
-      lines.push(`${ctx.out[0]}[idx] = ${ctx.in[0]}[${wgslDot(c, src)}];`);
+      lines.push(ctx.store(0, 'idx', ctx.load(0, wgslDot(c, src))));
       return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
     },
   },
   slice: {
+    fuses: { load: true, store: true },
     kernel: (ctx) => sliceWgsl(ctx, false),
   },
   slice_grad: {
+    fuses: { store: true },
     kernel: (ctx) => sliceWgsl(ctx, true),
   },
   concat: {
+    fuses: { load: true, store: true },
     kernel(ctx) {
       const outS = ctx.outShape[0];
       const axis = normAxis(numAttr(ctx.attrs, 'axis', 0), outS.length, 'concat');
@@ -107,23 +114,24 @@ export const shapeWgslRenderers: OpTable<WgslRenderer> = {
       const T = outS[axis];
       const lines = [`let i = idx % ${I};`, `let t = (idx / ${I}) % ${T};`, `let o = idx / ${wgslMul([I, T])};`];
       let off = '0u';
-      ctx.in.forEach((x, k) => {
+      ctx.in.forEach((_, k) => {
         const A = ctx.inShape[k][axis];
         const end = off === '0u' ? A : `${off} + ${A}`;
         const local = off === '0u' ? 't' : `(t - (${off}))`;
         const cond = k === ctx.in.length - 1 ? '' : `if (t < ${end}) `;
-        lines.push(`${k === 0 ? '' : 'else '}${cond}{ ${ctx.out[0]}[idx] = ${x}[(o * ${A} + ${local}) * ${I} + i]; }`);
+        lines.push(`${k === 0 ? '' : 'else '}${cond}{ ${ctx.store(0, 'idx', ctx.load(k, `(o * ${A} + ${local}) * ${I} + i`))} }`);
         off = end;
       });
       return wgslPerElement(dimProduct(ctx.outDims[0]), lines.join('\n'));
     },
   },
   one_hot: {
+    fuses: { load: true, store: true },
     kernel(ctx) {
       const depth = Number(ctx.attrs.depth);
       return wgslPerElement(
         dimProduct(ctx.outDims[0]),
-        `let v = ${ctx.in[0]}[idx / ${depth}u];\n${ctx.out[0]}[idx] = select(0.0, 1.0, v == i32(idx % ${depth}u));`,
+        `let v = ${ctx.load(0, `idx / ${depth}u`)};\n${ctx.store(0, 'idx', `select(0.0, 1.0, v == i32(idx % ${depth}u))`)}`,
       );
     },
   },
