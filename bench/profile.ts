@@ -23,7 +23,7 @@ import { compileSource } from '../compiler/compile.js';
 import { programFromModel } from '../codegen/module/plan-model.js';
 import { mnist } from '../runtime/data/mnist.js';
 import { instantiate } from '../runtime/index.js';
-import type { KernelFn, Program } from '../runtime/program.js';
+import type { KernelFn, Program, SplitKernelFn } from '../runtime/program.js';
 import { kernelTimer } from '../runtime/backends/cpu-wasm.js';
 
 const BATCH = 64;
@@ -57,22 +57,21 @@ async function main(): Promise<void> {
   const total = new Map<string, number>();
   const calls = new Map<string, number>();
   let timing = false;
-  type Split = (ins: unknown[], outs: unknown[], dims: unknown, r0?: number, r1?: unknown) => void;
   const started = new Map<string, number>();
   const add = (name: string, ms: number) => {
     total.set(name, (total.get(name) ?? 0) + ms);
     calls.set(name, (calls.get(name) ?? 0) + 1);
   };
   for (const [name, k] of Object.entries(entry.kernels)) {
-    const fn = k as unknown as Split;
-    // a split kernel's extra arguments pass through: a threaded call is k(-2), chunks, k(-3)
-    const wrapped = (ins: unknown[], outs: unknown[], dims: unknown, r0?: number, r1?: unknown) => {
-      if (!timing || kernelTimer.record || (r0 !== undefined && r0 !== -2 && r0 !== -3)) return fn(ins, outs, dims, r0, r1);
-      if (r0 === -2) started.set(name, now());
+    const fn = k as SplitKernelFn;
+    // a split kernel's part passes through: a threaded call is its parts before, rows (chunks), after
+    const wrapped: SplitKernelFn = (ins, outs, dims, run) => {
+      if (!timing || kernelTimer.record || (run && run.part !== 'before' && run.part !== 'after')) return fn(ins, outs, dims, run);
+      if (run?.part === 'before') started.set(name, now());
       const t0 = now();
-      fn(ins, outs, dims, r0, r1);
-      if (r0 === undefined) add(name, now() - t0);
-      else if (r0 === -3) add(name, now() - started.get(name)!);
+      fn(ins, outs, dims, run);
+      if (!run) add(name, now() - t0);
+      else if (run.part === 'after') add(name, now() - started.get(name)!);
     };
     // the workers run the kernel itself (its source), not this wrapper
     entry.kernels[name] = Object.assign(wrapped, { kernel: k }) as unknown as KernelFn;

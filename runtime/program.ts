@@ -36,6 +36,32 @@ import type { DType, IOSpec, Signature, TypedArray } from './types.js';
 export type Dims = Record<string, number>;
 export type KernelFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims) => void;
 
+/**
+ * The part of a split kernel (codegen/cpu/split.ts) that one call runs; a
+ * call without a part runs the whole kernel.
+ *   query   computes nothing: returns the rows of the split phase (SplitRows)
+ *   before  the fused phases before the split one
+ *   rows    rows [lo, hi) of the split phase
+ *   after   the fused phases after it
+ * A threaded call is: before; rows over every chunk, on all threads; after.
+ */
+export type KernelPart = { part: 'query' } | { part: 'before' } | { part: 'rows'; lo: number; hi: number } | { part: 'after' };
+
+/** What a split kernel's query returns: its rows (`extent`), the multiple chunk bounds keep (`align`), and its floating-point work. */
+export interface SplitRows {
+  extent: number;
+  align: number;
+  flops: number;
+}
+
+/** A split kernel: a kernel that also takes the part to run. */
+export type SplitKernelFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims, run?: KernelPart) => SplitRows | void;
+
+/** The parts without arguments, one object each (a warm step allocates nothing). */
+export const QUERY: KernelPart = Object.freeze({ part: 'query' });
+export const BEFORE: KernelPart = Object.freeze({ part: 'before' });
+export const AFTER: KernelPart = Object.freeze({ part: 'after' });
+
 export interface ProgramTensor {
   path: string;
   dtype: DType;
@@ -180,8 +206,8 @@ export interface WasmModuleSpec {
  * byte offsets of the kernel arguments `args` (the step's ins, then outs),
  * the symbolic `dims`, this thread's `scratch` area (`scratch` bytes) and the
  * rows [r0, r1) of `rows.extent` to compute. Any split of the rows gives the
- * same results. `phases`: the JS kernel's phases before (-2) and after (-3)
- * the wasm one run around it (a fused group); `pre`/`post`: the exports
+ * same results. `phases`: the JS kernel's phases before and after the wasm
+ * one (its parts `before` and `after`, KernelPart) run around it (a fused group); `pre`/`post`: the exports
  * `<name>__pre` and `<name>__post` (same arguments, rows ignored) run them
  * instead.
  */

@@ -29,7 +29,7 @@
  *         late worker can never claim a chunk of a later call
  *   DONE  chunks finished   ERR  a worker's kernel threw
  */
-import type { Dims, KernelFn } from './program.js';
+import type { Dims, KernelFn, SplitKernelFn } from './program.js';
 import type { DType, TypedArray } from './types.js';
 
 /** A kernel's scratch array (ProgramScratch): float64 panels and accumulators, f32, i32 tables. */
@@ -71,7 +71,8 @@ function drain() {
     } else if (msg.t === 'call') {
       const fn = fns.get(msg.fn);
       // msg.scratch: this worker's own copy of the kernel's scratch (cloned by postMessage), after the outputs
-      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.scratch ? msg.outs.concat(msg.scratch) : msg.outs, dims: msg.dims, bounds: msg.bounds });
+      // part: the kernel's rows part (KernelPart), one object per call, its range set per chunk
+      if (typeof fn === 'function') calls.set(msg.id, { fn, ins: msg.ins, outs: msg.scratch ? msg.outs.concat(msg.scratch) : msg.outs, dims: msg.dims, bounds: msg.bounds, part: { part: 'rows', lo: 0, hi: 0 } });
     } else if (msg.t === 'drop') {
       for (const id of msg.ids) calls.delete(id);
     } else if (msg.t === 'wasm') {
@@ -103,7 +104,7 @@ for (;;) {
     const k = v & ${INDEX_MASK};
     try {
       if (call.wasm) call.wasm(...call.args, call.scratch, call.bounds[k], call.bounds[k + 1]);
-      else call.fn(call.ins, call.outs, call.dims, call.bounds[k], call.bounds[k + 1]);
+      else { call.part.lo = call.bounds[k]; call.part.hi = call.bounds[k + 1]; call.fn(call.ins, call.outs, call.dims, call.part); }
     }
     catch (e) { Atomics.store(c, ${ERR}, 1); try { console.error('dnnc worker:', e); } catch {} }
     Atomics.add(c, ${DONE}, 1);
@@ -310,9 +311,13 @@ export class ThreadPool {
    * returns when all are done. `fn`, `ins`, `outs` are this thread's view
    * of the call (ins may be the unshared originals of the workers' shadows).
    */
-  run(call: ThreadedCall, fn: KernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims): void {
-    const f = fn as unknown as (i: TypedArray[], o: TypedArray[], d: Dims, r0: number, r1: number) => void;
-    this.runChunks(call, (lo, hi) => f(ins, outs, dims, lo, hi));
+  run(call: ThreadedCall, fn: SplitKernelFn, ins: TypedArray[], outs: TypedArray[], dims: Dims): void {
+    const rows = { part: 'rows' as const, lo: 0, hi: 0 };
+    this.runChunks(call, (lo, hi) => {
+      rows.lo = lo;
+      rows.hi = hi;
+      fn(ins, outs, dims, rows);
+    });
   }
 
   /** Run every chunk of a registered call; `chunk(lo, hi)` runs one on this thread. */

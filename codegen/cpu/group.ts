@@ -23,6 +23,7 @@ import { num } from './util.js';
 import { fusedLoops } from './elementwise.js';
 import { kernelComment, ScratchAlloc, type CpuKernelSource, type KernelGroup } from './kernel.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
+import { splitPhaseCondition } from './split.js';
 
 export type Phase = { kind: 'loop'; domain: Dim[]; nodes: Node[] } | { kind: 'node'; node: Node };
 
@@ -72,8 +73,8 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
   group.inputs.forEach((v, i) => buffers.set(v.id, `in${i}`));
   [...group.outputs, ...scratch].forEach((v, i) => buffers.set(v.id, `out${i}`));
   // the one node phase with a split template (a GEMM) makes the kernel a
-  // split kernel (codegen/cpu/split.ts): r0 -2 runs the phases before it, -3
-  // those after it, a range or the query only that phase
+  // split kernel (codegen/cpu/split.ts): its part 'before' runs the phases
+  // before it, 'after' those after it, 'rows' and 'query' only that phase
   const splittable = phases.filter((p) => p.kind === 'node' && cpuSplitTemplates[p.node.op]?.(nodeContext(p.node, buffers, new ScratchAlloc())) !== undefined);
   const alloc = new ScratchAlloc();
   const splitAt = splittable.length === 1 ? phases.indexOf(splittable[0]) : -1;
@@ -83,7 +84,7 @@ export function generateGroupKernel(name: string, group: KernelGroup, scratch: V
     if (p.kind === 'node') code = `{ // ${p.node.op}\n${indent(nodePhase(p.node, buffers, alloc, i === splitAt))}\n}`;
     else code = `{ // ${p.nodes.map((n) => n.op).join(' → ')}\n${indent(loopPhase(p, buffers))}\n}`;
     if (splitAt >= 0) {
-      const cond = i < splitAt ? 'r0 === undefined || r0 === -2' : i > splitAt ? 'r0 === undefined || r0 === -3' : '(r0 ?? 0) >= -1';
+      const cond = splitPhaseCondition(i < splitAt ? 'before' : i > splitAt ? 'after' : 'at');
       code = `if (${cond}) ${code}`;
     }
     parts.push(code);

@@ -6,8 +6,8 @@
  * Its prologue binds `in0..`, `out0..` to the arrays (typed casts in TS);
  * the body comes from, in order of preference:
  *   0. a split template (matmul, conv2d and its gradients): the kernel takes
- *      a row range as two more arguments (`r0`, `r1`), so the CPU backend
- *      can run one call on several threads (codegen/cpu/split.ts),
+ *      the part to run as one more argument (a row range among them), so the
+ *      CPU backend can run one call on several threads (codegen/cpu/split.ts),
  *   1. a codegen template for the op (matmul: blocked, 4-row unrolled),
  *   2. the generic elementwise/broadcast generator (op kind elementwise/broadcast),
  *   3. the op's own `cpu(ctx)` snippet.
@@ -21,6 +21,7 @@ import { commentText } from '../names.js';
 import { elementwiseBody } from './elementwise.js';
 import { assertIndexedReads } from './strict-indexing.js';
 import { cpuSplitTemplates, cpuTemplates } from './templates.js';
+import { SPLIT_PART } from './split.js';
 
 /** A kernel in source form, before it is rendered as JS or TS. */
 export interface CpuKernelSource {
@@ -29,9 +30,9 @@ export interface CpuKernelSource {
   comment: string;
   ins: DType[];
   outs: DType[];
-  /** statements; `in0..`, `out0..` and `dims` are in scope (and `r0`, `r1` for a split kernel) */
+  /** statements; `in0..`, `out0..` and `dims` are in scope (and `run`, the part to run, for a split kernel) */
   body: string;
-  /** a split kernel, called `(ins, outs, dims, r0, r1)` to compute a range of its rows (codegen/cpu/split.ts) */
+  /** a split kernel, called `(ins, outs, dims, run)` to compute a part of it, a range of its rows among them (codegen/cpu/split.ts) */
   split?: boolean;
   /** scratch arrays `sc0..` the body uses: the plan provides them, in `outs` after the outputs (CpuKernelContext.scratch) */
   scratch?: ScratchDecl[];
@@ -146,9 +147,9 @@ export function generateKernel(name: string, group: KernelGroup): CpuKernelSourc
 /** Render a kernel as a named function declaration (JS, or TS with typed parameters). */
 export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?: string }): string {
   const ts = options.ts;
-  const sig = ts ? `(ins: TypedArray[], outs: TypedArray[], dims: Dims): void` : `(ins, outs, dims)`;
-  // a split kernel keeps the kernel signature; its range comes as two more arguments (codegen/cpu/split.ts)
-  const range = k.split ? [`  const r0${ts ? ': number | undefined' : ''} = arguments[3], r1 = arguments[4];`] : [];
+  // a split kernel takes the part to run as one more, optional argument (codegen/cpu/split.ts)
+  const part = k.split ? (ts ? `, ${SPLIT_PART}?: KernelPart` : `, ${SPLIT_PART}`) : '';
+  const sig = ts ? `(ins: TypedArray[], outs: TypedArray[], dims: Dims${part}): ${k.split ? 'SplitRows | void' : 'void'}` : `(ins, outs, dims${part})`;
   const bind = (prefix: string, arr: string, dtypes: (DType | ScratchDType)[], from = 0) =>
     dtypes.map((d, i) => `  const ${prefix}${i} = ${arr}[${from + i}]${ts ? (d === 'f64' ? ' as unknown as Float64Array' : ` as ${arrayType[d]}`) : ''};`);
   const lines = [
@@ -158,7 +159,6 @@ export function renderKernel(k: CpuKernelSource, options: { ts: boolean; indent?
     ...bind('out', 'outs', k.outs),
     // scratch (planned, see ProgramStep.scratch) follows the outputs
     ...bind('sc', 'outs', (k.scratch ?? []).map((d) => d.dtype), k.outs.length),
-    ...range,
     ...k.body.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)),
     `}`,
   ];

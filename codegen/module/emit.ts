@@ -224,6 +224,8 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
   const types = ['CreateOptions', 'Dims', 'GpujsKernelSpec', 'Model', 'PredictOptions', 'Program', 'Signature', 'StepResult', 'TensorInputOf', 'TensorOf', 'TypedArray', 'WasmModuleSpec', 'WgslKernelSpec', ...(trainers.length ? ['Trainer', 'TrainerProgram'] : [])];
   const anyLM = file.models.some(isLMModel);
   if (anyLM) types.push('GenerateOptions');
+  // the extra parameter and the query result of split kernels (codegen/cpu/split.ts)
+  if (pool.kernels.some((k) => k.split)) types.push('KernelPart', 'SplitRows');
   statements.push(`import { instantiate, ${trainers.length ? 'instantiateTrainer, ' : ''}${anyLM ? 'generate, ' : ''}${types.map((t) => `type ${t}`).join(', ')} } from ${lit(runtime)};`);
   if (pool.wgsl.size) {
     // constants: defined before the programs that reference them

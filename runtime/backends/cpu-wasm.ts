@@ -15,7 +15,7 @@
  */
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { PreparedEntry } from '../backend.js';
-import type { Dims, KernelFn, ProgramEntry, WasmKernelSpec } from '../program.js';
+import { AFTER, BEFORE, QUERY, type Dims, type KernelFn, type ProgramEntry, type SplitKernelFn, type WasmKernelSpec } from '../program.js';
 import { chunkBounds, scratchArray, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { DType, TypedArray } from '../types.js';
 import { bytesPer, type WasmArena } from '../wasm-memory.js';
@@ -28,7 +28,6 @@ type WasmFn = (...args: number[]) => void;
 
 /** bench/profile.ts: when `record` is set, every kernel call of a wasm entry is timed whole (its phases and threads included) */
 export const kernelTimer: { record?: (kernel: string, ms: number) => void; now?: () => number } = {};
-type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims, r0?: number, r1?: number | number[]) => void;
 
 /** What the entries of one backend share: the memory, the instance, the adopted stores, the threads. */
 export interface WasmState {
@@ -227,10 +226,9 @@ export class WasmCpuEntry implements PreparedEntry {
       return;
     }
     if (c.wasm) return;
-    const q: number[] = [];
-    (c.js as SplitFn)(c.inViews!, c.outViews!, b.dims, -1, q);
-    if (q.length < 3 || !(q[2] >= 1e6) || !this.state.arena.shared) return;
-    const bounds = chunkBounds(q[0], q[1], threads * CHUNKS_PER_THREAD);
+    const q = (c.js as SplitKernelFn)(c.inViews!, c.outViews!, b.dims, QUERY);
+    if (!q || !(q.flops >= 1e6) || !this.state.arena.shared) return;
+    const bounds = chunkBounds(q.extent, q.align, threads * CHUNKS_PER_THREAD);
     if (bounds.length < 3) return;
     // the workers get their own copies of the scratch (the main thread's lies in the shared memory)
     const scratch = c.scratch.map((i) => scratchArray(this.entry.scratch![i].dtype, b.scratchLengths[i]));
@@ -242,19 +240,19 @@ export class WasmCpuEntry implements PreparedEntry {
     const d = b.dims;
     const w = c.wasm;
     if (w) {
-      const f = c.js as SplitFn;
+      const f = c.js as SplitKernelFn;
       const scratch = b.scratch.at;
       if (w.pre) w.pre(...w.args, scratch, 0, 0);
-      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, -2);
+      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, BEFORE);
       if (w.threaded) this.state.pool!.runChunks(w.threaded, (lo, hi) => w.fn(...w.args, scratch, lo, hi));
       else w.fn(...w.args, scratch, 0, w.extent);
       if (w.post) w.post(...w.args, scratch, 0, 0);
-      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, -3);
+      else if (w.spec.phases) f(c.inViews!, c.outViews!, d, AFTER);
     } else if (c.threaded) {
-      const f = c.js as SplitFn;
-      f(c.inViews!, c.outViews!, d, -2);
-      this.state.pool!.run(c.threaded, c.js, c.inViews!, c.outViews!, d);
-      f(c.inViews!, c.outViews!, d, -3);
+      const f = c.js as SplitKernelFn;
+      f(c.inViews!, c.outViews!, d, BEFORE);
+      this.state.pool!.run(c.threaded, f, c.inViews!, c.outViews!, d);
+      f(c.inViews!, c.outViews!, d, AFTER);
     } else c.js(c.inViews!, c.outViews!, d);
   }
 

@@ -13,7 +13,7 @@
 import { evalDim, evalShape } from '../../compiler/dims.js';
 import type { Backend, PreparedEntry } from '../backend.js';
 import { arrayFor } from '../init.js';
-import type { Dims, KernelFn, ProgramEntry, WasmModuleSpec } from '../program.js';
+import { AFTER, BEFORE, QUERY, type Dims, type KernelFn, type ProgramEntry, type SplitKernelFn, type WasmModuleSpec } from '../program.js';
 import { chunkBounds, isShared, resolveKernels, resolveThreads, scratchArray, sharedArray, threadPool, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { CpuKernels, DType, TypedArray } from '../types.js';
 import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
@@ -43,7 +43,6 @@ interface Binding {
   updates: { dst: TypedArray; src: TypedArray }[];
 }
 
-type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Dims, r0?: number, r1?: number | number[]) => void;
 
 const dtypeOf = (t: TypedArray): DType => (t instanceof Float32Array ? 'f32' : t instanceof Int32Array ? 'i32' : 'bool');
 
@@ -111,11 +110,10 @@ class CpuEntry implements PreparedEntry {
 
   /** The call on the threads when its kernel is split and big enough; else as it is. */
   private threadCall(pool: ThreadPool, call: Call, dims: Dims, nOuts: number): Call {
-    const q: number[] = [];
-    (call.fn as SplitFn)(call.ins, call.outs, dims, -1, q);
+    const q = (call.fn as SplitKernelFn)(call.ins, call.outs, dims, QUERY);
     const outs = call.outs.slice(0, nOuts);
-    if (q.length < 3 || !(q[2] >= MIN_FLOPS) || !outs.every(isShared)) return call;
-    const bounds = chunkBounds(q[0], q[1], this.threads * CHUNKS_PER_THREAD);
+    if (!q || !(q.flops >= MIN_FLOPS) || !outs.every(isShared)) return call;
+    const bounds = chunkBounds(q.extent, q.align, this.threads * CHUNKS_PER_THREAD);
     if (bounds.length < 3) return call;
     const shadows: { src: TypedArray; dst: TypedArray }[] = [];
     const workerIns = call.ins.map((t) => {
@@ -154,10 +152,10 @@ class CpuEntry implements PreparedEntry {
       const c = calls[k];
       if (c.threaded) {
         for (const s of c.shadows!) s.dst.set(s.src);
-        const f = c.fn as SplitFn;
-        f(c.ins, c.outs, d, -2);
-        this.pool!.run(c.threaded, c.fn, c.ins, c.outs, d);
-        f(c.ins, c.outs, d, -3);
+        const f = c.fn as SplitKernelFn;
+        f(c.ins, c.outs, d, BEFORE);
+        this.pool!.run(c.threaded, f, c.ins, c.outs, d);
+        f(c.ins, c.outs, d, AFTER);
       } else c.fn(c.ins, c.outs, d);
     }
     for (const u of b.updates) u.dst.set(u.src);

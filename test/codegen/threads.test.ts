@@ -19,8 +19,8 @@ import { chunkBounds, resolveThreads, scratchArray, sharedArray, threadPool, typ
 import type { KernelFn, ProgramEntry, ProgramStep } from '../../runtime/program.js';
 import { evalDim } from '../../compiler/dims.js';
 import type { TypedArray } from '../../runtime/types.js';
+import { AFTER, BEFORE, QUERY, type SplitKernelFn } from '../../runtime/program.js';
 
-type SplitFn = (ins: TypedArray[], outs: TypedArray[], dims: Record<string, number>, r0?: number, r1?: number | number[]) => void;
 
 function rng(seed: number) {
   let a = seed >>> 0;
@@ -89,12 +89,11 @@ for (const c of CASES) {
       const entry = program.entries.predict;
       const steps = entry.steps.filter((s) => !s.once);
       assert.is(steps.length, 1);
-      const fn = entry.kernels[steps[0].kernel] as unknown as SplitFn;
+      const fn = entry.kernels[steps[0].kernel] as SplitKernelFn;
       const dims: Record<string, number> = symbolic ? { B: c.shapes[0][0] } : {};
-      const q: number[] = [];
-      fn([], [], dims, -1, q);
-      assert.is(q.length, 3, `${c.op} is a split kernel`);
-      const [extent, align, flops] = q;
+      const q = fn([], [], dims, QUERY);
+      assert.ok(q, `${c.op} is a split kernel`);
+      const { extent, align, flops } = q;
       assert.ok(extent > 0 && align >= 1 && flops > 0);
       const next = rng(7);
       const ins = c.shapes.map((s) => fill(s.reduce((a, b) => a * b, 1), next));
@@ -108,9 +107,9 @@ for (const c of CASES) {
         for (let k = 1; k < b.length - 1; k++) assert.is(b[k] % align, 0, 'chunk starts are aligned');
         // the pre and post phases (none in a one-node kernel), the chunks last to first
         const o = [out, ...scratchFor(entry, steps[0], dims)];
-        fn(ins, o, dims, -2);
-        for (let k = b.length - 2; k >= 0; k--) fn(ins, o, dims, b[k], b[k + 1]);
-        fn(ins, o, dims, -3);
+        fn(ins, o, dims, BEFORE);
+        for (let k = b.length - 2; k >= 0; k--) fn(ins, o, dims, { part: 'rows', lo: b[k], hi: b[k + 1] });
+        fn(ins, o, dims, AFTER);
         same(whole, out, `${c.op} (${c.note}) in ${b.length - 1} chunks${symbolic ? ', symbolic B' : ''}`);
       }
     }
