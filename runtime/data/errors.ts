@@ -11,7 +11,16 @@ export class DatasetError extends Error {
   }
 }
 
-/** True for errors meant for the user as they are (DatasetError, TrainError, WeightsError, BackendError). */
+/**
+ * The errors meant for the user as they are: DatasetError, TrainError,
+ * WeightsError, BackendError; the run-time checks of inputs (InputValueError,
+ * DimError, NonFiniteError); and IndexError, which a CPU kernel throws (by
+ * name: kernels import nothing) when an index the model computed is out of
+ * range (an embedding of `cast(x, dtype: i32)` where x leaves [0, vocab)).
+ */
+const USER_FACING = new Set(['DatasetError', 'TrainError', 'WeightsError', 'BackendError', 'InputValueError', 'DimError', 'NonFiniteError', 'IndexError']);
+
+/** True for errors meant for the user as they are (USER_FACING). */
 export function isUserFacingError(e: unknown): e is Error {
-  return e instanceof Error && (e.name === 'DatasetError' || e.name === 'TrainError' || e.name === 'WeightsError' || e.name === 'BackendError');
+  return e instanceof Error && USER_FACING.has(e.name);
 }

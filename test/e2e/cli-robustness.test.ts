@@ -136,6 +136,31 @@ test('predict --check-finite names a non-finite input or output (exit 1); withou
   assert.equal(JSON.parse(plain.stdout.trim()).outputs.y.data, [[1, null]]);
 });
 
+test('an index the model computes outside its table is a user error (exit 1) in train, not an internal one', () => {
+  // cast(2^31) is i32's minimum: no embedding row; the CPU kernel refuses it by name (IndexError)
+  const file = join(out, 'bad-index.dnn');
+  writeFileSync(
+    file,
+    `model Bad {
+  input  features: f32[B, 8]
+  output logits: f32[B, 2]
+  ids = cast(maximum(features, 2147483648), dtype: "i32")
+  logits = embedding(ids, vocab: 4, dim: 2) |> flatten |> dense(2)
+}
+
+train Bad {
+  data      = loans(split: train)
+  label     : i32[B]
+  loss      = cross_entropy(logits, label)
+  optimizer = sgd(lr: 0.1)
+  batch     = 32
+  epochs    = 1
+}
+`,
+  );
+  cleanError(run(['train', file]), 1, /token id -2147483648 at position 0 of 'ids' is outside the vocabulary \[0, 4\)/);
+});
+
 test('file-system errors are described with the path and the reason', () => {
   const err = (code: string, syscall: string, path?: string) => Object.assign(new Error(`${code}: x, ${syscall} '${path}'`), { code, syscall, path });
   assert.is(fileErrorMessage(err('EACCES', 'open', '/a/b.dnn')), "cannot read '/a/b.dnn': permission denied (EACCES)");

@@ -287,8 +287,7 @@ export async function checkCodegen(file: CompiledFile): Promise<StageResult> {
         model.dispose();
       }
     } catch (e) {
-      // inputs at dims of 2 may be too small for the model (it computes T - 5): a clean refusal, not a bug
-      if (!(e instanceof Error && e.name === 'DimError')) return crash(`run ${program.name}`, e);
+      if (!cleanRefusal(e)) return crash(`run ${program.name}`, e);
     }
   }
   for (const program of trainers) {
@@ -301,11 +300,20 @@ export async function checkCodegen(file: CompiledFile): Promise<StageResult> {
         trainer.dispose();
       }
     } catch (e) {
-      // inputs at dims of 2 may be too small for the model (it computes T - 5): a clean refusal, not a bug
-      if (!(e instanceof Error && e.name === 'DimError')) return crash(`run ${program.name}`, e);
+      if (!cleanRefusal(e)) return crash(`run ${program.name}`, e);
     }
   }
   return { kind: 'ok' };
+}
+
+/**
+ * Run-time errors that are the model's own doing, said to the user as they
+ * are, not bugs: inputs at dims of 2 too small for the model (it computes
+ * T - 5: DimError), and an index the model computes outside its table
+ * (embedding of cast(maximum(x, 2147483648), dtype: i32): IndexError).
+ */
+function cleanRefusal(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'DimError' || e.name === 'IndexError');
 }
 
 /** gpu.js kernel sources that V8 cannot parse, or WGSL that declares reserved names. */

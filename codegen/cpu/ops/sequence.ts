@@ -17,7 +17,7 @@ export const sequenceCpuRenderers: OpTable<CpuRenderer> = {
       return `const n = ${mulExpr(ctx.inShape[1])}, V = ${V}, D = ${D};
 for (let i = 0, o = 0; i < n; i++) {
   const id = ${idx}[i];
-  if (!(id >= 0 && id < V)) throw new Error('token id ' + id + ' at position ' + i + ' of ' + ${what} + ' is outside the vocabulary [0, ' + V + ')');
+  if (!(id >= 0 && id < V)) { const e = new Error('token id ' + id + ' at position ' + i + ' of ' + ${what} + ' is outside the vocabulary [0, ' + V + ')'); e.name = 'IndexError'; throw e; }
   for (let d = 0, s = id * D; d < D; d++) ${y}[o++] = ${table}[s + d];
 }`;
     },
