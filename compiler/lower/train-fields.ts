@@ -75,14 +75,20 @@ export function unknownFieldHint(name: string): { hint: string; help: string } {
  */
 export function readsName(stmts: readonly A.Stmt[], name: string): boolean {
   // an explicit stack, not recursion: a chain of 10,000 `+` is an AST 10,000 deep
-  const seen = new Set<unknown>();
-  const stack: [unknown, readonly string[]][] = stmts.map((s) => [s, ['name']]);
+  const stack: unknown[] = [];
+  // a statement's own `name` (a train input's, a step's) is not a read; nested ones are looked at
+  const visitChildren = (o: Record<string, unknown>, top: boolean) => {
+    for (const k in o) {
+      if (NOT_READS.has(k) || (k === 'target' && o.kind === 'Binding') || (k === 'name' && (top || o.kind === undefined))) continue;
+      const v = o[k];
+      if (v !== null && typeof v === 'object') stack.push(v);
+    }
+  };
+  for (const st of stmts) visitChildren(st as unknown as Record<string, unknown>, true);
   while (stack.length) {
-    const [node, skipKeys] = stack.pop()!;
-    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
-    seen.add(node);
+    const node = stack.pop()!;
     if (Array.isArray(node)) {
-      for (const n of node) stack.push([n, []]);
+      for (const n of node) if (n !== null && typeof n === 'object') stack.push(n);
       continue;
     }
     const o = node as Record<string, unknown>;
@@ -90,8 +96,10 @@ export function readsName(stmts: readonly A.Stmt[], name: string): boolean {
       if (o.name === name) return true;
       continue;
     }
-    const skip = [...skipKeys, 'span', 'opSpan', 'callee', 'property', ...(o.kind === 'Binding' ? ['target'] : []), ...(o.kind === undefined ? ['name'] : [])];
-    for (const [k, v] of Object.entries(o)) if (!skip.includes(k)) stack.push([v, []]);
+    visitChildren(o, false);
   }
   return false;
 }
+
+/** AST fields that never hold a read of a name: positions, callees, `.field` properties */
+const NOT_READS = new Set(['span', 'opSpan', 'callee', 'property']);

@@ -17,8 +17,16 @@ import { root } from './seeds.js';
 import type { Job, Report } from './worker.js';
 
 export interface Budgets {
-  /** parse + lower + passes, ms */
+  /** parse + lower + passes, ms, plus `perKiloChar` for each 1,000 characters of the input */
   compile: number;
+  /**
+   * ms more of compile per 1,000 characters of input. Parsing and lowering
+   * are linear in the text, at up to about 10 µs a character for the worst
+   * kind (a chain of 100,000 `+`: 200,000 characters in about 2 s on two busy
+   * cores); the fuzzer's longest input (MAX_INPUT_CHARS, 400,000) then has 6 s,
+   * and is no hang.
+   */
+  perKiloChar?: number;
   /** module, programs, a run on the CPU, ms, plus `perOperation` for each operation of the file */
   codegen: number;
   /**
@@ -30,7 +38,7 @@ export interface Budgets {
   perOperation?: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { compile: 2000, codegen: 10000, perOperation: 1 };
+export const DEFAULT_BUDGETS: Budgets = { compile: 2000, perKiloChar: 10, codegen: 10000, perOperation: 1 };
 
 /** A stage is a hang past this many times its budget on the wall clock, whatever its CPU time. */
 export const WALL_FACTOR = 20;
@@ -115,7 +123,8 @@ class Slot {
     const c = this.current!;
     clearTimeout(c.timer);
     c.stage = stage;
-    const budget = stage === 'compile' ? this.budgets.compile : this.budgets.codegen + (this.budgets.perOperation ?? 0) * operations;
+    const budget =
+      stage === 'compile' ? this.budgets.compile + ((this.budgets.perKiloChar ?? 0) * c.job.source.length) / 1000 : this.budgets.codegen + (this.budgets.perOperation ?? 0) * operations;
     const wall0 = performance.now();
     const cpu0 = this.cpuMs();
     const check = () => {

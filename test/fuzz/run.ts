@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--compile-ms C] [--codegen-ms G] [--per-operation-ms P] [--minutes M] [--save] [--no-minimize] [--json FILE]`
+ * `npm run fuzz -- [--n 100000] [--seed S] [--jobs J] [--codegen-every K] [--compile-ms C] [--per-kilochar-ms K] [--codegen-ms G] [--per-operation-ms P] [--minutes M] [--save] [--no-minimize] [--json FILE]`
  * `npm run fuzz -- --seed S --input I [--out FILE]`
  *
  * Runs a campaign and prints its figures; exits 1 when it found a crash, a
@@ -30,7 +30,12 @@ const num = (name: string, d: number) => {
 const n = num('n', 3000);
 const seed = num('seed', Date.now() % 1_000_000);
 
-const budgets = { compile: num('compile-ms', DEFAULT_BUDGETS.compile), codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen), perOperation: num('per-operation-ms', DEFAULT_BUDGETS.perOperation!) };
+const budgets = {
+  compile: num('compile-ms', DEFAULT_BUDGETS.compile),
+  perKiloChar: num('per-kilochar-ms', DEFAULT_BUDGETS.perKiloChar!),
+  codegen: num('codegen-ms', DEFAULT_BUDGETS.codegen),
+  perOperation: num('per-operation-ms', DEFAULT_BUDGETS.perOperation!),
+};
 
 // --input I: replay one input of the campaign of --seed (its text to --out, or stdout) and run it alone
 if (flag('input') !== undefined) {
