@@ -19,6 +19,7 @@ import { AFTER, BEFORE, QUERY, type Dims, type KernelFn, type ProgramEntry, type
 import { chunkBounds, scratchArray, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { DType, TypedArray } from '../types.js';
 import { bytesPer, type WasmArena } from '../wasm-memory.js';
+import { BindingCache } from '../bindings.js';
 
 /** a wasm call runs on the threads from this much work (about 0.1 ms on one core here) */
 export const WASM_MIN_FLOPS = 2e6;
@@ -101,10 +102,8 @@ interface Binding {
   threadedIds: number[];
 }
 
-const MAX_BINDINGS = 4;
-
 export class WasmCpuEntry implements PreparedEntry {
-  private bindings = new Map<string, Binding>();
+  private bindings = new BindingCache<Binding>((b) => this.release(b));
   private last?: Binding;
   private outputIndex: Map<string, number>;
   private inputIndex: Map<string, number>;
@@ -121,13 +120,10 @@ export class WasmCpuEntry implements PreparedEntry {
   }
 
   private bind(dims: Dims): Binding {
-    const key = Object.keys(dims)
-      .sort()
-      .map((k) => `${k}=${dims[k]}`)
-      .join(',');
-    const hit = this.bindings.get(key);
-    if (hit) return this.fresh(hit);
-    const frozen: Dims = { ...dims };
+    return this.fresh(this.bindings.get(dims, (frozen) => this.createBinding(frozen)));
+  }
+
+  private createBinding(frozen: Dims): Binding {
     const { arena } = this.state;
     const regions: Binding['regions'] = [];
     const lengths: number[] = [];
@@ -185,12 +181,6 @@ export class WasmCpuEntry implements PreparedEntry {
         if (u.dst < 0) throw new Error('internal: update of unknown tensor');
         return u.dst !== at[u.src];
       });
-    if (this.bindings.size >= MAX_BINDINGS) {
-      const oldest = this.bindings.keys().next().value!;
-      this.release(this.bindings.get(oldest)!);
-      this.bindings.delete(oldest);
-    }
-    this.bindings.set(key, b);
     return b;
   }
 
@@ -296,7 +286,6 @@ export class WasmCpuEntry implements PreparedEntry {
   }
 
   dispose(): void {
-    for (const b of this.bindings.values()) this.release(b);
     this.bindings.clear();
     this.last = undefined;
   }

@@ -18,9 +18,8 @@ import { chunkBounds, isShared, resolveKernels, resolveThreads, scratchArray, sh
 import type { CpuKernels, DType, TypedArray } from '../types.js';
 import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
 import { WasmCpuEntry, type WasmState } from './cpu-wasm.js';
+import { BindingCache } from '../bindings.js';
 
-/** how many dims bindings (batch sizes) keep their buffers */
-const MAX_BINDINGS = 4;
 /** a split kernel call runs on the threads from this much work (about 0.25 ms on one core here) */
 export const MIN_FLOPS = 1e6;
 /** chunks per thread of a threaded call (a few, so a late or slowed thread is balanced out) */
@@ -47,7 +46,7 @@ interface Binding {
 const dtypeOf = (t: TypedArray): DType => (t instanceof Float32Array ? 'f32' : t instanceof Int32Array ? 'i32' : 'bool');
 
 class CpuEntry implements PreparedEntry {
-  private bindings = new Map<string, Binding>();
+  private bindings = new BindingCache<Binding>((b) => this.release(b));
   private last?: Binding;
   private outputIndex: Map<string, number>;
   private inputIndex: Map<string, number>;
@@ -64,13 +63,10 @@ class CpuEntry implements PreparedEntry {
   }
 
   private bind(dims: Dims): Binding {
-    const key = Object.keys(dims)
-      .sort()
-      .map((k) => `${k}=${dims[k]}`)
-      .join(',');
-    const hit = this.bindings.get(key);
-    if (hit) return hit;
-    const frozen: Dims = { ...dims };
+    return this.bindings.get(dims, (frozen) => this.createBinding(frozen));
+  }
+
+  private createBinding(frozen: Dims): Binding {
     const pool = threadPool(this.threads);
     const alloc = pool ? sharedArray : arrayFor;
     const buffers = this.entry.buffers.map((b) => {
@@ -98,14 +94,7 @@ class CpuEntry implements PreparedEntry {
         if (!u.dst) throw new Error(`internal: update of unknown tensor`);
         return u.dst !== u.src;
       });
-    const binding: Binding = { dims: frozen, buffers, calls, updates };
-    if (this.bindings.size >= MAX_BINDINGS) {
-      const oldest = this.bindings.keys().next().value!;
-      this.release(this.bindings.get(oldest)!);
-      this.bindings.delete(oldest);
-    }
-    this.bindings.set(key, binding);
-    return binding;
+    return { dims: frozen, buffers, calls, updates };
   }
 
   /** The call on the threads when its kernel is split and big enough; else as it is. */
@@ -170,7 +159,6 @@ class CpuEntry implements PreparedEntry {
   }
 
   dispose(): void {
-    for (const b of this.bindings.values()) this.release(b);
     this.bindings.clear();
     this.last = undefined;
   }

@@ -33,9 +33,8 @@ import type { Backend, PreparedEntry } from '../backend.js';
 import type { Dims, GpujsKernelSpec, GpujsPass, ProgramEntry } from '../program.js';
 import type { DType, GpujsMode, TypedArray } from '../types.js';
 import { isMissingPackage, missingPackageMessage } from '../optional-package.js';
+import { BindingCache } from '../bindings.js';
 
-/** how many dims bindings (batch sizes) keep their kernels */
-const MAX_BINDINGS = 4;
 
 /** gpu.js modes that run on a GPU (the others are webasm and cpu) */
 export const GPU_MODES: readonly string[] = ['webgl2', 'webgl', 'headlessgl', 'webgpu'];
@@ -197,7 +196,7 @@ interface Binding {
 }
 
 class GpujsEntry implements PreparedEntry {
-  private bindings = new Map<string, Binding>();
+  private bindings = new BindingCache<Promise<Binding>>((p) => void p.then((b) => b.kernels.forEach((k) => k.destroy?.(false)), () => undefined));
   private last?: Binding;
   private inputIndex: Map<string, number>;
   private outputIndex: Map<string, number>;
@@ -215,21 +214,13 @@ class GpujsEntry implements PreparedEntry {
     for (const s of entry.steps) if (!entry.gpujs[s.kernel]) throw new Error(`internal: gpu.js kernel '${s.kernel}' is missing from the program`);
   }
 
-  private async bind(dims: Dims): Promise<Binding> {
-    const key = Object.keys(dims)
-      .sort()
-      .map((k) => `${k}=${dims[k]}`)
-      .join(',');
-    const hit = this.bindings.get(key);
-    if (hit) return hit;
-    if (this.bindings.size >= MAX_BINDINGS) {
-      const [oldKey, old] = this.bindings.entries().next().value!;
-      this.bindings.delete(oldKey);
-      for (const k of old.kernels) k.destroy?.(false);
-    }
-    const b = await this.createBinding({ ...dims });
-    this.bindings.set(key, b);
-    return b;
+  private bind(dims: Dims): Promise<Binding> {
+    return this.bindings.get(dims, (frozen) => {
+      const made = this.createBinding(frozen);
+      // a binding that failed is made again next time
+      made.catch(() => this.bindings.forget(frozen, made));
+      return made;
+    });
   }
 
   private async createBinding(dims: Dims): Promise<Binding> {
@@ -340,7 +331,6 @@ class GpujsEntry implements PreparedEntry {
   }
 
   dispose(): void {
-    for (const b of this.bindings.values()) for (const k of b.kernels) k.destroy?.(false);
     this.bindings.clear();
     this.last = undefined;
     this.readback.clear();

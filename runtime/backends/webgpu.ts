@@ -33,11 +33,10 @@ import type { DType, TypedArray } from '../types.js';
 import { acquire, release, type GpuContext } from './webgpu-device.js';
 import { compilePipeline, fromStorage, makePipeline, toStorage, writeAll, writeAt } from './webgpu-storage.js';
 import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
+import { BindingCache } from '../bindings.js';
 
 export { webgpuAvailable } from './webgpu-device.js';
 
-/** how many dims bindings (batch sizes) keep their buffers */
-const MAX_BINDINGS = 4;
 
 /** Create the backend; throws an Error explaining why when there is no adapter. */
 export async function createWebGpuBackend(): Promise<WebGpuBackend> {
@@ -65,7 +64,7 @@ interface Binding {
 }
 
 class WebGpuEntry implements PreparedEntry {
-  private bindings = new Map<string, Promise<Binding>>();
+  private bindings = new BindingCache<Promise<Binding>>((p) => void p.then((b) => b.owned.forEach((x) => x.destroy()), () => undefined));
   private last?: Binding;
   private inputIndex: Map<string, number>;
   private outputIndex: Map<string, number>;
@@ -89,22 +88,12 @@ class WebGpuEntry implements PreparedEntry {
   }
 
   private bind(dims: Dims): Promise<Binding> {
-    const key = Object.keys(dims)
-      .sort()
-      .map((k) => `${k}=${dims[k]}`)
-      .join(',');
-    let hit = this.bindings.get(key);
-    if (!hit) {
-      if (this.bindings.size >= MAX_BINDINGS) {
-        const [oldKey, old] = this.bindings.entries().next().value!;
-        this.bindings.delete(oldKey);
-        void old.then((b) => b.owned.forEach((x) => x.destroy()));
-      }
-      hit = this.createBinding({ ...dims });
-      this.bindings.set(key, hit);
-      hit.catch(() => this.bindings.delete(key));
-    }
-    return hit;
+    return this.bindings.get(dims, (frozen) => {
+      const made = this.createBinding(frozen);
+      // a binding that failed is made again next time
+      made.catch(() => this.bindings.forget(frozen, made));
+      return made;
+    });
   }
 
   private async createBinding(dims: Dims): Promise<Binding> {
@@ -314,7 +303,6 @@ class WebGpuEntry implements PreparedEntry {
 
   dispose(): void {
     this.disposed = true;
-    for (const p of this.bindings.values()) void p.then((b) => b.owned.forEach((x) => x.destroy()), () => undefined);
     this.bindings.clear();
     this.last = undefined;
   }
