@@ -47,7 +47,8 @@ export interface ConvGeometry {
   groups: number;
 }
 
-function pair(op: string, attrs: Attrs, name: string, dflt: number, min: number): [number, number] {
+/** A two-integer attribute (strides, dilations, output_padding), each at least `min`; [dflt, dflt] when absent. */
+export function pair(op: string, attrs: Attrs, name: string, dflt: number, min: number): [number, number] {
   const v = numsAttr(attrs, name);
   if (!v) return [dflt, dflt];
   if (v.length !== 2 || v.some((x) => !Number.isInteger(x) || x < min))

@@ -28,40 +28,19 @@
 import { shapeToString, type Dim } from '../dims.js';
 import type { Attrs, TensorType } from '../ir.js';
 import { ShapeError, type OpDef } from './types.js';
+import { pair, type ConvProblem } from './conv.js';
 import { refTensor } from './util.js';
 import { expectArity, expectDtype, numAttr, numsAttr } from './kernel-util.js';
 
 const OP = 'conv2d_transpose';
 
-export interface DeconvProblem {
-  C: number;
-  H: number;
-  W: number;
-  F: number;
-  KH: number;
-  KW: number;
-  OH: number;
-  OW: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  pb: number;
-  pr: number;
+/** The geometry of a conv2d_transpose: C, H, W its input, F, OH, OW its output, and its output padding. */
+export interface DeconvProblem extends ConvProblem {
   oph: number;
   opw: number;
-  dh: number;
-  dw: number;
-  groups: number;
 }
 
-function pairAttr(attrs: Attrs, name: string, dflt: number, min: number): [number, number] {
-  const v = numsAttr(attrs, name);
-  if (!v) return [dflt, dflt];
-  if (v.length !== 2 || v.some((x) => !Number.isInteger(x) || x < min))
-    throw new ShapeError(`${OP}: '${name}' must be two integers >= ${min}, got [${v.join(', ')}]`, 'DNN0022');
-  return [v[0], v[1]];
-}
+const pairAttr = (attrs: Attrs, name: string, dflt: number, min: number) => pair(OP, attrs, name, dflt, min);
 
 const ts = (t: TensorType) => `${t.dtype}${shapeToString(t.shape)}`;
 
