@@ -57,7 +57,8 @@ test('ts: header, import, typed API, named kernels with shape comments, readable
   assert.match(text, 'export async function create(options: CreateOptions = {}): Promise<MLPModel>');
   assert.match(text, 'export const signature: Signature = MLPSignature;');
   // the dense layer (matmul, bias, relu) is one fused kernel
-  assert.match(text, '// matmul + add + relu f32[B, 784], f32[784, 16], f32[16] -> f32[B, 16]\nfunction k00_dense_1_matmul(ins: TypedArray[], outs: TypedArray[], dims: Dims): void {');
+  // a split kernel (codegen/cpu/split.ts): it also takes the part to run, for threads
+  assert.match(text, '// matmul + add + relu f32[B, 784], f32[784, 16], f32[16] -> f32[B, 16]\nfunction k00_dense_1_matmul(ins: TypedArray[], outs: TypedArray[], dims: Dims, run?: KernelPart): SplitRows | void {');
   // its packed-B panel is planned scratch (ProgramStep.scratch), not allocated per call
   assert.match(text, /\{ kernel: 'k00_dense_1_matmul', ins: \[0, 1, 2\], outs: \[\d+(, \d+)*\], scratch: \[\d+\] \}, \/\/ x, dense_1\.w, dense_1\.b -> /);
   assert.match(text, /  scratch: \[\{ dtype: 'f64', size: \d+ \}/);
@@ -96,7 +97,7 @@ test('js: .js + .d.ts, imported through the runtime (the dnnc package when built
   );
   const [js, dts] = files;
   assert.not.match(js.text, ': TypedArray[]');
-  assert.match(js.text, 'function k00_dense_1_matmul(ins, outs, dims)');
+  assert.match(js.text, 'function k00_dense_1_matmul(ins, outs, dims, run)');
   assert.match(dts.text, 'export declare function create(options?: CreateOptions): Promise<MLPModel>;');
   assert.match(dts.text, 'predict(inputs: MLPInputs, options?: PredictOptions): Promise<MLPOutputs>;');
   for (const f of files) writeFileSync(join(out, f.name), f.text);
