@@ -60,7 +60,23 @@ export interface WasmKernelSource {
  */
 export function generateWasmKernel(name: string, group: KernelGroup, cpu: CpuKernelSource): WasmKernelSource | undefined {
   const k = wholeGroup(name, group, cpu) ?? heavyPhase(name, group, cpu);
-  return k && fitsWasm32(group, k.spec.scratch) ? k : undefined;
+  return k && fitsWasm32(group, k.spec.scratch) && constantsFit(k.funcs) ? k : undefined;
+}
+
+/**
+ * Whether every i32 constant and memory offset of the kernel's functions is
+ * one wasm32 takes: a stride of 10^9 makes a row step of 10^11 bytes in a
+ * kernel whose tensors are small (its output is 1 x 1); such a kernel keeps
+ * its JS form.
+ */
+function constantsFit(funcs: WatFunction[]): boolean {
+  for (const f of funcs)
+    for (const line of f.body)
+      for (const m of line.matchAll(/\(i32\.const (-?\d+)\)|offset=(\d+)/g)) {
+        const v = Number(m[1] ?? m[2]);
+        if (v < -(2 ** 31) || v > MAX_WASM_BYTES) return false;
+      }
+  return true;
 }
 
 /**
