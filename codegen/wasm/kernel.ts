@@ -65,16 +65,17 @@ export function generateWasmKernel(name: string, group: KernelGroup, cpu: CpuKer
 
 /**
  * Whether every i32 constant and memory offset of the kernel's functions is
- * one wasm32 takes: a stride of 10^9 makes a row step of 10^11 bytes in a
- * kernel whose tensors are small (its output is 1 x 1); such a kernel keeps
- * its JS form.
+ * one wasm32 takes: a stride of 10^9 makes a row step of 10^11 bytes (and
+ * one of 1e308 an infinite one) in a kernel whose tensors are small (its
+ * output is 1 x 1); such a kernel keeps its JS form.
  */
 function constantsFit(funcs: WatFunction[]): boolean {
   for (const f of funcs)
     for (const line of f.body)
-      for (const m of line.matchAll(/\(i32\.const (-?\d+)\)|offset=(\d+)/g)) {
+      // any token there: a number JS printed as 1e+21 or Infinity (a stride of 1e308) is one too
+      for (const m of line.matchAll(/\(i32\.const ([^\s)]+)\)|offset=([^\s)]+)/g)) {
         const v = Number(m[1] ?? m[2]);
-        if (v < -(2 ** 31) || v > MAX_WASM_BYTES) return false;
+        if (!Number.isInteger(v) || v < -(2 ** 31) || v > MAX_WASM_BYTES) return false;
       }
   return true;
 }
