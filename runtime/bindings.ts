@@ -4,10 +4,23 @@
  * dims, reused while they repeat. Every backend keeps them the same way: at
  * most MAX_BINDINGS sets of dims; the next one releases the oldest.
  */
-import type { Dims } from './program.js';
+import type { Dims, ProgramEntry } from './program.js';
 
 /** how many dims bindings (batch sizes) an entry keeps prepared */
 export const MAX_BINDINGS = 4;
+
+/**
+ * The buffer slots of an entry's inputs by name: those the caller feeds
+ * (data and train inputs), and the scalars the runtime feeds (role 'hyper':
+ * lr, step, seed). Kept apart, so that a train input named `lr` or a model
+ * input named `step` is its own input, not the optimizer's.
+ */
+export function inputSlots(entry: ProgramEntry): { data: Map<string, number>; hyper: Map<string, number> } {
+  return {
+    data: new Map(entry.inputs.filter((i) => i.role !== 'hyper').map((i) => [i.name, i.buffer])),
+    hyper: new Map(entry.inputs.filter((i) => i.role === 'hyper').map((i) => [i.name, i.buffer])),
+  };
+}
 
 /** The key of a set of dims: `B=32,T=16` (names sorted). */
 export function dimsKey(dims: Dims): string {

@@ -144,7 +144,7 @@ export function binary(lw: LowerContext, e: A.Binary, l: LVal, r: LVal): LVal {
     else if (e.op === '/') d = dimDiv(ld, rd);
     if (d === undefined) return lw.fail('DNN0011', e.span, { dim: `${ld} ${e.op} ${rd}`, hint: ' (dims support +, - and * and exact division)' });
     if (typeof d === 'string' && d.length > MAX_DIM_EXPRESSION_LENGTH)
-      return lw.fail('DNN0033', e.span, { message: `lw dim grows to ${d.length.toLocaleString('en-US')} characters, above the limit of ${MAX_DIM_EXPRESSION_LENGTH} for a symbolic dim` });
+      return lw.fail('DNN0033', e.span, { message: `the dim grows to ${d.length.toLocaleString('en-US')} characters, above the limit of ${MAX_DIM_EXPRESSION_LENGTH} for a symbolic dim` });
     return typeof d === 'number' ? { kind: 'num', value: d, isInt: true, span: e.span } : { kind: 'dim', dim: d, span: e.span };
   }
   if (l.kind !== 'tensor' && r.kind !== 'tensor') return lw.fail('DNN0017', e.opSpan, { message: `cannot apply '${e.op}' to ${describe(l)} and ${describe(r)}` });

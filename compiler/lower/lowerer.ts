@@ -19,7 +19,7 @@ import type { DataSpec, LayerCall, LayerRecord, TensorSpec } from '../compiled.j
 import { CompileAbort, DiagnosticBag, didYouMean, type DiagnosticCode, type DiagnosticNote } from '../diagnostics.js';
 import { alwaysNegative, dimEq, shapeToString, type Dim } from '../dims.js';
 import { Graph, type DType, type TensorType, type Value } from '../ir.js';
-import { formatLimit, MAX_DIM, MAX_OPERATIONS, MAX_NESTING, MAX_TENSOR_ELEMENTS, staticElements } from '../limits.js';
+import { formatLimit, MAX_DIM, MAX_DIM_EXPRESSION_LENGTH, MAX_OPERATIONS, MAX_NESTING, MAX_TENSOR_ELEMENTS, staticElements } from '../limits.js';
 import { getOp } from '../ops/index.js';
 import { ShapeError } from '../ops/types.js';
 import { suggestCallee } from '../suggest.js';
@@ -315,6 +315,9 @@ export class Lowerer implements LowerContext {
         return d;
       }
       if (this.symDims.has(e.name) || mode === 'introduce') {
+        // every shape holding the symbol repeats it: dim arithmetic costs time in its length
+        if (e.name.length > MAX_DIM_EXPRESSION_LENGTH)
+          this.fail('DNN0033', e.span, { message: `a symbolic dim named with ${e.name.length.toLocaleString('en-US')} characters is above the limit of ${MAX_DIM_EXPRESSION_LENGTH} for a symbolic dim` });
         this.symDims.add(e.name);
         return e.name;
       }

@@ -19,7 +19,7 @@ import { AFTER, BEFORE, QUERY, type Dims, type KernelFn, type ProgramEntry, type
 import { chunkBounds, scratchArray, type ScratchArray, type ThreadedCall, type ThreadPool } from '../threads.js';
 import type { DType, TypedArray } from '../types.js';
 import { bytesPer, type WasmArena } from '../wasm-memory.js';
-import { BindingCache } from '../bindings.js';
+import { BindingCache, inputSlots } from '../bindings.js';
 
 /** a wasm call runs on the threads from this much work (about 0.1 ms on one core here) */
 export const WASM_MIN_FLOPS = 2e6;
@@ -107,6 +107,7 @@ export class WasmCpuEntry implements PreparedEntry {
   private last?: Binding;
   private outputIndex: Map<string, number>;
   private inputIndex: Map<string, number>;
+  private hyperIndex: Map<string, number>;
 
   constructor(
     private entry: ProgramEntry,
@@ -114,7 +115,7 @@ export class WasmCpuEntry implements PreparedEntry {
     private state: WasmState,
   ) {
     this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
-    this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
+    ({ data: this.inputIndex, hyper: this.hyperIndex } = inputSlots(entry));
     for (const s of entry.steps) if (typeof entry.kernels[s.kernel] !== 'function') throw new Error(`internal: kernel '${s.kernel}' is missing from the program`);
     for (const b of entry.buffers) if (b.kind === 'param' || b.kind === 'state') adopt(state, stores, b.ref!);
   }
@@ -259,7 +260,7 @@ export class WasmCpuEntry implements PreparedEntry {
     }
     if (hyper)
       for (const name in hyper) {
-        const i = this.inputIndex.get(name);
+        const i = this.hyperIndex.get(name);
         if (i !== undefined) b.views[i][0] = hyper[name];
       }
     const timer = kernelTimer.record;

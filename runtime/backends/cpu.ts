@@ -18,7 +18,7 @@ import { chunkBounds, isShared, resolveKernels, resolveThreads, scratchArray, sh
 import type { CpuKernels, DType, TypedArray } from '../types.js';
 import { compileWasm, instantiateWasm, WasmArena } from '../wasm-memory.js';
 import { WasmCpuEntry, type WasmState } from './cpu-wasm.js';
-import { BindingCache } from '../bindings.js';
+import { BindingCache, inputSlots } from '../bindings.js';
 
 /** a split kernel call runs on the threads from this much work (about 0.25 ms on one core here) */
 export const MIN_FLOPS = 1e6;
@@ -50,6 +50,7 @@ class CpuEntry implements PreparedEntry {
   private last?: Binding;
   private outputIndex: Map<string, number>;
   private inputIndex: Map<string, number>;
+  private hyperIndex: Map<string, number>;
 
   constructor(
     private entry: ProgramEntry,
@@ -57,7 +58,7 @@ class CpuEntry implements PreparedEntry {
     private threads: number,
   ) {
     this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
-    this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
+    ({ data: this.inputIndex, hyper: this.hyperIndex } = inputSlots(entry));
     for (const s of entry.steps)
       if (typeof entry.kernels[s.kernel] !== 'function') throw new Error(`internal: kernel '${s.kernel}' is missing from the program`);
   }
@@ -132,7 +133,7 @@ class CpuEntry implements PreparedEntry {
     }
     if (hyper)
       for (const name in hyper) {
-        const i = this.inputIndex.get(name);
+        const i = this.hyperIndex.get(name);
         if (i !== undefined) b.buffers[i][0] = hyper[name];
       }
     const calls = b.calls;

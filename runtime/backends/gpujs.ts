@@ -33,7 +33,7 @@ import type { Backend, PreparedEntry } from '../backend.js';
 import type { Dims, GpujsKernelSpec, GpujsPass, ProgramEntry } from '../program.js';
 import type { DType, GpujsMode, TypedArray } from '../types.js';
 import { isMissingPackage, missingPackageMessage } from '../optional-package.js';
-import { BindingCache } from '../bindings.js';
+import { BindingCache, inputSlots } from '../bindings.js';
 
 
 /** gpu.js modes that run on a GPU (the others are webasm and cpu) */
@@ -199,6 +199,7 @@ class GpujsEntry implements PreparedEntry {
   private bindings = new BindingCache<Promise<Binding>>((p) => void p.then((b) => b.kernels.forEach((k) => k.destroy?.(false)), () => undefined));
   private last?: Binding;
   private inputIndex: Map<string, number>;
+  private hyperIndex: Map<string, number>;
   private outputIndex: Map<string, number>;
   private readback = new Map<string, TypedArray>();
 
@@ -206,7 +207,7 @@ class GpujsEntry implements PreparedEntry {
     private backend: GpujsBackend,
     private entry: ProgramEntry,
   ) {
-    this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
+    ({ data: this.inputIndex, hyper: this.hyperIndex } = inputSlots(entry));
     this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
     const missing = entry.gpujsMissing ?? [];
     if (missing.length) throw new Error(`the gpujs backend has no gpu.js kernel for op(s): ${missing.join(', ')}`);
@@ -300,7 +301,7 @@ class GpujsEntry implements PreparedEntry {
     }
     if (hyper)
       for (const name in hyper) {
-        const i = this.inputIndex.get(name);
+        const i = this.hyperIndex.get(name);
         if (i !== undefined) b.inputs.get(i)![0] = hyper[name];
       }
     b.written.clear();

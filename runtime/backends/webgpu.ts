@@ -33,7 +33,7 @@ import type { DType, TypedArray } from '../types.js';
 import { acquire, release, type GpuContext } from './webgpu-device.js';
 import { compilePipeline, fromStorage, makePipeline, toStorage, writeAll, writeAt } from './webgpu-storage.js';
 import { layout, packedBindings, packedBindingTypes, packSlots, storageBytes, type GpuSlice } from './gpu-packing.js';
-import { BindingCache } from '../bindings.js';
+import { BindingCache, inputSlots } from '../bindings.js';
 
 export { webgpuAvailable } from './webgpu-device.js';
 
@@ -67,6 +67,7 @@ class WebGpuEntry implements PreparedEntry {
   private bindings = new BindingCache<Promise<Binding>>((p) => void p.then((b) => b.owned.forEach((x) => x.destroy()), () => undefined));
   private last?: Binding;
   private inputIndex: Map<string, number>;
+  private hyperIndex: Map<string, number>;
   private outputIndex: Map<string, number>;
   private disposed = false;
 
@@ -74,7 +75,7 @@ class WebGpuEntry implements PreparedEntry {
     private backend: WebGpuBackend,
     private entry: ProgramEntry,
   ) {
-    this.inputIndex = new Map(entry.inputs.map((i) => [i.name, i.buffer]));
+    ({ data: this.inputIndex, hyper: this.hyperIndex } = inputSlots(entry));
     this.outputIndex = new Map(entry.outputs.map((o) => [o.name, o.buffer]));
     const missing = entry.wgslMissing ?? [];
     if (missing.length) throw new Error(`the webgpu backend has no WGSL kernel for op(s): ${missing.join(', ')}`);
@@ -263,7 +264,7 @@ class WebGpuEntry implements PreparedEntry {
     }
     if (hyper)
       for (const name in hyper) {
-        const i = this.inputIndex.get(name);
+        const i = this.hyperIndex.get(name);
         if (i === undefined) continue;
         const dt = this.entry.buffers[i].dtype;
         const v = hyper[name];
