@@ -152,7 +152,6 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     host.sum = { node: sp.node, input: contractedSumInput(sp.node, host.node)! };
     plans.splice(plans.indexOf(sp), 1);
   }
-  const expanded = plans;
 
   // argument index of each value that lives in memory
   const arg = new Map<Value, number>();
@@ -162,9 +161,9 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
   const argCount = () => group.inputs.length + group.outputs.length + temps.length;
   const nodesOfPlan = (pl: PassPlan) => ('loop' in pl ? pl.loop.nodes : [...(pl.pro?.nodes ?? []), pl.node, ...(pl.epi?.nodes ?? []), ...(pl.sum ? [pl.sum.node] : [])]);
   const planOf = new Map<Node, number>();
-  expanded.forEach((pl, i) => nodesOfPlan(pl).forEach((n) => planOf.set(n, i)));
+  plans.forEach((pl, i) => nodesOfPlan(pl).forEach((n) => planOf.set(n, i)));
   const passes: WgslPass[] = [];
-  expanded.forEach((pl, pi) => {
+  plans.forEach((pl, pi) => {
     const nodes = nodesOfPlan(pl);
     const produced = new Set(nodes.flatMap((n) => n.outputs));
     // values this pass writes: group outputs, values later passes read, and the outputs of a lone node
@@ -200,7 +199,7 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     } else k = renderFused(pl, nameOf, writes);
     const sub: KernelGroup = { nodes, inputs: reads, outputs: writes };
     // no kernel name in the shader text: identical kernels of different entries share one constant
-    const label = expanded.length > 1 ? `pass ${pi + 1}/${expanded.length}` : '';
+    const label = plans.length > 1 ? `pass ${pi + 1}/${plans.length}` : '';
     passes.push({ ...assemble(label, kernelComment(sub), sub, k, inNames, outNames), reads: reads.map((v) => arg.get(v)!), writes: writes.map((v) => arg.get(v)!) });
   });
   return { name, comment: kernelComment(group), passes, temps };

@@ -284,12 +284,17 @@ export class Lowerer implements LowerContext {
     throw e;
   }
 
-  checkNew(name: A.Name, env: Env): void {
-    if (env.hasOwn(name.name) && env.lookup(name.name) !== 'poisoned') {
-      const prev = env.lookup(name.name);
-      this.fail('DNN0016', name.span, { name: name.name }, undefined);
-      void prev;
-    }
+  /**
+   * DNN0016, with a note at the first definition, when `name` is already
+   * defined in this environment (with `outer`, in an enclosing one too: a
+   * train input may not reuse a name of its model).
+   */
+  checkNew(name: A.Name, env: Env, outer = false): void {
+    if (!outer && !env.hasOwn(name.name)) return;
+    const prev = env.lookup(name.name);
+    if (!prev || prev === 'poisoned') return;
+    const d = this.diag.error('DNN0016', name.span, { name: name.name }, { notes: [...this.notes(), { message: 'first defined here', span: prev.span }] });
+    throw new CompileAbort(d);
   }
 
   // ------------------------------------------------------------------ types

@@ -137,10 +137,7 @@ function build(lw: Lowerer, decl: A.TrainDecl, stmts: A.Stmt[], o: BuildOptions)
     onOther: (st) => {
       if (st.kind === 'TrainInput') {
         // a second declaration of a name (another train input, or the model's input, output or local) would be a second input of that name
-        const prev = env.lookup(st.name.name);
-        if (prev && prev !== 'poisoned') {
-          throw new CompileAbort(lw.diag.error('DNN0016', st.name.span, { name: st.name.name }, { notes: [{ message: 'first defined here', span: prev.span }] }));
-        }
+        lw.checkNew(st.name, env, true);
         const t = lw.tensorType(st.type, env, 'check');
         const v = lw.b.input(st.name.name, t.dtype, t.shape, 'train');
         v.name = st.name.name;
