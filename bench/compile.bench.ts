@@ -14,6 +14,7 @@
  *
  *   node --import tsx bench/compile.bench.ts [--runs 5] [examples/mnist/mnist.dnn ...]
  */
+import '../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

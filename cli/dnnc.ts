@@ -25,6 +25,7 @@
  * errors are one line (`dnnc: error: ...`) or located diagnostics, never a
  * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
  */
+import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
@@ -43,6 +44,7 @@ import {
   printDiagnostics,
   writeFiles,
 } from './common.js';
+import { loadDataModule } from './data-module.js';
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
 import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
@@ -145,6 +147,12 @@ function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
+
+  // the data sets a project registers (cli/data-module.ts) must be there before its .dnn file compiles
+  program.hook('preAction', async (_program, action) => {
+    const file = action.args[0];
+    if (action.name() !== 'lsp' && typeof file === 'string' && statSync(file, { throwIfNoEntry: false })?.isFile()) await loadDataModule(file);
+  });
 
   const paramOption = () => new Option('--param <NAME=VALUE>', 'override a `param` of the file (repeatable)').argParser(collectParam);
 

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSource } from '../../compiler/compile.js';
 import { CliError } from '../common.js';
+import { loadDataModule } from '../data-module.js';
 import { completeAt, hoverFor, wordAt } from './completion.js';
 import { toLspDiagnostic } from './diagnostics.js';
 
@@ -40,13 +41,20 @@ export async function runLanguageServer(): Promise<void> {
   const documents = new server.TextDocuments(TextDocument);
   const timers = new Map<string, NodeJS.Timeout>();
 
-  const validate = (uri: string) => {
+  const validate = async (uri: string) => {
     const doc = documents.get(uri);
     if (!doc) return;
     let diagnostics;
     try {
+      // the data sets the project registers (cli/data-module.ts) are names the document may use
+      if (uri.startsWith('file:')) await loadDataModule(fileURLToPath(uri));
       diagnostics = documentDiagnostics(doc.getText(), uri);
     } catch (e) {
+      if (e instanceof CliError) {
+        diagnostics = [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: 1 as const, source: 'dnnc', message: e.message }];
+        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+        return;
+      }
       // a compiler bug must not take the editor's server down: report it on the first line
       diagnostics = [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: 1 as const, source: 'dnnc', message: `internal error while checking this file (a bug in dnnc): ${String(e)}` }];
     }
@@ -56,7 +64,7 @@ export async function runLanguageServer(): Promise<void> {
     clearTimeout(timers.get(uri));
     timers.set(uri, setTimeout(() => {
       timers.delete(uri);
-      validate(uri);
+      void validate(uri);
     }, SETTLE_MS));
   };
 
@@ -69,7 +77,7 @@ export async function runLanguageServer(): Promise<void> {
     },
     serverInfo: { name: 'dnnc' },
   }));
-  documents.onDidOpen((e) => validate(e.document.uri));
+  documents.onDidOpen((e) => void validate(e.document.uri));
   documents.onDidChangeContent((e) => schedule(e.document.uri));
   documents.onDidClose((e) => {
     clearTimeout(timers.get(e.document.uri));

@@ -52,6 +52,9 @@ export interface LoweredModel {
   calls: LayerCall[];
 }
 
+const DATA_SET_HELP =
+  'the built-in data sets are csv(...) and mnist(...); a project adds its own with registerDataset (from dnnc/data) in a dnnc.data.js or dnnc.data.ts beside the .dnn file or in a folder above it';
+
 export class Lowerer implements LowerContext {
   readonly blocks = new Map<string, A.BlockDecl>();
   readonly models = new Map<string, A.ModelDecl>();
@@ -193,6 +196,8 @@ export class Lowerer implements LowerContext {
   dataSpec: DataSpec | undefined;
   /** while lowering a train field's value: optimizers, schedules and data sets are what "did you mean" offers first */
   inTrainField = false;
+  /** true while lowering data, validate or test: an unknown callee there is likely a data set not registered */
+  inDataField = false;
 
   // ------------------------------------------------------------- statements
 
@@ -426,7 +431,8 @@ export class Lowerer implements LowerContext {
     if (!builtin) {
       const local = env.lookup(name);
       if (local && local !== 'poisoned') return this.fail('DNN0017', callee.span, { message: `'${name}' is ${describe(local.value)}, not something to call` });
-      return this.fail('DNN0004', callee.span, { name, hint: suggestCallee(name, { builtins, blocks: this.blocks.keys(), inTrainField: this.inTrainField }) });
+      const hint = suggestCallee(name, { builtins, blocks: this.blocks.keys(), inTrainField: this.inTrainField });
+      return this.fail('DNN0004', callee.span, { name, hint }, this.inDataField && !hint ? DATA_SET_HELP : undefined);
     }
     if (builtin.notYet) {
       for (const a of args) this.expr(a.value, env, true); // still report mistakes inside the arguments

@@ -217,11 +217,13 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
   const name = s.target.name;
   try {
     lw.inTrainField = true;
+    lw.inDataField = name === 'data' || name === 'validate' || name === 'test';
     let v: LVal;
     try {
       v = lw.expr(s.value, env, true);
     } finally {
       lw.inTrainField = false;
+      lw.inDataField = false;
     }
     const want = (kind: LVal['kind'], what: string) => {
       if (v.kind !== kind) lw.fail('DNN0017', s.value.span, { message: `'${name}' must be ${what}, got ${describe(v)}` });
@@ -292,6 +294,8 @@ function field(lw: Lowerer, env: Env, s: A.Binding, f: TrainFields, decl: A.Trai
     }
   } catch (e) {
     if (!(e instanceof CompileAbort || e instanceof SilentAbort)) throw e;
+    // a data set that failed is reported once: `data.label` below is not a second error
+    if (name === 'data') env.poison('data');
   }
 }
 

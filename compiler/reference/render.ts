@@ -7,7 +7,7 @@
  * fails when the file differs from what this renders.
  */
 import type { Builtin, BuiltinKind } from '../lower/builtin.js';
-import { builtins } from '../lower/builtins/index.js';
+import { languageBuiltins as builtins } from '../lower/builtins/index.js';
 import { ACTIVATION_DOCS, INIT_DOCS } from '../lower/builtins/layers/index.js';
 import { dataFields } from '../lower/builtins/data-schemas.js';
 import { TRAIN_FIELD_DOCS } from '../lower/train-fields.js';
@@ -30,7 +30,7 @@ export const SECTIONS: Section[] = [
   { kind: 'optimizer', title: 'Optimizers', intro: 'The value of `optimizer = ...` in a train block. g is the gradient of a parameter w (after clipping); the moments start at zero.' },
   { kind: 'schedule', title: 'Learning-rate schedules', intro: "The value of `schedule = ...`: the learning rate of each step as a function of the optimizer's `lr`." },
   { kind: 'clip', title: 'Gradient clipping', intro: 'The value of `clip = ...` (a number n means `norm(n)`).' },
-  { kind: 'data', title: 'Data sets', intro: 'The values of `data`, `validate` and `test`. Every built-in set has the splits train, validation and test; `data.field` reads a field, with the batch axis B in front.' },
+  { kind: 'data', title: 'Data sets', intro: 'The values of `data`, `validate` and `test`. Every built-in set has the splits train, validation and test; `data.field` reads a field, with the batch axis B in front. A project adds its own data sets with `registerDataset` (from `dnnc/data`) in a `dnnc.data.js` (or `.ts`) beside its .dnn files or in a folder above them: the examples register `loans`, `ring`, `reversal`, `adding`, `seasonal` and `grammar` that way, in examples/dnnc.data.ts.' },
 ];
 
 const OPERATORS: [string, string][] = [

@@ -7,6 +7,7 @@
  * Ends with one JSON line with --json: { "metrics": { "cross_entropy", ... } (test
  * split), "validation": { ... }, "sample": "..." }.
  */
+import '../dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets), as dnnc registers them for the CLI
 import { fileURLToPath } from 'node:url';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { compileFile, formatDiagnostics } from '../../compiler/index.js';

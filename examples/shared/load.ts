@@ -9,6 +9,7 @@
  * once and `import { create } from './generated/model.js'`; the examples compile
  * at start so that editing the .dnn file is all it takes to try a change.
  */
+import '../dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets), as dnnc registers them for the CLI
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { programFromModel, programFromTrainer } from '../../codegen/module/plan-model.js';

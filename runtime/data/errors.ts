@@ -5,8 +5,8 @@
  * twice, from source and from dist) and print the message without a stack.
  */
 export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DatasetError';
   }
 }

@@ -1,20 +1,19 @@
 /**
- * Data sets named in train blocks: `loans(split: train)`, `mnist(split: train)`,
- * `csv("f.csv", label: "y")`.
+ * Data sets named in train blocks: the built-in `mnist(split: train)` and
+ * `csv("f.csv", label: "y")`, and those a project registers with
+ * `registerDataset` (compiler/data/registry.ts; the examples register theirs
+ * in examples/dnnc.data.ts).
  * `loadDataset` turns a DataSpec into a columnar Dataset. Node only (csv
- * reads files); the generated `loans` set alone is in ./loans.js.
- *
- * Adding a data set: one entry in `builtins` below (its loader checks its
- * own arguments and throws a DatasetError for bad ones).
+ * reads files); the generators the examples register (loans, ring, the
+ * sequence sets) are exported for use in any environment.
  */
 import type { Dataset } from '../types.js';
+import type { DatasetFieldSpec } from '../../compiler/data/registry.js';
 import { loadCsv } from './csv.js';
 import { DatasetError } from './errors.js';
-import { loans } from './loans.js';
-import { splitOf, type Split } from './splits.js';
+import { datasetArgProblem, registeredDataset, registeredDatasets } from '../../compiler/data/registry.js';
+import { splitOf } from './splits.js';
 import { mnist } from './mnist.js';
-import { ring } from './ring.js';
-import { adding, grammar, reversal, seasonal } from './sequences.js';
 
 export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
@@ -23,6 +22,16 @@ export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATIO
 export { fetchMnist, mnistFromDigits } from './browser.js';
 export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
+export {
+  registerDataset,
+  unregisterDataset,
+  registeredDatasets,
+  type DatasetArgs,
+  type DatasetDefinition,
+  type DatasetFieldSpec,
+  type DatasetParam,
+  type DatasetSplits,
+} from '../../compiler/data/registry.js';
 export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 
@@ -41,13 +50,6 @@ interface Builtin {
 }
 
 const builtins: Record<string, Builtin> = {
-  loans: {
-    args: ['split', 'size', 'seed'],
-    usage: 'loans(split: train|validation|test, size: 4000, seed: 1)',
-    load(args) {
-      return loans({ split: splitOf(args.split, 'loans'), size: num(args, 'size', 'loans'), seed: num(args, 'seed', 'loans') });
-    },
-  },
   mnist: {
     args: ['split', 'scale'],
     usage: 'mnist(split: train|validation|test, scale: [0, 1])',
@@ -58,31 +60,6 @@ const builtins: Record<string, Builtin> = {
         throw new DatasetError(`mnist: scale must be a pixel range [lo, hi], e.g. scale: [-1, 1], got ${fmt(scale)}`);
       return mnist({ split, ...(scale !== undefined ? { scale: [scale[0], scale[1]] as const } : {}) });
     },
-  },
-  reversal: {
-    args: ['split', 'size', 'seed'],
-    usage: 'reversal(split: train|validation|test, size: 12000 | 2000, seed: 1)',
-    load: (args) => reversal({ split: split(args, 'reversal'), size: num(args, 'size', 'reversal'), seed: num(args, 'seed', 'reversal') }),
-  },
-  adding: {
-    args: ['split', 'size', 'length', 'seed'],
-    usage: 'adding(split: train|validation|test, size: 10000 | 2000, length: 50, seed: 1)',
-    load: (args) => adding({ split: split(args, 'adding'), size: num(args, 'size', 'adding'), length: num(args, 'length', 'adding'), seed: num(args, 'seed', 'adding') }),
-  },
-  seasonal: {
-    args: ['split', 'window', 'horizon', 'seed'],
-    usage: 'seasonal(split: train|validation|test, window: 48, horizon: 8, seed: 1)',
-    load: (args) => seasonal({ split: split(args, 'seasonal'), window: num(args, 'window', 'seasonal'), horizon: num(args, 'horizon', 'seasonal'), seed: num(args, 'seed', 'seasonal') }),
-  },
-  grammar: {
-    args: ['split', 'size', 'length', 'seed'],
-    usage: 'grammar(split: train|validation|test, size: 6000 | 1000, length: 32, seed: 1)',
-    load: (args) => grammar({ split: split(args, 'grammar'), size: num(args, 'size', 'grammar'), length: num(args, 'length', 'grammar'), seed: num(args, 'seed', 'grammar') }),
-  },
-  ring: {
-    args: ['split', 'size', 'modes', 'radius', 'std', 'seed'],
-    usage: 'ring(split: train|validation|test, size: 8000 | 2000, modes: 8, radius: 2, std: 0.05, seed: 1)',
-    load: (args) => ring({ split: split(args, 'ring'), size: num(args, 'size', 'ring'), modes: num(args, 'modes', 'ring'), radius: num(args, 'radius', 'ring'), std: num(args, 'std', 'ring'), seed: num(args, 'seed', 'ring') }),
   },
   csv: {
     args: ['0', 'path', 'label'],
@@ -97,14 +74,14 @@ const builtins: Record<string, Builtin> = {
   },
 };
 
-/** The names loadDataset knows, sorted. */
+/** The names loadDataset knows (built-in and registered), sorted. */
 export function datasetNames(): string[] {
-  return Object.keys(builtins).sort();
+  return [...Object.keys(builtins), ...registeredDatasets().map((d) => d.name)].sort();
 }
 
-/** Usage lines of the built-in data sets, for help texts. */
+/** Usage lines of the data sets, for help texts. */
 export function datasetUsage(): string[] {
-  return datasetNames().map((n) => builtins[n].usage);
+  return datasetNames().map((n) => (Object.prototype.hasOwnProperty.call(builtins, n) ? builtins[n].usage : registeredDataset(n)!.doc));
 }
 
 /**
@@ -113,8 +90,8 @@ export function datasetUsage(): string[] {
  * for an unknown name, an unknown argument, or bad data.
  */
 export function loadDataset(spec: DatasetSpec, baseDir: string): Dataset {
-  const b = Object.prototype.hasOwnProperty.call(builtins, spec.name) ? builtins[spec.name] : undefined;
-  if (!b) throw new DatasetError(`unknown dataset '${spec.name}'; known data sets: ${datasetNames().join(', ')}`);
+  const b = Object.prototype.hasOwnProperty.call(builtins, spec.name) ? builtins[spec.name] : registered(spec.name);
+  if (!b) throw new DatasetError(`unknown dataset '${spec.name}'; known data sets: ${datasetNames().join(', ')} (a project adds its own with registerDataset in a dnnc.data.js beside the .dnn file)`);
   for (const a of Object.keys(spec.args)) {
     if (!b.args.includes(a)) {
       const what = /^\d+$/.test(a) ? `takes no positional argument #${Number(a) + 1}` : `has no argument '${a}'`;
@@ -124,13 +101,53 @@ export function loadDataset(spec: DatasetSpec, baseDir: string): Dataset {
   return b.load(spec.args, baseDir);
 }
 
-const split = (args: Record<string, DataArg>, ds: string): Split => splitOf(args.split, ds);
+/**
+ * A registered data set as a loader: its arguments are checked against its
+ * params (the compiler checked them too, but a spec may come from a JSON
+ * file), and whatever its load throws is a DatasetError naming it, so a bug
+ * in a project's loader is reported as that project's, not as dnnc's.
+ */
+function registered(name: string): Builtin | undefined {
+  const def = registeredDataset(name);
+  if (!def) return undefined;
+  return {
+    args: def.params.map((p) => p.name),
+    usage: def.doc,
+    load(args, baseDir) {
+      for (const p of def.params) {
+        const problem = args[p.name] === undefined ? undefined : datasetArgProblem(p, args[p.name]);
+        if (problem) throw new DatasetError(`${name}: ${problem}`);
+      }
+      let data: Dataset;
+      let declared: DatasetFieldSpec[];
+      try {
+        data = def.load(args, baseDir);
+        declared = def.fields(args);
+      } catch (e) {
+        if (e instanceof Error && e.name === 'DatasetError') throw e; // (by name: the project's module may hold another copy of the class)
+        throw new DatasetError(`${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      const wrong = mismatch(declared, data);
+      if (wrong) throw new DatasetError(`${name}: the loader returned ${wrong}`);
+      return data;
+    },
+  };
+}
 
-function num(args: Record<string, DataArg>, name: string, ds: string): number | undefined {
-  const v = args[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number') throw new DatasetError(`${ds}: ${name} must be a number, got ${fmt(v)}`);
-  return v;
+/** How a loaded data set differs from the fields its definition declares, or undefined. */
+function mismatch(fields: DatasetFieldSpec[], data: Dataset): string | undefined {
+  if (!data || typeof data !== 'object' || !Number.isInteger(data.size) || data.size < 1 || typeof data.fields !== 'object')
+    return 'no data set: load must return { size, fields } with at least one sample';
+  const declared = fields.map((f) => f.name).sort();
+  const got = Object.keys(data.fields).sort();
+  if (declared.join() !== got.join()) return `fields ${got.join(', ')}; its definition declares ${declared.join(', ')}`;
+  for (const f of fields) {
+    const c = data.fields[f.name];
+    const per = f.shape.reduce((a, b) => a * b, 1);
+    if (c.dtype !== f.dtype || c.sampleShape.join() !== f.shape.join()) return `${f.name} as ${c.dtype}[${c.sampleShape.join(', ')}]; its definition declares ${f.dtype}[${f.shape.join(', ')}]`;
+    if (c.data.length !== per * data.size) return `${f.name} with ${c.data.length} values for ${data.size} samples of ${per}`;
+  }
+  return undefined;
 }
 
 function fmt(v: DataArg): string {

@@ -4,6 +4,7 @@
  * Fréchet distance of two Gaussians its closed form, n-gram counts the
  * entropy of a deterministic sequence, and the classifier score its bounds.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {

@@ -11,6 +11,7 @@
  * No Chromium: under CI (CI=true) the test fails; locally it is skipped with
  * the reason printed.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,6 +4,7 @@
  * in-process program, several models per file export as named objects.
  * Generated files go to test/.out/ (git-ignored).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

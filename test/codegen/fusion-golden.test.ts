@@ -4,6 +4,7 @@
  * up here as a diff to read (UPDATE_GOLDEN=1 rewrites). Fusion must never
  * cost dispatches or memory against -O0.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';

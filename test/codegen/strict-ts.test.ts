@@ -7,6 +7,7 @@
  * imports 'dnnc' as an installed package would (node_modules/dnnc → this
  * checkout, its dist/ built).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -4,6 +4,7 @@
  * compiles or is reported only as "not supported yet" (DNN0015) for ops that
  * later work brings; the docs must mark such blocks with a comment saying so.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';

@@ -4,6 +4,7 @@
  * values at run time with the sample named, non-integers for integer inputs,
  * and f32 labels for cross_entropy (DNN0018, not a broadcasting error).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';

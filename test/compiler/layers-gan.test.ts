@@ -8,6 +8,7 @@
  * conv2d_transpose and upsample matches finite differences; bad inputs get
  * located diagnostics.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';

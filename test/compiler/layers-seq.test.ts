@@ -7,6 +7,7 @@
  * causal mask, and reports token ids outside the vocabulary; bad inputs get
  * located diagnostics.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';

@@ -6,12 +6,13 @@
  * layer states its shapes, every built-in data set has a schema, every alias
  * leads somewhere.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileSource } from '../../compiler/compile.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { builtins } from '../../compiler/lower/builtins/index.js';
+import { languageBuiltins as builtins } from '../../compiler/lower/builtins/index.js';
 import { dataFields } from '../../compiler/lower/builtins/data-schemas.js';
 import { renderReference, SECTIONS, signatureOf } from '../../compiler/reference/render.js';
 import { parseSignature } from '../../compiler/reference/signature.js';

@@ -4,6 +4,7 @@
  * what training does (each test trains with and without the field and sees
  * the difference).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';

@@ -1,4 +1,5 @@
 /** Train blocks over several models and steps (GAN), and syncs between models (DQN). */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';

@@ -5,6 +5,7 @@
  * of one); --init; predict on JSON and CSV; SIGKILL during writes never
  * leaves a torn file; bad files and flags are one clean error each.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

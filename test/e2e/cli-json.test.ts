@@ -4,6 +4,7 @@
  * failure), `--plot` draws the curves as SVG, and data mistakes and missing
  * GPU adapters are user errors (exit 1), never internal errors (exit 70).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

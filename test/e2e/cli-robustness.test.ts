@@ -5,9 +5,10 @@
  * with one line naming the path and the reason, and they end quickly.
  * Runs the built CLI (dist/cli/dnnc.js, built by `npm test`).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -138,7 +139,11 @@ test('predict --check-finite names a non-finite input or output (exit 1); withou
 
 test('an index the model computes outside its table is a user error (exit 1) in train, not an internal one', () => {
   // cast(2^31) is i32's minimum: no embedding row; the CPU kernel refuses it by name (IndexError)
-  const file = join(out, 'bad-index.dnn');
+  // in a folder whose data module brings the examples' loans
+  const dir = join(out, 'with-loans');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'dnnc.data.ts'), `import '${relative(dir, join(root, 'examples', 'dnnc.data.js')).split(sep).join('/')}';\n`);
+  const file = join(dir, 'bad-index.dnn');
   writeFileSync(
     file,
     `model Bad {

@@ -7,6 +7,7 @@
  * to the test digits (in the judge's feature space) falls below half the
  * untrained generator's (measured when written: 192 -> 38; real digits: 1.0).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runExample } from '../../examples/shared/run-example.js';

@@ -4,6 +4,7 @@
  * a folder it did not write) ending in a located diagnostic or one clear
  * error line, exit 1, and nothing half-written at the output path.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -7,6 +7,7 @@
  * LeNet-5 against 0.90 and against logistic regression trained the same way).
  * Together about 10 s on a 2-core machine.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';

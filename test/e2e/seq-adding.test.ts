@@ -2,6 +2,7 @@
  * Sequence learning test (CI, < 60 s on 2 cores, fixed seeds). The adding example with sequences of 20 steps instead of 50 (to stay fast),
  * 6,000 sequences, three epochs: test mse against the mean predictor's, fitted on the same sequences.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -4,6 +4,7 @@
  * cross-entropy against count models fitted on the same windows; one epoch
  * must beat the bigram (the full run beats the trigram: see the README).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

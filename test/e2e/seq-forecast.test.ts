@@ -6,6 +6,7 @@
  * forecast by a wide margin. (The least-squares linear AR model is the strong
  * baseline the full run is measured against: see the example's README.)
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -2,6 +2,7 @@
  * Sequence learning test (CI, < 60 s on 2 cores, fixed seeds). The reverse example (a one-layer Transformer encoder) on 4,000 sequences for one epoch: held-out
  * token accuracy on 500 sequences. The full run (README.md) reaches 1.0.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -5,6 +5,7 @@
  * the registry's layer names, and the field's own kind in train fields;
  * hover shows a built-in's signature.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -55,7 +56,8 @@ train M {
 }
 `;
 
-const uri = pathToFileURL(resolve('test/editors/example.dnn')).href;
+// under examples/: its data module (examples/dnnc.data.ts) registers ring
+const uri = pathToFileURL(resolve('examples/editor-test.dnn')).href;
 let server: ChildProcess;
 let connection: ProtocolConnection;
 const published: PublishDiagnosticsParams[] = [];

@@ -14,6 +14,7 @@
  *           on the CPU backend with inputs of the declared shapes, and
  *           trainers run each step. Any exception is a crash.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import vm from 'node:vm';
 import { ts } from 'ts-morph';
 import { emitModule } from '../../codegen/module/emit.js';

@@ -7,6 +7,7 @@
  * module embeds the gpu.js kernels; a model whose ops lack a gpu.js kernel is
  * refused with the ops named; 'auto' never picks gpu.js's cpu mode.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

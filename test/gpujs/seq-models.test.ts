@@ -4,6 +4,7 @@
  * (embedding + LSTM), shrunk to small dims, predict the same and 3 Adam steps
  * give the same losses, metrics and weights (see test/webgpu/seq-models.ts).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import { compareSeqCase, SEQ_CASES } from '../webgpu/seq-models.js';
 

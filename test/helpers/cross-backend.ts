@@ -1,4 +1,5 @@
 /** Shared by the cross-backend model tests (webgpu, gpujs): a small model, seeded inputs, compiling a source. */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';
 import type { CompiledModel } from '../../compiler/compiled.js';

@@ -5,6 +5,7 @@
  * examples' data sets, the Python that has the Debian packages, and the
  * size-relative difference the tests bound.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,5 @@
 /** Shared by the short learning tests: train an example's train block on the first samples of its data sets. */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import * as assert from 'uvu/assert';
 import { programFromModel } from '../../codegen/module/plan-model.js';
 import { compileSource } from '../../compiler/compile.js';

@@ -11,6 +11,7 @@
  * itself fails before starting any) and as two machines (--nodes 2
  * --node-rank 0|1), both on the MLP example, match one process.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';

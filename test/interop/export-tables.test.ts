@@ -3,6 +3,7 @@
  * PyTorch entry (a rule, or the reason it has none), and every entry names
  * a registry op. A new op fails here until someone decides how it exports.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -8,6 +8,7 @@
  * not use (GRU/LSTM/RNN variants, batchnorm on sequences, pools, resizes,
  * causal attention over a symbolic length, ...).
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -12,6 +12,7 @@
  * shared by all keys), and Adam turns the rounding noise of that gradient
  * into full-size steps whose signs no two implementations share.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -88,12 +88,24 @@ test("'dnnc/compiler' reports a source that does not compile as a CompileError w
   }
 });
 
-test("'dnnc/data' loads the built-in data sets", async () => {
+test("'dnnc/data' loads the built-in data sets and the ones a project registers", async () => {
   const data = await entry<DataEntry>('dnnc/data');
-  const train = data.loadDataset({ name: 'loans', args: { split: 'train' } }, '.');
+  const train = data.loadDataset({ name: 'mnist', args: { split: 'validation' } }, '.');
   assert.ok(train.size > 0);
   assert.ok(data.datasetNames().includes('mnist'));
   assert.type(data.loans, 'function');
+  data.registerDataset({
+    name: 'entry_probe',
+    doc: 'entry_probe(): two samples',
+    params: [],
+    fields: () => [{ name: 'x', dtype: 'f32', shape: [1] }],
+    load: () => ({ name: 'entry_probe', size: 2, fields: { x: { dtype: 'f32', sampleShape: [1], data: new Float32Array([1, 2]) } } }),
+  });
+  try {
+    assert.is(data.loadDataset({ name: 'entry_probe', args: {} }, '.').size, 2);
+  } finally {
+    data.unregisterDataset('entry_probe');
+  }
 });
 
 test("'dnnc/data': mnist from digits given in memory (as a browser fetches them) is the same split as the Node reader's", async () => {

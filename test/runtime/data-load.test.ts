@@ -1,3 +1,4 @@
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasetNames, loadDataset } from '../../runtime/data/index.js';

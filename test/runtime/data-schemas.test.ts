@@ -3,6 +3,7 @@
  * data-schemas.ts: fields, dtypes, sample shapes, class ranges) matches what
  * the runtime's loader returns, with default and non-default arguments.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dataFields } from '../../compiler/lower/builtins/data-schemas.js';

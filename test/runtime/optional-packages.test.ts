@@ -6,6 +6,7 @@
  * set, is an Error that names the missing package and the command that
  * installs it; 'auto' falls back to cpu.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * run stopped, saved and resumed on webgpu ends like an uninterrupted one;
  * a checkpoint moves between webgpu and cpu.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

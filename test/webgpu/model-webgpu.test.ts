@@ -5,6 +5,7 @@
  * weights stay on the device (getWeights after training asks for readWeights);
  * a model whose ops lack WGSL is refused with the ops named.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -3,6 +3,7 @@
  * shape comments) next to the CPU kernels; it typechecks under strict mode,
  * and `create({ backend: 'webgpu' })` from it predicts like cpu.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -14,6 +14,7 @@
  * of the lstm lowering (compiler/lower/builtins/layers/recurrent.ts), not of the
  * sequence ops.
  */
+import '../../examples/dnnc.data.js'; // the examples' data sets (loans, ring, the sequence sets)
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { compileSource } from '../../compiler/compile.js';

@@ -1,5 +1,6 @@
 /**
- * What the compiler knows about the fields of built-in data sets, so a train
+ * What the compiler knows about the fields of data sets (built-in, or
+ * registered: compiler/data/registry.ts), so a train
  * step can name them (`data.image`) with static shapes, and a loss can check
  * its classes against the labels (5 logits for MNIST's 10 digits). The batch
  * axis is the symbolic dim B. (The loaders themselves live in runtime/data;
@@ -8,6 +9,7 @@
 import type { DataArg, DataSpec } from '../../compiled.js';
 import type { Dim } from '../../dims.js';
 import type { DType } from '../../ir.js';
+import { registeredDataset } from '../../data/registry.js';
 
 export interface DataField {
   dtype: DType;
@@ -18,48 +20,23 @@ export interface DataField {
 export type DataFields = Map<string, DataField>;
 
 type Args = Record<string, DataArg>;
-const int = (args: Args, name: string, dflt: number): number => (typeof args[name] === 'number' ? (args[name] as number) : dflt);
 
-/** Per data set: its fields as [name, dtype, sample shape, values below]. */
+/** Per built-in data set: its fields as [name, dtype, sample shape, values below]. */
 const schemas: Record<string, (args: Args) => [string, DType, number[], number?][]> = {
   mnist: () => [
     ['image', 'f32', [1, 28, 28]],
     ['label', 'i32', [], 10],
   ],
-  ring: (a) => [
-    ['point', 'f32', [2]],
-    ['mode', 'i32', [], int(a, 'modes', 8)],
-  ],
-  loans: () => [
-    ['features', 'f32', [8]],
-    ['label', 'i32', [], 2],
-  ],
-  reversal: () => [
-    ['tokens', 'i32', [16], 11],
-    ['mask', 'f32', [16]],
-    ['label', 'i32', [16], 11],
-  ],
-  adding: (a) => [
-    ['x', 'f32', [int(a, 'length', 50), 2]],
-    ['target', 'f32', [1]],
-  ],
-  seasonal: (a) => [
-    ['x', 'f32', [int(a, 'window', 48), 1]],
-    ['target', 'f32', [int(a, 'horizon', 8)]],
-    ['last', 'f32', [int(a, 'horizon', 8)]],
-    ['persistence_mse', 'f32', []],
-  ],
-  grammar: (a) => [
-    ['tokens', 'i32', [int(a, 'length', 32)], 28],
-    ['label', 'i32', [int(a, 'length', 32)], 28],
-  ],
 };
 
 /** The fields of a data set, each with the batch axis B in front; undefined when unknown at compile time (csv). */
 export function dataFields(spec: DataSpec): DataFields | undefined {
-  const schema = Object.prototype.hasOwnProperty.call(schemas, spec.name) ? schemas[spec.name] : undefined;
-  if (!schema) return undefined;
-  return new Map(schema(spec.args).map(([name, dtype, sample, below]) => [name, { dtype, shape: ['B', ...sample], ...(below !== undefined ? { below } : {}) }]));
+  const builtin = Object.prototype.hasOwnProperty.call(schemas, spec.name) ? schemas[spec.name] : undefined;
+  const registered = builtin ? undefined : registeredDataset(spec.name);
+  // a registered definition's fields were checked when its call was lowered (registered-data.ts)
+  const sample = builtin ? builtin(spec.args) : registered?.fields(spec.args).map((f): [string, DType, number[], number?] => [f.name, f.dtype, f.shape, f.below]);
+  if (!sample) return undefined;
+  return new Map(sample.map(([name, dtype, shape, below]) => [name, { dtype, shape: ['B', ...shape], ...(below !== undefined ? { below } : {}) }]));
 }
 
 /** A data spec as the user wrote it, for messages: mnist(split: train). */

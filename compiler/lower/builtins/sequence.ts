@@ -1,8 +1,8 @@
 /**
  * Built-ins of the sequence-model work that are not layers: positions
- * (arange), cast, the metrics of the sequence examples (token_accuracy,
- * loss_ratio, skill, and metric(x, name) to report any scalar under a name)
- * and the generated sequence data sets (runtime/data/sequences.ts loads them).
+ * (arange), cast, and the sequence metrics (token_accuracy, loss_ratio,
+ * skill, and metric(x, name) to report any scalar under a name). The data
+ * sets of the sequence examples are registered by examples/dnnc.data.ts.
  */
 import { shapeEq, shapeToString } from '../../dims.js';
 import type { Value } from '../../ir.js';
@@ -126,33 +126,4 @@ const metrics: BuiltinImpl[] = [
   },
 ];
 
-function dataset(name: string, doc: string, params: string[]): BuiltinImpl {
-  return {
-    name,
-    kind: 'data',
-    doc,
-    params: params.map((p) => ({ name: p, type: p === 'split' ? 'sym' : 'int', optional: true })),
-    apply: (cx) => {
-      const args: Record<string, string | number> = {};
-      for (const p of params) {
-        if (!cx.args.has(p)) continue;
-        if (p === 'split') args.split = cx.args.sym('split', ['train', 'validation', 'test']);
-        else {
-          const v = cx.args.int(p);
-          if (v < (p === 'seed' ? 0 : 1)) cx.fail('DNN0022', { message: `${name}: ${p} must be a ${p === 'seed' ? 'non-negative' : 'positive'} integer, got ${v}` }, { span: cx.args.span(p) });
-          args[p] = v;
-        }
-      }
-      return { kind: 'data', spec: { name, args }, span: cx.span };
-    },
-  };
-}
-
-const datasets: BuiltinImpl[] = [
-  dataset('reversal', 'reversal(split: train|validation|test, size = 12000 for train else 2000, seed = 1): random token sequences (length 8-16, tokens 1..10, 0 = padding) to reverse: tokens i32[16], mask f32[16], label i32[16]', ['split', 'size', 'seed']),
-  dataset('adding', 'adding(split: train|validation|test, size = 10000 for train else 2000, length = 50, seed = 1): the adding problem: x f32[length, 2] (values, markers), target f32[1] = the sum of the two marked values', ['split', 'size', 'length', 'seed']),
-  dataset('seasonal', 'seasonal(split: train|validation|test, window = 48, horizon = 8, seed = 1): a noisy sum of sines; x f32[window, 1] -> target f32[horizon], with the persistence forecast last f32[horizon] and its mean squared error persistence_mse; test = the held-out last 20% of the series', ['split', 'window', 'horizon', 'seed']),
-  dataset('grammar', 'grammar(split: train|validation|test, size = 6000 for train else 1000, length = 32, seed = 1): characters of text from a stochastic grammar (alphabet of 28: space, ".", a-z): tokens i32[length] -> label i32[length], the next characters', ['split', 'size', 'length', 'seed']),
-];
-
-export const sequenceBuiltins: BuiltinImpl[] = [...fns, ...metrics, ...datasets];
+export const sequenceBuiltins: BuiltinImpl[] = [...fns, ...metrics];

@@ -258,29 +258,6 @@ const splitCheck = (cx: CallContext) => void cx.args.sym('split', ['train', 'val
 
 const datasets: BuiltinImpl[] = [
   dataset(
-    'loans',
-    'loans(split: train|validation|test, size = 4000, seed = 1): generated loan-default table, 8 features, label 0/1',
-    [
-      { name: 'split', type: 'sym', optional: true },
-      { name: 'size', type: 'int', optional: true },
-      { name: 'seed', type: 'int', optional: true },
-    ],
-    splitCheck,
-  ),
-  dataset(
-    'ring',
-    'ring(split: train|validation|test, size = 8000 for train else 2000, modes = 8, radius = 2, std = 0.05, seed = 1): 2-D points from Gaussians on a circle: point f32[2], mode i32',
-    [
-      { name: 'split', type: 'sym', optional: true },
-      { name: 'size', type: 'int', optional: true },
-      { name: 'modes', type: 'int', optional: true },
-      { name: 'radius', type: 'num', optional: true },
-      { name: 'std', type: 'num', optional: true },
-      { name: 'seed', type: 'int', optional: true },
-    ],
-    splitCheck,
-  ),
-  dataset(
     'csv',
     'csv(path, label): a CSV file with a header row, e.g. csv("loans.csv", label: "default"): every numeric column but the label becomes features f32[k]; label is i32 when every value is an integer, else f32; paths are relative to the .dnn file',
     [
