@@ -44,7 +44,7 @@ import {
   printDiagnostics,
   writeFiles,
 } from './common.js';
-import { loadDataModule } from './data-module.js';
+import { loadDataModule } from '../runtime/data/module.js';
 import { cmdEvaluate, type EvaluateOpts } from './evaluate.js';
 import { classify, failureJson, failureText } from './failure.js';
 import { cmdExport, type ExportOpts } from './export.js';
@@ -148,7 +148,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 
-  // the data sets a project registers (cli/data-module.ts) must be there before its .dnn file compiles
+  // the data sets a project registers (runtime/data/module.ts) must be there before its .dnn file compiles
   program.hook('preAction', async (_program, action) => {
     const file = action.args[0];
     if (action.name() !== 'lsp' && typeof file === 'string' && statSync(file, { throwIfNoEntry: false })?.isFile()) await loadDataModule(file);

@@ -15,6 +15,7 @@ import type { CompiledFile, CompiledModel } from '../compiler/compiled.js';
 import { formatDiagnostics, type Diagnostic } from '../compiler/diagnostics.js';
 import { instantiate } from '../runtime/model.js';
 import { instantiateTrainer } from '../runtime/trainer.js';
+import { loadDataModule } from '../runtime/data/module.js';
 import type { CreateOptions, Model, Trainer } from '../runtime/types.js';
 import { programFromModel, programFromTrainer } from './module/plan-model.js';
 
@@ -77,8 +78,9 @@ export async function instantiateSource(source: string, options: InstantiateSour
   return instantiate(programFromModel(model), create);
 }
 
-/** The same for a .dnn file (data paths in it are relative to its folder). */
+/** The same for a .dnn file (data paths in it are relative to its folder; its project's data module is imported first: runtime/data/module.ts). */
 export async function instantiateFile(path: string, options: Omit<InstantiateSourceOptions, 'file'> = {}): Promise<Model> {
+  await loadDataModule(path);
   return instantiateSource(readFileSync(path, 'utf8'), { sourceDir: dirname(path), ...options, file: path });
 }
 

@@ -10,8 +10,9 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSource } from '../../compiler/compile.js';
+import { isUserFacingError } from '../../runtime/data/errors.js';
 import { CliError } from '../common.js';
-import { loadDataModule } from '../data-module.js';
+import { loadDataModule } from '../../runtime/data/module.js';
 import { completeAt, hoverFor, wordAt } from './completion.js';
 import { toLspDiagnostic } from './diagnostics.js';
 
@@ -46,11 +47,11 @@ export async function runLanguageServer(): Promise<void> {
     if (!doc) return;
     let diagnostics;
     try {
-      // the data sets the project registers (cli/data-module.ts) are names the document may use
+      // the data sets the project registers (runtime/data/module.ts) are names the document may use
       if (uri.startsWith('file:')) await loadDataModule(fileURLToPath(uri));
       diagnostics = documentDiagnostics(doc.getText(), uri);
     } catch (e) {
-      if (e instanceof CliError) {
+      if (isUserFacingError(e)) {
         diagnostics = [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: 1 as const, source: 'dnnc', message: e.message }];
         void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
         return;

@@ -9,10 +9,10 @@
  * Registration is process-wide: the table lives on globalThis under a
  * Symbol.for key, so a definition registered through the published build and
  * the compiler running from source (or two copies of the package) read the
- * same table. The command line registers what a project's `dnnc.data.js` (or
- * `.ts`, `.mjs`) next to the .dnn file, or in a folder above it, registers
- * (cli/data-module.ts); the examples' data sets are registered that way
- * (examples/dnnc.data.ts).
+ * same table. The command line, the language server and instantiateFile
+ * first import the project's data module, `dnnc.data.js` (or .mjs, .ts, .mts)
+ * beside the .dnn file or in a folder above it (runtime/data/module.ts),
+ * which registers them; examples/dnnc.data.ts registers the examples' sets.
  */
 import type { Dataset } from '../../runtime/types.js';
 import type { DataArg } from '../compiled.js';

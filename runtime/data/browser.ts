@@ -19,6 +19,17 @@ export { loans, LOANS_FEATURES } from './loans.js';
 export { MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION, type MnistOptions } from './mnist-split.js';
 export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
+// a page that compiles .dnn source in process (dnnc/compiler) registers its own data sets as Node code does
+export {
+  registerDataset,
+  unregisterDataset,
+  registeredDatasets,
+  type DatasetArgs,
+  type DatasetDefinition,
+  type DatasetFieldSpec,
+  type DatasetParam,
+  type DatasetSplits,
+} from '../../compiler/data/registry.js';
 export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 

@@ -18,6 +18,7 @@ import { mnist } from './mnist.js';
 export { DatasetError, isUserFacingError } from './errors.js';
 export { loans, LOANS_FEATURES } from './loans.js';
 export { loadCsv } from './csv.js';
+export { DATA_MODULE_NAMES, findDataModule, loadDataModule } from './module.js';
 export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION } from './mnist.js';
 export { fetchMnist, mnistFromDigits } from './browser.js';
 export { SPLITS, splitOf, type Split } from './splits.js';

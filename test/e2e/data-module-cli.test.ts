@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { instantiateFile } from '../../codegen/entry.js';
+import { unregisterDataset } from '../../compiler/data/registry.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist', 'cli', 'dnnc.js');
@@ -95,6 +97,17 @@ test('a dnnc.data.mjs in a folder above the .dnn file registers a data set that 
   const line = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { baselines?: Record<string, unknown> };
   assert.equal(line.baselines?.always_zero, { accuracy: 1 / 3 });
   assert.ok(line.baselines?.majority, 'the built-in majority baseline is there too');
+});
+
+test("instantiateFile (dnnc/compiler) imports the file's data module before compiling, as the CLI does", async () => {
+  const dir = project('in-process', { 'dnnc.data.mjs': `import { registerDataset } from '${dataEntry}';\nregisterDataset(${DEFINITION});\n` });
+  try {
+    const model = await instantiateFile(join(dir, 'models', 'm.dnn'));
+    assert.equal(model.signature.inputs.map((i) => i.name), ['x']);
+    model.dispose();
+  } finally {
+    unregisterDataset('stripes');
+  }
 });
 
 test('a TypeScript data module is loaded through tsx', () => {

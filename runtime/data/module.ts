@@ -1,15 +1,17 @@
 /**
  * A project's data module: `dnnc.data.js` (or .mjs, .ts, .mts) beside the
  * .dnn file or in a folder above it, up to the project's root (the nearest
- * folder with a package.json). The command line imports it before compiling,
- * so the data sets it registers (registerDataset from 'dnnc/data') can be
- * named in train blocks; examples/dnnc.data.ts registers the examples' sets.
- * A TypeScript data module is loaded through tsx when the project has it.
+ * folder with a package.json). The command line, the language server and
+ * `instantiateFile` (dnnc/compiler) import it before compiling, so the data
+ * sets it registers (registerDataset from 'dnnc/data') can be named in train
+ * blocks; examples/dnnc.data.ts registers the examples' sets. A TypeScript
+ * data module is loaded through tsx when the project has it. Node only.
+ * What goes wrong is a DatasetError naming the file (exit 1 in the CLI).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CliError, EXIT_USER } from './common.js';
+import { DatasetError } from './errors.js';
 
 export const DATA_MODULE_NAMES = ['dnnc.data.js', 'dnnc.data.mjs', 'dnnc.data.ts', 'dnnc.data.mts'];
 
@@ -19,7 +21,7 @@ const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() =
 export function findDataModule(dnnFile: string): string | undefined {
   for (let dir = dirname(resolve(dnnFile)); ; dir = dirname(dir)) {
     const found = DATA_MODULE_NAMES.map((n) => join(dir, n)).filter(isFile);
-    if (found.length > 1) throw new CliError(`two data modules in '${dir}': ${found.map((f) => f.slice(dir.length + 1)).join(' and ')}; keep one`, EXIT_USER);
+    if (found.length > 1) throw new DatasetError(`two data modules in '${dir}': ${found.map((f) => f.slice(dir.length + 1)).join(' and ')}; keep one`);
     if (found.length === 1) return found[0];
     if (existsSync(join(dir, 'package.json')) || dirname(dir) === dir) return undefined;
   }
@@ -34,8 +36,8 @@ export async function loadDataModule(dnnFile: string): Promise<string | undefine
   try {
     await importModule(path);
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot load the data module '${path}': ${e instanceof Error ? e.message : String(e)}`, EXIT_USER);
+    if (e instanceof DatasetError) throw e;
+    throw new DatasetError(`cannot load the data module '${path}': ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   loaded.add(path);
   return path;
@@ -67,7 +69,7 @@ async function importModule(path: string): Promise<void> {
     const projectTsx = tsxApiBelow(dirname(path));
     api = (await import(projectTsx ? pathToFileURL(projectTsx).href : 'tsx/esm/api')) as typeof api;
   } catch {
-    throw new CliError(`'${path}' is TypeScript and no TypeScript loader was found: install tsx in the project (npm install --save-dev tsx), or write it as dnnc.data.mjs`, EXIT_USER);
+    throw new DatasetError(`'${path}' is TypeScript and no TypeScript loader was found: install tsx in the project (npm install --save-dev tsx), or write it as dnnc.data.mjs`);
   }
   api.register();
   // a new URL: the failed import of the plain one stays cached
