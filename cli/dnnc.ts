@@ -26,7 +26,7 @@
  * stack trace; an internal error shows its stack only with DNNC_DEBUG=1.
  */
 import { statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fuseGraph, printFusion } from '../compiler/passes/fuse.js';
 import {
@@ -65,6 +65,13 @@ interface CompileOpts {
   runtime?: string;
 }
 
+/** `file` as the generated module's header names it: relative to the working folder when inside it, else its base name; '/' separators. */
+function headerPath(file: string): string {
+  const rel = relative(process.cwd(), resolve(file));
+  const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return (inside ? rel : basename(file)).split(sep).join('/');
+}
+
 async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
   checkOutputDir(opts.out ?? dirname(file)); // before any work
   const result = compileOrReport(file, opts.param);
@@ -72,7 +79,8 @@ async function cmdCompile(file: string, opts: CompileOpts): Promise<void> {
   const compiled = result.file;
   const emitModule = await loadEmitter();
   const outDir = opts.out ?? dirname(file);
-  const { files } = emitModule(compiled, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), optimize: !opts.O0, ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
+  // the header names the source as a path relative to here: the module is the same however the path was given, and no folder of this machine is written into it
+  const { files } = emitModule({ ...compiled, file: headerPath(file) }, { emit: opts.emit, sourceName: basename(file).replace(/\.dnn$/, ''), optimize: !opts.O0, ...(opts.runtime ? { runtimeImport: opts.runtime } : {}) });
   for (const path of writeFiles(outDir, files)) process.stdout.write(`wrote ${path}\n`);
 }
 
