@@ -162,6 +162,12 @@ export interface WgslPackedPass {
   /** elements of each member */
   lengths: number[];
   workgroupSize: number;
+  /**
+   * per role (reads, then writes) the binding it is accessed through, when
+   * roles share one (the in-place updates, all in the store arena); absent:
+   * binding i serves role i. The table has one entry per role either way.
+   */
+  bindings?: number[];
 }
 
 /**

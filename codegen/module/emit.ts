@@ -83,7 +83,7 @@ function wgslText(name: string, w: WgslKernelSpec, comment: string): string {
     .join('\n');
   const esc = (code: string) => code.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
   const packed = w.packed
-    ? `\n  // one dispatch for all ${w.packed.lengths.length} tensors when each binding's operands share a device buffer\n  packed: {\n    reads: ${lit(w.packed.reads)}, writes: ${lit(w.packed.writes)}, lengths: ${lit(w.packed.lengths)}, workgroupSize: ${w.packed.workgroupSize},\n    code: \`\n${esc(w.packed.code)}\`,\n  },`
+    ? `\n  // one dispatch for all ${w.packed.lengths.length} tensors when each binding's operands share a device buffer\n  packed: {\n    reads: ${lit(w.packed.reads)}, writes: ${lit(w.packed.writes)}, lengths: ${lit(w.packed.lengths)}, workgroupSize: ${w.packed.workgroupSize},${w.packed.bindings ? `\n    bindings: ${lit(w.packed.bindings)}, // the roles updated in place share one binding (they lie in the store arena)` : ''}\n    code: \`\n${esc(w.packed.code)}\`,\n  },`
     : '';
   return `/** WGSL: ${commentText(comment)} */\nconst ${wgslConst(name)}: WgslKernelSpec = {\n  temps: ${lit(w.temps)},\n  passes: [\n${passes}\n  ],${packed}\n};`;
 }
@@ -231,7 +231,7 @@ function emitModuleText(file: CompiledFile, options: Omit<EmitOptions, 'emit'>):
     // constants: defined before the programs that reference them
     statements.push(...[
       `\n// ---------------------------------------------------------------- WGSL kernels (webgpu backend)`,
-      `// One compute shader per pass; bindings: reads (storage, read), writes (storage, read_write), then the dims uniform.`,
+      `// One compute shader per pass; bindings: reads (storage, read), writes (storage, read_write; an update in place reads the old value there), then the dims uniform.`,
       `// Storage: f32, i32, and u32 for bool (0/1).`,
       ...pool.kernels.filter((k) => pool.wgsl.has(k.name)).map((k) => wgslText(k.name, pool.wgsl.get(k.name)!, k.comment)),
     ]);

@@ -91,9 +91,27 @@ export function canonicalTemps(text: string): string {
 }
 
 /** The WGSL form of a planned kernel: the spec without name and comment (the pool names it). */
-function wgslOf(group: KernelGroup, name: string): WgslKernelSpec | undefined {
-  const k = generateWgslKernel(name, group);
+function wgslOf(group: KernelGroup, name: string, inPlace: ReadonlyMap<number, number>): WgslKernelSpec | undefined {
+  const k = generateWgslKernel(name, group, inPlace);
   return k && { passes: k.passes, temps: k.temps, ...(k.packed ? { packed: k.packed } : {}) };
+}
+
+/**
+ * The in-place updates of the step that runs kernel `kernel`: its input i and
+ * output o in one slot, a param or state tensor (the plan's in-place update),
+ * as i -> o. Empty when no step or several steps run it.
+ */
+function inPlacePairs(entry: Pick<ProgramEntry, 'steps' | 'buffers'>, kernel: string): Map<number, number> {
+  const pairs = new Map<number, number>();
+  const steps = entry.steps.filter((s) => s.kernel === kernel);
+  if (steps.length !== 1) return pairs;
+  const { ins, outs } = steps[0];
+  ins.forEach((slot, i) => {
+    const kind = entry.buffers[slot].kind;
+    const o = outs.indexOf(slot);
+    if (o >= 0 && (kind === 'param' || kind === 'state')) pairs.set(i, o);
+  });
+  return pairs;
 }
 
 export function signatureOf(model: CompiledModel): Program['signature'] {
@@ -107,7 +125,7 @@ export function planEntry(g: Graph, pool: KernelPool, options: PlanOptions = {})
   const missingGj = new Set<string>();
   const rename = new Map(
     plan.kernels.map((k, i) => {
-      const w = wgslOf(plan.groups[i], k.name);
+      const w = wgslOf(plan.groups[i], k.name, inPlacePairs(plan.entry, k.name));
       if (!w) for (const n of plan.groups[i].nodes) if (!hasWgsl(n.op)) missing.add(n.op);
       const g = generateGpujsKernel(plan.groups[i]);
       if (!g) for (const n of plan.groups[i].nodes) if (!hasGpujs(n.op)) missingGj.add(n.op);

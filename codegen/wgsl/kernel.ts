@@ -37,6 +37,9 @@ const isLoopOp = (n: Node): boolean => {
   return (d.kind === 'elementwise' || d.kind === 'broadcast') && n.outputs.length === 1 && Boolean(wgslRenderer(n.op)?.scalar);
 };
 
+/** Every node an elementwise loop op: each thread reads an operand's element before it writes its own (what reading and writing one buffer needs). */
+const loopOnly = (nodes: Node[]): boolean => nodes.every(isLoopOp);
+
 /** true when the op of `opName` has a WGSL renderer. */
 export function hasWgsl(opName: string): boolean {
   const def = getOp(opName);
@@ -71,13 +74,20 @@ type PassPlan = { loop: LoopPhase } | NodePlan;
  *  3. Values crossing passes live in the group's outputs (the plan's scratch
  *     included) or in temps.
  *
+ *  4. In place (`inPlace`: input i and output o share one buffer, the plan's
+ *     in-place update of a param or state tensor): a pass that reads input i
+ *     and writes output o binds the buffer once, as output o, and reads the
+ *     old value from it (each thread reads its element before it writes it).
+ *     WebGPU refuses a writable binding that overlaps another binding of the
+ *     same dispatch, so the two may not be bound separately.
+ *
  * Before: conv2d, then add(bias) + relu: 2 passes, the conv output in memory.
  * After:  1 pass; conv2d's store calls fused_store(i, acc), which adds the
  *         bias, applies relu and writes the result.
  */
-export function generateWgslKernel(name: string, group: KernelGroup): WgslKernelSource | undefined {
+export function generateWgslKernel(name: string, group: KernelGroup, inPlace: ReadonlyMap<number, number> = new Map()): WgslKernelSource | undefined {
   if (!group.nodes.every((n) => hasWgsl(n.op))) return undefined;
-  if (group.members) return concatMembers(name, group);
+  if (group.members) return concatMembers(name, group, inPlace);
   const phases: Phase[] = [];
   // scalar nodes that only feed loop nodes and are not written (a recomputed
   // scalar chain such as Adam's bias corrections) ride along in the next loop
@@ -184,10 +194,20 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     // loops write constant fills as literals, so they do not bind them
     const literalOk = (n: Node) => isLoopOp(n);
     for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !reads.includes(v) && !(literalOk(n) && fillConstant(v) !== undefined)) reads.push(v);
-    const inNames = reads.map((_, i) => `in${i}`);
+    // 4. an old value read where its new value is written: read through the output's binding
+    const sharedWith = new Map<Value, Value>();
+    for (const v of reads) {
+      const o = inPlace.get(group.inputs.indexOf(v));
+      const w = o === undefined ? undefined : group.outputs[o];
+      if (w !== undefined && writes.includes(w) && loopOnly(nodes)) sharedWith.set(v, w);
+    }
+    const bound = reads.filter((v) => !sharedWith.has(v));
+    const inNames = bound.map((_, i) => `in${i}`);
     const outNames = writes.map((_, i) => `out${i}`);
-    const nameOf = (v: Value) => {
-      const r = reads.indexOf(v);
+    const nameOf = (v: Value): string => {
+      const shared = sharedWith.get(v);
+      if (shared) return nameOf(shared);
+      const r = bound.indexOf(v);
       if (r >= 0) return inNames[r];
       const w = writes.indexOf(v);
       if (w >= 0) return outNames[w];
@@ -197,20 +217,33 @@ export function generateWgslKernel(name: string, group: KernelGroup): WgslKernel
     if ('loop' in pl) {
       k = loopWgsl(pl.loop.nodes, pl.loop.domain, nameOf, writes.filter((v) => produced.has(v)).map((v) => ({ value: v, name: nameOf(v) })));
     } else k = renderFused(pl, nameOf, writes);
-    const sub: KernelGroup = { nodes, inputs: reads, outputs: writes };
+    const sub: KernelGroup = { nodes, inputs: bound, outputs: writes };
     // no kernel name in the shader text: identical kernels of different entries share one constant
     const label = plans.length > 1 ? `pass ${pi + 1}/${plans.length}` : '';
-    passes.push({ ...assemble(label, kernelComment(sub), sub, k, inNames, outNames), reads: reads.map((v) => arg.get(v)!), writes: writes.map((v) => arg.get(v)!) });
+    const notes = [...sharedWith.values()].map((w) => `out${writes.indexOf(w)} is updated in place: it holds the old value when the pass starts`);
+    passes.push({ ...assemble(label, kernelComment(sub), sub, k, inNames, outNames, notes), reads: bound.map((v) => arg.get(v)!), writes: writes.map((v) => arg.get(v)!) });
   });
   return { name, comment: kernelComment(group), passes, temps };
 }
 
 /** A multi-tensor group as its members' passes one after another (arguments renumbered: codegen/cpu/multi.ts). */
-function concatMembers(name: string, group: KernelGroup): WgslKernelSource | undefined {
-  const parts = group.members!.map((m, k) => generateWgslKernel(`${name}_${k}`, m));
+function concatMembers(name: string, group: KernelGroup, inPlace: ReadonlyMap<number, number>): WgslKernelSource | undefined {
+  const members = group.members!;
+  // each member's in-place pairs in its own argument numbering (temps come after every input and output, so none are needed here)
+  const argMap = multiArgMap(members.map((m) => ({ ins: m.inputs.length, outs: m.outputs.length, temps: 0 })));
+  const memberInPlace = members.map((m, k) => {
+    const pairs = new Map<number, number>();
+    m.inputs.forEach((_, i) => {
+      const o = inPlace.get(argMap(k, i));
+      const local = o === undefined ? -1 : m.outputs.findIndex((_v, j) => argMap(k, m.inputs.length + j) === group.inputs.length + o);
+      if (local >= 0) pairs.set(i, local);
+    });
+    return pairs;
+  });
+  const parts = members.map((m, k) => generateWgslKernel(`${name}_${k}`, m, memberInPlace[k]));
   if (parts.some((p) => !p)) return undefined;
-  const map = multiArgMap(group.members!.map((m, k) => ({ ins: m.inputs.length, outs: m.outputs.length, temps: parts[k]!.temps.length })));
-  const packed = packedMultiWgsl(group, parts.map((p) => p!.temps.length));
+  const map = multiArgMap(members.map((m, k) => ({ ins: m.inputs.length, outs: m.outputs.length, temps: parts[k]!.temps.length })));
+  const packed = packedMultiWgsl(group, parts.map((p) => p!.temps.length), inPlace);
   return {
     name,
     comment: kernelComment(group),
@@ -287,7 +320,7 @@ function renderFused(pl: NodePlan, nameOf: (v: Value) => string, writes: Value[]
 /** A read of a symbolic dim in shader text: `dims.B` */
 const DIMS_REF = /\bdims\.([\p{L}_][\p{L}\p{N}_]*)/gu;
 
-function assemble(name: string, comment: string, group: KernelGroup, k: WgslKernel, inNames: string[], outNames: string[]): Omit<WgslPass, 'reads' | 'writes'> {
+function assemble(name: string, comment: string, group: KernelGroup, k: WgslKernel, inNames: string[], outNames: string[], notes: string[] = []): Omit<WgslPass, 'reads' | 'writes'> {
   const [wx, wy = 1, wz = 1] = k.workgroupSize;
   const text = `${k.decls ?? ''}\n${k.body}`;
   const dims = [...new Set([...text.matchAll(DIMS_REF)].map((m) => m[1]))].sort();
@@ -298,6 +331,7 @@ function assemble(name: string, comment: string, group: KernelGroup, k: WgslKern
   const lines: string[] = [`// ${commentText(`${name ? `${name}: ` : ''}${comment}`)}`];
   group.inputs.forEach((v, i) => lines.push(`// in${i}: ${v.type.dtype}${shapeToString(v.type.shape)}${v.type.dtype === 'bool' ? ' (bool as u32)' : ''}`));
   group.outputs.forEach((v, i) => lines.push(`// out${i}: ${v.type.dtype}${shapeToString(v.type.shape)}${v.type.dtype === 'bool' ? ' (bool as u32)' : ''}`));
+  for (const n of notes) lines.push(`// ${commentText(n)}`);
   if (dims.length) lines.push(`struct Dims { ${dims.map((d) => `${field.get(d)}: u32,`).join(' ')} }`);
   let b = 0;
   group.inputs.forEach((v, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read> ${inNames[i]}: array<${wgslStorageType(v.type.dtype)}>;`));

@@ -8,7 +8,8 @@
  *   to 256 bytes (the largest minStorageBufferOffsetAlignment WebGPU allows),
  *   so any of them can be bound as a range.
  * - A packed dispatch binds, per role, the one buffer holding every member's
- *   operand of that role, and a u32 table [member][binding] of element offsets.
+ *   operand of that role (roles may share a binding: the in-place updates in
+ *   the store arena), and a u32 table [member][role] of element offsets.
  */
 import type { ProgramBuffer, WgslPackedPass } from '../program.js';
 
@@ -44,22 +45,41 @@ export function packSlots(buffers: ProgramBuffer[]): Map<number, number[]> {
   return out;
 }
 
-/** The binding types of a packed pass: its reads, its writes, then the table. */
+/** The binding of each role of a packed pass (reads, then writes). */
+function roleBindings(p: WgslPackedPass): number[] {
+  return p.bindings ?? [...p.reads, ...p.writes].map((_, i) => i);
+}
+
+/** The binding types of a packed pass: its bindings (writable when a write role uses it), then the table. */
 export function packedBindingTypes(p: WgslPackedPass): GPUBufferBindingType[] {
-  return [...p.reads.map(() => 'read-only-storage' as const), ...p.writes.map(() => 'storage' as const), 'read-only-storage'];
+  const of = roleBindings(p);
+  const types: GPUBufferBindingType[] = [];
+  of.forEach((b, role) => {
+    if (role >= p.reads.length) types[b] = 'storage';
+    else types[b] ??= 'read-only-storage';
+  });
+  return [...types, 'read-only-storage'];
 }
 
 /**
  * The buffer of each binding and the offset table of a packed pass over the
- * step's arguments, or undefined when some binding's operands lie in
- * different buffers (then the per-member passes run instead).
+ * step's arguments, or undefined when the roles of a binding lie in different
+ * buffers, or a writable binding's buffer is bound again (WebGPU refuses
+ * overlapping writable bindings): then the per-member passes run instead.
  */
 export function packedBindings(p: WgslPackedPass, args: GpuSlice[]): { buffers: GPUBuffer[]; table: Uint32Array; counts: [number, number, number] } | undefined {
   const roles = [...p.reads, ...p.writes];
-  const buffers = roles.map((r) => args[r[0]].buffer);
-  if (!roles.every((r, b) => r.every((a) => args[a].buffer === buffers[b]))) return undefined;
+  const of = roleBindings(p);
+  const buffers: GPUBuffer[] = [];
+  for (let role = 0; role < roles.length; role++) {
+    const b = of[role];
+    buffers[b] ??= args[roles[role][0]].buffer;
+    if (!roles[role].every((a) => args[a].buffer === buffers[b])) return undefined;
+  }
+  const writable = new Set(of.slice(p.reads.length));
+  for (const w of writable) if (buffers.some((buf, b) => b !== w && buf === buffers[w])) return undefined;
   const members = p.lengths.length;
   const table = new Uint32Array(members * roles.length);
-  for (let m = 0; m < members; m++) roles.forEach((r, b) => (table[m * roles.length + b] = args[r[m]].offset / 4));
+  for (let m = 0; m < members; m++) roles.forEach((r, i) => (table[m * roles.length + i] = args[r[m]].offset / 4));
   return { buffers, table, counts: [Math.ceil(Math.max(...p.lengths) / p.workgroupSize), members, 1] };
 }

@@ -184,18 +184,20 @@ class WebGpuEntry implements PreparedEntry {
   }
 
   /**
-   * A step that updates params or state in place (it writes a slot it
-   * reads: the plan's in-place optimizer step) cannot bind the store arena
-   * both for reading and for writing in one dispatch (WebGPU forbids such
-   * aliasing), so here its writes of those slots go to buffers of the
+   * A step that updates params or state in place writes a slot it reads.
+   * Its kernel reads such an old value through the binding it writes (the
+   * shader's in-place form: codegen/wgsl/kernel.ts, multi.ts), since WebGPU
+   * refuses a writable binding that overlaps another binding of the same
+   * dispatch. Where a dispatch would still bind a slot both ways (a kernel
+   * without that form), its writes of those slots go to buffers of the
    * binding: one per written role of a packed kernel (its members' operands
    * together, so the single dispatch stays possible), else one per slot.
    * Later steps read the new values there, and the updates copy them to the
    * stores at the end of the step, as for any update not made in place.
    */
   private redirectInPlace(step: ProgramStep, spec: WgslKernelSpec, buffers: GpuSlice[], sizes: number[], newBuffer: (bytes: number, label: string) => GPUBuffer): void {
-    const e = this.entry;
-    const inPlace = (slot: number) => step.ins.includes(slot) && (e.buffers[slot].kind === 'param' || e.buffers[slot].kind === 'state');
+    const conflicts = readWhileWritten(step, spec);
+    const inPlace = (slot: number) => conflicts.has(slot);
     const outs = step.outs.filter(inPlace);
     if (!outs.length) return;
     const groups: number[][] = [];
@@ -457,4 +459,20 @@ export class WebGpuBackend implements Backend {
     if (this.ctx) release(this.ctx);
     this.ctx = undefined;
   }
+}
+
+/** The slots a dispatch of `step` would bind both read-only and writable (a kernel that reads an old value through a binding of its own). */
+export function readWhileWritten(step: ProgramStep, spec: WgslKernelSpec): Set<number> {
+  const slotOf = (a: number) => (a < step.ins.length ? step.ins[a] : a < step.ins.length + step.outs.length ? step.outs[a - step.ins.length] : -1);
+  const out = new Set<number>();
+  const check = (reads: number[], writes: number[]) => {
+    const read = new Set(reads.map(slotOf));
+    for (const w of writes) {
+      const s = slotOf(w);
+      if (s >= 0 && read.has(s)) out.add(s);
+    }
+  };
+  for (const p of spec.passes) check(p.reads, p.writes);
+  if (spec.packed && !step.once) check(spec.packed.reads.flat(), spec.packed.writes.flat());
+  return out;
 }
