@@ -57,6 +57,14 @@ export const MAX_SOURCE_BYTES = 16 * 2 ** 20;
 /** The most errors reported for one file; what follows is summarised in one last diagnostic. */
 export const MAX_ERRORS = 100;
 
+/**
+ * The most syntax errors the parser's recovery records before it stops (they
+ * are reported one per line, so a few lines of them at most): a long run of
+ * junk (20,000 `repeat +` in one expression, each `repeat` a new statement
+ * that fails) would otherwise be resynchronised token by token, seconds of work.
+ */
+export const MAX_SYNTAX_ERRORS = 1000;
+
 /** How much of a data file `check` and `compile` read: its first line (the CSV header), at most this many bytes. */
 export const MAX_HEADER_BYTES = 64 * 2 ** 10;
 

@@ -10,9 +10,9 @@ import type { IRecognitionException, IToken } from 'chevrotain';
 import type { Program } from './ast.js';
 import type { Span } from './span.js';
 import { didYouMean, makeDiagnostic, type Diagnostic } from '../compiler/diagnostics.js';
-import { MAX_NESTING } from '../compiler/limits.js';
+import { MAX_NESTING, MAX_SYNTAX_ERRORS } from '../compiler/limits.js';
 import { lexer } from './tokens.js';
-import { getParser, type RawSyntaxError } from './parser.js';
+import { getParser, SyntaxErrorLimit, type RawSyntaxError } from './parser.js';
 import { AstBuilder } from './to-ast.js';
 
 export type * from './ast.js';
@@ -55,8 +55,14 @@ export function parse(source: string, file: string): ParseResult {
     // Junk between items: chevrotain's in-repetition recovery skips it and
     // resumes at the next item; it reports it as "expected end of input".
     parser.input = tokens;
-    const cst = parser.program();
-    program.items.push(...builder.program(cst).items);
+    let stoppedAt: IToken | undefined;
+    try {
+      program.items.push(...builder.program(parser.program()).items);
+    } catch (e) {
+      // so many errors that the rest is not worth recovering from: report those, and where parsing stopped
+      if (!(e instanceof SyntaxErrorLimit)) throw e;
+      stoppedAt = e.token;
+    }
     const errors = parser.errors.map((e) => {
       const raw = readRaw(e);
       if (raw.kind === 'mismatch' && raw.expected === 'EOF') {
@@ -74,6 +80,10 @@ export function parse(source: string, file: string): ParseResult {
     }
     errors.sort((a, b) => ctx.indexOf(a.token) - ctx.indexOf(b.token));
     diagnostics.push(...syntaxDiagnostics(errors, ctx, builder, source, file, lexErrorLines));
+    if (stoppedAt) {
+      const span = stoppedAt.startOffset >= 0 && stoppedAt.image ? builder.tokenSpan(stoppedAt) : spanAt(source, file, source.length, source.length);
+      diagnostics.push(makeDiagnostic('DNN0002', span, { message: `parsing stopped here: more than ${MAX_SYNTAX_ERRORS} syntax errors so far; fix the first ones and check again` }));
+    }
     diagnostics.push(...builder.diagnostics);
     diagnostics.sort((a, b) => a.span.offset - b.span.offset);
     return { program, diagnostics };

@@ -24,7 +24,8 @@
  *   primary    = number | string | true | false | name [ "(" args ")" ]
  *              | "(" expr ")" | "[" [ expr { "," expr } ] "]"
  */
-import { CstParser, type IParserErrorMessageProvider } from 'chevrotain';
+import { CstParser, type IParserErrorMessageProvider, type IRecognitionException, type IToken } from 'chevrotain';
+import { MAX_SYNTAX_ERRORS } from '../compiler/limits.js';
 import * as T from './tokens.js';
 
 /**
@@ -54,7 +55,24 @@ const messageProvider: IParserErrorMessageProvider = {
   },
 };
 
+/** Ends a parse whose recovery has recorded MAX_SYNTAX_ERRORS errors; `token` is where it stopped. */
+export class SyntaxErrorLimit extends Error {
+  constructor(readonly token: IToken) {
+    super(`more than ${MAX_SYNTAX_ERRORS} syntax errors`);
+    this.name = 'SyntaxErrorLimit';
+  }
+}
+
+/** chevrotain's own SAVE_ERROR (not in its type declarations): records a recognition error and returns it. */
+const saveError = (CstParser.prototype as unknown as { SAVE_ERROR(this: CstParser, e: IRecognitionException): IRecognitionException }).SAVE_ERROR;
+
 export class DnnParser extends CstParser {
+  /** chevrotain records each error here; past the limit the parse ends (SyntaxErrorLimit), since its recovery costs work per error */
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException {
+    if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new SyntaxErrorLimit(error.token);
+    return saveError.call(this, error);
+  }
+
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,

@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from '../../grammar/index.js';
+import { getParser } from '../../grammar/parser.js';
+import { MAX_SYNTAX_ERRORS } from '../../compiler/limits.js';
 
 function diags(src: string): string[] {
   return parse(src, 't.dnn').diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.code} ${d.message}`);
@@ -157,6 +159,25 @@ test('parse never throws on mutated valid programs', () => {
     const { diagnostics } = parse(src, 'mut.dnn');
     for (const d of diagnostics) assert.not.match(d.message, 'internal parser error', `${JSON.stringify(src)}: ${d.message}`);
   }
+});
+
+test('a long run of junk ends the parse after MAX_SYNTAX_ERRORS recorded errors, with a diagnostic where it stopped; the parser is fine afterwards', () => {
+  // campaign 20261214's "hang": `repeat` is a keyword, so each of 20,000 `repeat +` starts a statement
+  // that fails, and the recovery recorded 20,002 errors (seconds of work) to report one line
+  const junk = `train T on M {\n  unused = ${Array(20000).fill('repeat').join(' + ')}\n  loss = mean(y)\n}\n`;
+  const { diagnostics, program } = parse(junk, 't.dnn');
+  assert.ok(getParser().errors.length <= MAX_SYNTAX_ERRORS, `${getParser().errors.length} errors recorded`);
+  const stopped = diagnostics.filter((d) => /parsing stopped here/.test(d.message));
+  assert.is(stopped.length, 1);
+  assert.is(stopped[0].span.line, 2);
+  assert.ok(diagnostics.length <= 5, diagnostics.map((d) => d.message).join('\n'));
+  assert.equal(program.items, []);
+  // the parser is shared: the next parse is as if it were the first
+  const good = 'model M {\n  input x: f32[B, 2]\n  output y: f32[B, 2]\n  y = x |> dense(2)\n}\n';
+  const fresh = JSON.stringify(parse(good, 'g.dnn'));
+  assert.equal(parse(good, 'g.dnn').diagnostics, []);
+  parse(junk, 't.dnn');
+  assert.is(JSON.stringify(parse(good, 'g.dnn')), fresh);
 });
 
 test.run();
