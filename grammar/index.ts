@@ -55,6 +55,7 @@ export function parse(source: string, file: string): ParseResult {
     // Junk between items: chevrotain's in-repetition recovery skips it and
     // resumes at the next item; it reports it as "expected end of input".
     parser.input = tokens;
+    parser.maxErrors = MAX_SYNTAX_ERRORS;
     let stoppedAt: IToken | undefined;
     try {
       program.items.push(...builder.program(parser.program()).items);

@@ -25,7 +25,6 @@
  *              | "(" expr ")" | "[" [ expr { "," expr } ] "]"
  */
 import { CstParser, type IParserErrorMessageProvider, type IRecognitionException, type IToken } from 'chevrotain';
-import { MAX_SYNTAX_ERRORS } from '../compiler/limits.js';
 import * as T from './tokens.js';
 
 /**
@@ -55,10 +54,10 @@ const messageProvider: IParserErrorMessageProvider = {
   },
 };
 
-/** Ends a parse whose recovery has recorded MAX_SYNTAX_ERRORS errors; `token` is where it stopped. */
+/** Ends a parse whose recovery has recorded `maxErrors` errors; `token` is where it stopped. */
 export class SyntaxErrorLimit extends Error {
   constructor(readonly token: IToken) {
-    super(`more than ${MAX_SYNTAX_ERRORS} syntax errors`);
+    super('too many syntax errors');
     this.name = 'SyntaxErrorLimit';
   }
 }
@@ -67,9 +66,12 @@ export class SyntaxErrorLimit extends Error {
 const saveError = (CstParser.prototype as unknown as { SAVE_ERROR(this: CstParser, e: IRecognitionException): IRecognitionException }).SAVE_ERROR;
 
 export class DnnParser extends CstParser {
+  /** the most errors a parse records before it ends (grammar/index.ts sets MAX_SYNTAX_ERRORS) */
+  maxErrors = Infinity;
+
   /** chevrotain records each error here; past the limit the parse ends (SyntaxErrorLimit), since its recovery costs work per error */
   SAVE_ERROR(error: IRecognitionException): IRecognitionException {
-    if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new SyntaxErrorLimit(error.token);
+    if (this.errors.length >= this.maxErrors) throw new SyntaxErrorLimit(error.token);
     return saveError.call(this, error);
   }
 
