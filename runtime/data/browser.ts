@@ -20,16 +20,7 @@ export { MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATION, type
 export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
 // a page that compiles .dnn source in process (dnnc/compiler) registers its own data sets as Node code does
-export {
-  registerDataset,
-  unregisterDataset,
-  registeredDatasets,
-  type DatasetArgs,
-  type DatasetDefinition,
-  type DatasetFieldSpec,
-  type DatasetParam,
-  type DatasetSplits,
-} from '../../compiler/data/registry.js';
+export * from './registration.js';
 export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 

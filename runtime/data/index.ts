@@ -23,16 +23,7 @@ export { mnist, MNIST_SEED, MNIST_SIZE, MNIST_TEST, MNIST_TRAIN, MNIST_VALIDATIO
 export { fetchMnist, mnistFromDigits } from './browser.js';
 export { SPLITS, splitOf, type Split } from './splits.js';
 export { Rng } from './random.js';
-export {
-  registerDataset,
-  unregisterDataset,
-  registeredDatasets,
-  type DatasetArgs,
-  type DatasetDefinition,
-  type DatasetFieldSpec,
-  type DatasetParam,
-  type DatasetSplits,
-} from '../../compiler/data/registry.js';
+export * from './registration.js';
 export { ring, ringCentres } from './ring.js';
 export { adding, grammar, GRAMMAR_ALPHABET, reversal, REVERSAL_T, REVERSAL_VOCAB, seasonal } from './sequences.js';
 
